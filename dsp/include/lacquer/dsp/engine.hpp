@@ -1,0 +1,74 @@
+#pragma once
+// The real-time engine: owns the parameter store and the active chain, swaps in chains
+// prepared off the audio thread, and hands retired ones back for freeing. process() is the
+// only function called on the audio thread.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "lacquer/dsp/chain.hpp"
+#include "lacquer/dsp/param_store.hpp"
+#include "lacquer/dsp/spsc_ring.hpp"
+#include "lacquer/dsp/triple_buffer.hpp"
+
+namespace lacquer::dsp {
+
+class Engine {
+ public:
+  /// Largest nframes handled in one crossfade pass; longer periods are split.
+  static constexpr std::uint32_t kMaxPeriod = 8192;
+
+  explicit Engine(const Schema& schema);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  ParamStore& params() noexcept { return params_; }
+  const ParamStore& params() const noexcept { return params_; }
+
+  /// Control thread: builds a chain for `sample_rate` from the current parameters and
+  /// queues it; the audio thread crossfades to it at its next block.
+  void rebuild(double sample_rate);
+
+  /// Control thread: queues a prepared chain.
+  void install(std::unique_ptr<Chain> chain);
+
+  /// Control thread: frees chains the audio thread has retired. Returns how many.
+  std::size_t collect_garbage();
+
+  /// Audio thread: runs the active chain (silence until one is installed).
+  void process(const float* const in[2], float* const out[2], float* const mon[2],
+               std::uint32_t nframes) noexcept;
+
+  /// Any thread: latency of the newest installed chain, in frames.
+  std::uint32_t latency_frames() const noexcept {
+    return latency_frames_.load(std::memory_order_acquire);
+  }
+
+  /// Reader thread (one): the newest meters; false when none were published since.
+  bool read_meters(MeterSnapshot& out) noexcept { return meters_.read(out); }
+
+  /// Chains swapped in by the audio thread so far.
+  std::uint64_t swaps() const noexcept { return swaps_.load(std::memory_order_relaxed); }
+
+ private:
+  void retire(Chain* chain) noexcept;
+  void run_slice(const float* const in[2], float* const out[2], float* const mon[2],
+                 std::uint32_t nframes) noexcept;
+
+  ParamStore params_;
+  std::atomic<Chain*> pending_{nullptr};   // installed, not yet picked up by the audio thread
+  Chain* active_ = nullptr;                // audio thread's chain
+  Chain* fading_out_ = nullptr;            // previous chain during a crossfade
+  std::uint32_t fade_position_ = 0;        // frames of the crossfade done
+  std::uint32_t fade_length_ = 0;          // crossfade length in frames
+  SpscRing<Chain*> retired_;               // audio thread -> control thread
+  std::atomic<std::uint32_t> latency_frames_{0};
+  std::atomic<std::uint64_t> swaps_{0};
+  std::vector<float> fade_scratch_;        // the old chain's output during a crossfade
+  TripleBuffer<MeterSnapshot> meters_;
+};
+
+}  // namespace lacquer::dsp
