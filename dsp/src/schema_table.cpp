@@ -116,6 +116,18 @@ void add_eq(TableBuilder& t) {
   t.bypass("/chain/eq");
 }
 
+// The static curve and time constants shared by the broadband and the multiband compressor.
+// Defaults (threshold 0 dBFS, ratio 1) leave the signal untouched.
+void add_compressor(TableBuilder& t, const std::string& p, double release_ms) {
+  t.db(p + "/threshold", -60.0, 0.0, 0.0, "Level above which the signal is compressed");
+  t.real(p + "/ratio", "ratio", 1.0, 20.0, 1.0, kTimeSmoothMs, "Compression ratio (1 = none)",
+         Taper::logarithmic);
+  t.ms(p + "/attack", 0.1, 300.0, 10.0, "Attack time constant");
+  t.ms(p + "/release", 5.0, 3000.0, release_ms, "Release time constant");
+  t.real(p + "/knee", "dB", 0.0, 24.0, 6.0, kTimeSmoothMs, "Soft-knee width");
+  t.db(p + "/makeup", -12.0, 24.0, 0.0, "Gain after compression");
+}
+
 void add_multiband(TableBuilder& t) {
   constexpr std::array<double, 3> kCrossoverHz = {120.0, 1000.0, 6000.0};
   for (int x = 1; x <= 3; ++x) {
@@ -126,13 +138,7 @@ void add_multiband(TableBuilder& t) {
   }
   for (int band = 1; band <= 4; ++band) {
     const std::string p = "/chain/multiband/" + std::to_string(band);
-    t.db(p + "/threshold", -60.0, 0.0, 0.0, "Level above which the band is compressed");
-    t.real(p + "/ratio", "ratio", 1.0, 20.0, 1.0, kTimeSmoothMs, "Compression ratio (1 = none)",
-           Taper::logarithmic);
-    t.ms(p + "/attack", 0.1, 300.0, 10.0, "Attack time constant");
-    t.ms(p + "/release", 5.0, 3000.0, 150.0, "Release time constant");
-    t.real(p + "/knee", "dB", 0.0, 24.0, 6.0, kTimeSmoothMs, "Soft-knee width");
-    t.db(p + "/makeup", -12.0, 24.0, 0.0, "Gain after compression");
+    add_compressor(t, p, 150.0);
     t.boolean(p + "/bypass", false, "Pass the band unprocessed");
     t.boolean(p + "/solo", false, "Hear only the soloed bands");
   }
@@ -144,13 +150,7 @@ void add_multiband(TableBuilder& t) {
 }
 
 void add_comp(TableBuilder& t) {
-  t.db("/chain/comp/threshold", -60.0, 0.0, 0.0, "Level above which the mix is compressed");
-  t.real("/chain/comp/ratio", "ratio", 1.0, 20.0, 1.0, kTimeSmoothMs,
-         "Compression ratio (1 = none)", Taper::logarithmic);
-  t.ms("/chain/comp/attack", 0.1, 300.0, 10.0, "Attack time constant");
-  t.ms("/chain/comp/release", 10.0, 3000.0, 200.0, "Release time constant");
-  t.real("/chain/comp/knee", "dB", 0.0, 24.0, 6.0, kTimeSmoothMs, "Soft-knee width");
-  t.db("/chain/comp/makeup", -12.0, 24.0, 0.0, "Gain after compression");
+  add_compressor(t, "/chain/comp", 200.0);
   t.choice("/chain/comp/detector", {"peak", "rms"}, 0, "Level detector");
   t.hz("/chain/comp/sidechain_hpf", 10.0, 500.0, 10.0,
        "High-pass corner of the side chain, so bass does not pump the mix");
