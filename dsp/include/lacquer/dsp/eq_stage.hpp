@@ -1,0 +1,95 @@
+#pragma once
+// The eq stage: eight parametric bands of double-precision biquads, each on the stereo pair or
+// on one of mid / side / left / right. Frequency, gain and Q glide and the coefficients are
+// interpolated, so sweeping a band never clicks; a change of type, slope, channel mode or
+// on/off fades the band out, switches it and fades it back in.
+
+#include <array>
+#include <cstdint>
+
+#include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/bypass.hpp"
+#include "lacquer/dsp/smoother.hpp"
+
+namespace lacquer::dsp {
+
+/// Band types; the names are the values of /chain/eq/N/type.
+enum class EqType { bell, low_shelf, high_shelf, high_pass, low_pass, notch };
+
+/// Which signal a band filters; the names are the values of /chain/eq/N/mode. mid = (L+R)/2,
+/// side = (L-R)/2; the other part passes untouched.
+enum class ChannelMode { stereo, mid, side, left, right };
+
+class EqStage {
+ public:
+  static constexpr int kBands = 8;
+  /// Sections of the steepest band (48 dB/oct, an 8th-order Butterworth).
+  static constexpr int kMaxSections = 4;
+  /// Time frequency, gain and Q take to glide to a new value.
+  static constexpr double kGlideMs = 20.0;
+  /// Fade out (and in again) of a band whose type, slope, mode or on/off changes.
+  static constexpr double kBandFadeMs = 10.0;
+
+  struct Band {
+    bool enabled = false;
+    EqType type = EqType::bell;
+    ChannelMode mode = ChannelMode::stereo;
+    double freq_hz = 1000.0;  ///< expected 20..20000; clamped to 0.49 x sample rate
+    double gain_db = 0.0;     ///< expected -24..+24; bell and shelves only
+    /// Expected 0.1..18. Bell, shelves, notch, and high/low pass at 12 dB/oct (0.7071 is
+    /// Butterworth); steeper pass filters are Butterworth and ignore it.
+    double q = kButterworthQ;
+    /// High/low pass only: 12, 24, 36 or 48 (other values round to the nearest of these).
+    int slope_db_oct = 12;
+    bool operator==(const Band&) const = default;
+  };
+
+  struct Params {
+    bool bypass = false;
+    std::array<Band, kBands> bands{};  ///< band 1 of the command paths is bands[0]
+    bool operator==(const Params&) const = default;
+  };
+
+  /// Allocates; not real-time.
+  void prepare(double sample_rate, std::uint32_t max_block);
+  /// Jumps to `p` with no glide and clears the filter state.
+  void reset(const Params& p) noexcept;
+  /// Audio thread, once per sub-block: glides to `p`.
+  void set_params(const Params& p) noexcept;
+  /// In place, n <= max_block.
+  void process(double* left, double* right, std::uint32_t n) noexcept;
+  std::uint32_t latency_frames() const noexcept { return 0; }
+
+ private:
+  // One band. `live_` is the configuration the sections are designed for; `want_` the one
+  // asked for. The band's output is x + mix_ * (filtered(x) - x): mix_ 0 is silent (skipped),
+  // 1 fully applied. When want_ differs from live_ in type, slope or mode, mix_ falls to 0,
+  // live_ takes want_ with cleared state, and mix_ rises again (`switching_`).
+  struct BandState {
+    Band live_;
+    Band want_;
+    FilterGlide glide_;
+    int sections_ = 1;
+    std::array<BiquadRamp, kMaxSections> coeffs_;
+    std::array<std::array<BiquadState, kMaxSections>, 2> state_;  // [channel][section]
+    LinearSmoother mix_;
+    bool switching_ = false;
+  };
+
+  void reset_bands(const Params& p) noexcept;
+  void update_band(BandState& b, const Band& want) noexcept;
+  void switch_band(BandState& b) noexcept;
+  void redesign(BandState& b, bool jump) noexcept;
+  void process_band(BandState& b, double* left, double* right, std::uint32_t n) noexcept;
+  static bool silent(const BandState& b) noexcept {
+    return b.mix_.current() == 0.0 && !b.mix_.ramping();
+  }
+
+  double sample_rate_ = 48000.0;
+  Params params_;
+  BypassFade bypass_;
+  std::array<BandState, kBands> bands_;
+  std::uint32_t until_redesign_ = 0;  // samples left before the glides advance again
+};
+
+}  // namespace lacquer::dsp
