@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace lacquer::dsp {
 
@@ -72,7 +73,7 @@ class LinearSmoother {
 
 inline double db_to_gain(double db) noexcept { return std::pow(10.0, db / 20.0); }
 inline double gain_to_db(double gain) noexcept {
-  return gain > 0.0 ? 20.0 * std::log10(gain) : -INFINITY;
+  return gain > 0.0 ? 20.0 * std::log10(gain) : -std::numeric_limits<double>::infinity();
 }
 
 }  // namespace lacquer::dsp

@@ -1,0 +1,206 @@
+// `lacquer serve`: the daemon. JACK engine, control executor, HTTP (and what the control
+// layer adds to it), clean shutdown on SIGTERM/SIGINT.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#ifdef LACQUER_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "daemon_context.hpp"
+#include "subcommand.hpp"
+
+namespace lacquer::daemon {
+
+namespace {
+
+struct ServeOptions {
+  std::string config_file;
+  std::string http;
+  int osc_port = -1;
+  std::string db;
+  std::string jack_server;
+  bool demo = false;
+  std::string log_level;
+};
+
+constexpr double kDemoSeconds = 32.0;
+constexpr auto kSupervisePeriod = std::chrono::milliseconds(100);
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("lacquer");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+std::string healthz(const DaemonContext& ctx) {
+  const JackBackend& jack = *ctx.jack;
+  const TransportStatus transport = ctx.player.status();
+  nlohmann::json body = {
+      {"status", jack.connected() ? "ok" : "degraded"},
+      {"jack",
+       {{"connected", jack.connected()},
+        {"server", jack.server_name()},
+        {"sample_rate", jack.sample_rate()},
+        {"period_frames", jack.period_frames()},
+        {"xruns", jack.xruns()},
+        {"reconnects", jack.reconnects()},
+        {"dsp_load_percent", jack.dsp_load_percent()},
+        {"process_load", jack.process_load()}}},
+      {"chain", {{"latency_frames", ctx.engine.latency_frames()}, {"swaps", ctx.engine.swaps()}}},
+      {"transport", {{"playing", transport.playing}, {"track", transport.track},
+                     {"position_s", transport.position_s}}},
+  };
+  return body.dump();
+}
+
+std::string metrics(const DaemonContext& ctx) {
+  const JackBackend& jack = *ctx.jack;
+  std::ostringstream out;
+  const auto gauge = [&out](const char* name, const char* help, double value) {
+    out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name
+        << " gauge\nlacquer_" << name << ' ' << value << '\n';
+  };
+  const auto counter = [&out](const char* name, const char* help, double value) {
+    out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name
+        << " counter\nlacquer_" << name << ' ' << value << '\n';
+  };
+  gauge("jack_connected", "1 when joined to the JACK server", jack.connected() ? 1 : 0);
+  gauge("sample_rate_hz", "JACK sample rate", jack.sample_rate());
+  gauge("period_frames", "JACK period size", jack.period_frames());
+  counter("xruns_total", "JACK xruns seen", static_cast<double>(jack.xruns()));
+  counter("jack_reconnects_total", "times the daemon rejoined a returned JACK server",
+          static_cast<double>(jack.reconnects()));
+  gauge("dsp_load_percent", "JACK's DSP load", jack.dsp_load_percent());
+  gauge("process_load_ratio", "share of the period spent in Lacquer's process callback",
+        jack.process_load());
+  gauge("chain_latency_frames", "latency of the chain", ctx.engine.latency_frames());
+  counter("chain_swaps_total", "chains swapped in by the audio thread",
+          static_cast<double>(ctx.engine.swaps()));
+  gauge("http_connections", "open HTTP connections",
+        static_cast<double>(ctx.http->connections()));
+  for (const auto& extra : ctx.metrics) out << extra();
+  return out.str();
+}
+
+void add_health_routes(DaemonContext& ctx) {
+  ctx.http->route("GET", "/healthz", [&ctx](const control::HttpRequest&) {
+    control::HttpResponse r;
+    r.status = ctx.jack->connected() ? 200 : 503;
+    r.body = healthz(ctx);
+    return r;
+  });
+  ctx.http->route("GET", "/metrics", [&ctx](const control::HttpRequest&) {
+    control::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics(ctx);
+    return r;
+  });
+}
+
+void supervise(DaemonContext& ctx, boost::asio::steady_timer& timer) {
+  timer.expires_after(kSupervisePeriod);
+  timer.async_wait([&ctx, &timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    ctx.jack->supervise();
+#ifdef LACQUER_HAVE_SYSTEMD
+    sd_notify(0, "WATCHDOG=1");
+#endif
+    supervise(ctx, timer);
+  });
+}
+
+int serve(const ServeOptions& options) {
+  Config config;
+  if (!options.config_file.empty()) load_config_file(options.config_file, config);
+  if (!options.http.empty()) parse_listen_address(options.http, config.http_address, config.http_port);
+  if (options.osc_port >= 0) config.osc_port = static_cast<std::uint16_t>(options.osc_port);
+  if (!options.db.empty()) config.db_path = options.db;
+  if (!options.jack_server.empty()) config.jack_server = options.jack_server;
+  if (options.demo) config.demo = true;
+  if (!options.log_level.empty()) config.log_level = options.log_level;
+  if (const char* token = std::getenv("LACQUER_TOKEN"); token != nullptr && *token != '\0') {
+    config.engineer_token = token;
+  }
+  setup_logging(config.log_level);
+
+  DaemonContext ctx(std::move(config));
+  ctx.jack = std::make_unique<JackBackend>(
+      JackBackend::Options{ctx.config.jack_client_name, ctx.config.jack_server}, ctx.engine,
+      ctx.player);
+  ctx.http = std::make_unique<control::HttpServer>(
+      ctx.io, control::HttpServer::Options{.address = ctx.config.http_address,
+                                           .port = ctx.config.http_port});
+  add_health_routes(ctx);
+
+  ctx.jack->start();
+  if (ctx.config.demo) {
+    const double rate = ctx.jack->sample_rate();
+    std::vector<PlayerTrack> tracks;
+    tracks.push_back(make_demo_track(rate, kDemoSeconds));
+    ctx.player.load(std::move(tracks), rate);
+    ctx.player.set_loop(true);
+    ctx.player.play();
+    spdlog::info("demo: playing {:.0f} s of synthesized programme in a loop", kDemoSeconds);
+  }
+
+  ctx.http->start();
+  boost::asio::steady_timer supervisor(ctx.io);
+  supervise(ctx, supervisor);
+
+  boost::asio::signal_set signals(ctx.io, SIGINT, SIGTERM);
+  signals.async_wait([&ctx, &supervisor](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    supervisor.cancel();
+    ctx.jack->stop();
+    ctx.http->stop();
+    for (auto it = ctx.on_stop.rbegin(); it != ctx.on_stop.rend(); ++it) (*it)();
+    ctx.io.stop();
+  });
+
+  const std::string url = "http://" +
+                          (ctx.config.http_address == "0.0.0.0" ? std::string("localhost")
+                                                                 : ctx.config.http_address) +
+                          ":" + std::to_string(ctx.http->port()) + "/";
+  spdlog::info("serving on {}", url);
+  std::printf("Lacquer is running. Open %s\n", url.c_str());
+  std::fflush(stdout);
+#ifdef LACQUER_HAVE_SYSTEMD
+  sd_notify(0, "READY=1");
+#endif
+
+  ctx.io.run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+const bool registered = register_subcommand(
+    "serve", "Run the daemon: the chain on JACK, control over OSC and HTTP/WebSocket",
+    [](CLI::App& app) {
+      auto options = std::make_shared<ServeOptions>();
+      app.add_option("--config", options->config_file, "TOML configuration file")
+          ->check(CLI::ExistingFile);
+      app.add_option("--http", options->http, "HTTP listen address ADDR:PORT (127.0.0.1:8080)");
+      app.add_option("--osc", options->osc_port, "OSC port, UDP and TCP (9000)")
+          ->check(CLI::Range(0, 65535));
+      app.add_option("--db", options->db, "SQLite database file");
+      app.add_option("--jack-server", options->jack_server, "JACK server name");
+      app.add_flag("--demo", options->demo, "Play generated demo material into the chain");
+      app.add_option("--log-level", options->log_level, "trace, debug, info, warn, error")
+          ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+      return [options] { return serve(*options); };
+    });
+
+}  // namespace
+
+}  // namespace lacquer::daemon

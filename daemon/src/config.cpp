@@ -1,0 +1,86 @@
+#include "config.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <toml++/toml.h>
+
+namespace lacquer::daemon {
+
+namespace {
+
+std::uint16_t to_port(std::int64_t value, const std::string& what) {
+  if (value < 0 || value > 65535) {
+    throw std::invalid_argument(what + " must be a port number 0-65535");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+std::vector<std::string> string_list(const toml::node_view<toml::node>& node,
+                                     const std::string& what) {
+  std::vector<std::string> out;
+  const auto* array = node.as_array();
+  if (array == nullptr) throw std::invalid_argument(what + " must be an array of strings");
+  for (const auto& item : *array) {
+    const auto value = item.value<std::string>();
+    if (!value) throw std::invalid_argument(what + " must be an array of strings");
+    out.push_back(*value);
+  }
+  return out;
+}
+
+}  // namespace
+
+void parse_listen_address(const std::string& text, std::string& address, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    throw std::invalid_argument("expected ADDR:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int value = -1;
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc() || end != last || value < 0 || value > 65535) {
+    throw std::invalid_argument("bad port in '" + text + "'");
+  }
+  address = host.empty() ? "0.0.0.0" : host;
+  port = static_cast<std::uint16_t>(value);
+}
+
+void load_config_file(const std::string& path, Config& config) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw std::runtime_error("config " + path + ":" + std::to_string(where.line) + ":" +
+                             std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+  try {
+    if (auto v = table["http"]["address"].value<std::string>()) config.http_address = *v;
+    if (auto v = table["http"]["port"].value<std::int64_t>()) {
+      config.http_port = to_port(*v, "http.port");
+    }
+    if (table["http"]["origins"]) config.ws_origins = string_list(table["http"]["origins"], "http.origins");
+    if (auto v = table["http"]["web_root"].value<std::string>()) config.web_root = *v;
+    if (auto v = table["osc"]["port"].value<std::int64_t>()) config.osc_port = to_port(*v, "osc.port");
+    if (table["osc"]["allow"]) config.osc_allow = string_list(table["osc"]["allow"], "osc.allow");
+    if (auto v = table["database"]["path"].value<std::string>()) config.db_path = *v;
+    if (auto v = table["database"]["backup_interval_h"].value<double>()) {
+      config.backup_interval_h = *v;
+    }
+    if (auto v = table["auth"]["engineer_token"].value<std::string>()) config.engineer_token = *v;
+    if (auto v = table["jack"]["server"].value<std::string>()) config.jack_server = *v;
+    if (auto v = table["jack"]["client_name"].value<std::string>()) config.jack_client_name = *v;
+    if (auto v = table["log"]["level"].value<std::string>()) config.log_level = *v;
+    if (auto v = table["demo"].value<bool>()) config.demo = *v;
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("config " + path + ": " + e.what());
+  }
+}
+
+}  // namespace lacquer::daemon

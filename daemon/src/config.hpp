@@ -1,0 +1,34 @@
+#pragma once
+// Daemon configuration: defaults, then the TOML file (--config), then flags, then the
+// environment (LACQUER_TOKEN).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lacquer::daemon {
+
+struct Config {
+  std::string http_address = "127.0.0.1";
+  std::uint16_t http_port = 8080;
+  std::uint16_t osc_port = 9000;
+  std::vector<std::string> osc_allow = {"127.0.0.0/8", "::1/128"};  ///< CIDRs
+  std::vector<std::string> ws_origins;  ///< extra allowed Origins beside the served one
+  std::string db_path;                  ///< empty: the session store's default
+  std::string engineer_token;           ///< empty: generated at first start
+  std::string jack_server;              ///< empty: the default server
+  std::string jack_client_name = "lacquer";
+  bool demo = false;
+  std::string log_level = "info";
+  std::string web_root;                 ///< folder of the UI; empty: the installed one
+  double backup_interval_h = 24.0;      ///< scheduled online backup; 0 disables
+};
+
+/// Reads a TOML file into `config` (keys as the member names, `[http] address/port` etc.).
+/// Throws std::runtime_error with the file name and the problem.
+void load_config_file(const std::string& path, Config& config);
+
+/// Parses "ADDR:PORT" (or "[v6]:PORT"); throws std::invalid_argument on a bad value.
+void parse_listen_address(const std::string& text, std::string& address, std::uint16_t& port);
+
+}  // namespace lacquer::daemon

@@ -1,0 +1,35 @@
+#pragma once
+// Everything `lacquer serve` runs, owned in one place and wired by cmd_serve.cpp.
+// Threads: JACK's process thread (engine + player), the control executor (`io`, one
+// thread: HTTP, WebSocket, OSC commands, database writes), liblo's receive thread.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "config.hpp"
+#include "jack_backend.hpp"
+#include "lacquer/control/http_server.hpp"
+#include "lacquer/dsp/engine.hpp"
+#include "player.hpp"
+
+namespace lacquer::daemon {
+
+struct DaemonContext {
+  explicit DaemonContext(Config cfg);
+
+  Config config;
+  boost::asio::io_context io;  ///< the control executor; run by one thread
+  dsp::Engine engine;
+  Player player;
+  std::unique_ptr<JackBackend> jack;
+  std::unique_ptr<control::HttpServer> http;
+  /// Run on the control executor at shutdown, in reverse order of registration.
+  std::vector<std::function<void()>> on_stop;
+  /// Lines added to /metrics by the parts wired in (Prometheus text, each ending in '\n').
+  std::vector<std::function<std::string()>> metrics;
+};
+
+}  // namespace lacquer::daemon

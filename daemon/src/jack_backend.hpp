@@ -1,0 +1,90 @@
+#pragma once
+// The JACK client `lacquer`: ports in_1/in_2 (converters or a DAW), out_1/out_2 (the print),
+// mon_1/mon_2 (the monitors). The process callback runs the player and the engine only.
+// When the server goes away the backend keeps its state and rejoins when it returns, with
+// the same ports and connections.
+
+#include <jack/jack.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lacquer/dsp/engine.hpp"
+#include "player.hpp"
+
+namespace lacquer::daemon {
+
+class JackBackend {
+ public:
+  struct Options {
+    std::string client_name = "lacquer";
+    std::string server_name;  ///< empty: the default server
+  };
+
+  JackBackend(Options options, dsp::Engine& engine, Player& player);
+  ~JackBackend();
+  JackBackend(const JackBackend&) = delete;
+  JackBackend& operator=(const JackBackend&) = delete;
+
+  /// Joins the server, registers ports and activates. Throws std::runtime_error with a
+  /// clear message when no server is running.
+  void start();
+
+  /// Deactivates and closes the client.
+  void stop();
+
+  /// Control executor, a few times a second: notices a lost server, rejoins a returned one
+  /// (restoring connections), rebuilds the chain on a rate change and frees retired objects.
+  /// Returns true when it rejoined on this call.
+  bool supervise();
+
+  bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+  std::uint32_t sample_rate() const noexcept { return sample_rate_.load(); }
+  std::uint32_t period_frames() const noexcept { return period_.load(); }
+  std::uint64_t xruns() const noexcept { return xruns_.load(); }
+  std::uint64_t reconnects() const noexcept { return reconnects_.load(); }
+  /// JACK's DSP load in percent (0 when disconnected).
+  double dsp_load_percent() const noexcept;
+  /// Share of the period the process callback used, averaged over the last second (0..1).
+  double process_load() const noexcept { return process_load_.load(); }
+  std::string server_name() const { return options_.server_name; }
+
+ private:
+  static int on_process(jack_nframes_t nframes, void* arg);
+  static int on_buffer_size(jack_nframes_t nframes, void* arg);
+  static int on_sample_rate(jack_nframes_t rate, void* arg);
+  static int on_xrun(void* arg);
+  static void on_latency(jack_latency_callback_mode_t mode, void* arg);
+  static void on_shutdown(void* arg);
+
+  int process(jack_nframes_t nframes) noexcept;
+  bool open_client(bool quiet);
+  void close_client();
+  void remember_connections();
+  void restore_connections();
+
+  Options options_;
+  dsp::Engine& engine_;
+  Player& player_;
+  jack_client_t* client_ = nullptr;
+  jack_port_t* in_[2] = {nullptr, nullptr};
+  jack_port_t* out_[2] = {nullptr, nullptr};
+  jack_port_t* mon_[2] = {nullptr, nullptr};
+  std::vector<float> player_buffer_;  // player output, sized for the largest period
+  std::vector<std::pair<std::string, std::string>> connections_;  // (ours, theirs) to restore
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> server_lost_{false};  // set by the shutdown callback
+  std::atomic<std::uint32_t> sample_rate_{0};
+  std::uint32_t chain_rate_ = 0;  // rate of the newest chain built (control side)
+  std::atomic<std::uint32_t> period_{0};
+  std::atomic<std::uint64_t> xruns_{0};
+  std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<double> process_load_{0.0};
+  std::uint64_t load_window_ns_ = 0;   // process-callback time summed over the window
+  std::uint64_t load_window_frames_ = 0;
+};
+
+}  // namespace lacquer::daemon
