@@ -1,0 +1,175 @@
+#pragma once
+// The monitor path: what the room hears, never printed. It takes the chain's print output and
+// the chain's input delayed by the chain latency (the bypass signal), and applies in order:
+//
+//   compare  chain or bypass, crossfaded; loudness-matched on request so louder never wins
+//   preview  the gain a streaming service would apply (targets.hpp), or a translation curve
+//   matrix   mono, side solo, left/right solo (smoothed 2x2 matrix)
+//   gain     level + dim + mute + the speaker set's calibration + per-speaker trim
+//   speaker  per-speaker correction EQ (four bells) and delay (time alignment)
+//
+// Translation curves (representative responses of each kind of playback, not measurements of
+// one device; each is a cascade of RBJ sections plus an optional mono sum):
+//
+// | curve   | mono | sections                                                            |
+// |---------|------|---------------------------------------------------------------------|
+// | phone   | yes  | HP 4th-order Butterworth 600 Hz; bell +5 dB 2.5 kHz Q 1.4;          |
+// |         |      | LP 2nd-order 8 kHz (Q 0.707): one small speaker, no bass, honky mids |
+// | earbuds | no   | HP 2nd-order 35 Hz; low shelf +4 dB 120 Hz; bell +3 dB 3 kHz Q 1.2; |
+// |         |      | bell -4 dB 8 kHz Q 2; LP 2nd-order 16 kHz: sealed-fit bass, ear-canal |
+// |         |      | resonance, a dip above it                                          |
+// | laptop  | no   | HP 4th-order Butterworth 250 Hz; bell -3 dB 500 Hz Q 1; bell +4 dB  |
+// |         |      | 4 kHz Q 1; LP 2nd-order 12 kHz: small drivers, boxy low mids, bright |
+// | car     | no   | HP 2nd-order 35 Hz; low shelf +6 dB 80 Hz (cabin gain); bell -3 dB   |
+// |         |      | 300 Hz Q 1; high shelf -5 dB 6 kHz (absorbent cabin, road noise)    |
+//
+// Compare: the platform gain of each source is computed from that source's own loudness and
+// true peak (chain: the output meter, bypass: the input meter). With `match` on, the source
+// heard is further turned down to the quieter of the two (after platform gains), so both play
+// at the same loudness (integrated or short-term) and nothing is ever raised by matching.
+// The snapshot compare (A/B) needs two chains: a Chain plays its own print path for A and B,
+// the Engine selects between two chains.
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/smoother.hpp"
+
+namespace lacquer::dsp {
+
+class MonitorPath {
+ public:
+  static constexpr int kSpeakerSets = 3;   ///< main, alt, mini
+  static constexpr int kCorrectionBands = 4;
+  static constexpr double kMaxDelayMs = 20.0;
+  /// Crossfade for source, preview and delay switches.
+  static constexpr double kFadeMs = 10.0;
+  /// Glide of the preview and match gains (they follow a moving loudness estimate).
+  static constexpr double kLoudnessGainMs = 200.0;
+
+  enum class Solo { off, left, right };
+  /// Order of /monitor/preview's choices.
+  enum class Preview { flat, phone, earbuds, laptop, car, spotify, apple, youtube, tidal, deezer,
+                       amazon };
+  static constexpr int kCurves = 5;  ///< flat and the four translation curves
+  /// Order of /monitor/compare's choices.
+  enum class Compare { chain, bypass, a, b };
+  enum class MatchOn { integrated, short_term };
+
+  struct Band {
+    double freq_hz = 1000.0;
+    double gain_db = 0.0;
+    double q = 1.0;
+  };
+  struct Speaker {
+    double trim_db = 0.0;
+    double delay_ms = 0.0;
+    std::array<Band, kCorrectionBands> eq{};
+  };
+  struct SpeakerSet {
+    double calibration_db = 0.0;
+    std::array<Speaker, 2> speakers{};  // left, right
+  };
+
+  struct Params {
+    double level_db = 0.0;
+    bool dim = false;
+    double dim_db = -20.0;
+    bool mute = false;
+    bool mono = false;
+    bool side_solo = false;
+    Solo solo = Solo::off;
+    int speaker_set = 0;
+    std::array<SpeakerSet, kSpeakerSets> sets{};
+    Preview preview = Preview::flat;
+    Compare compare = Compare::chain;
+    bool match = false;
+    MatchOn match_on = MatchOn::integrated;
+  };
+
+  /// Loudness of the two sources, fed once per block by the chain's meters.
+  struct Loudness {
+    double chain_integrated_lufs = -INFINITY;
+    double chain_short_term_lufs = -INFINITY;
+    double chain_true_peak_dbtp = -INFINITY;  ///< largest so far
+    double bypass_integrated_lufs = -INFINITY;
+    double bypass_short_term_lufs = -INFINITY;
+    double bypass_true_peak_dbtp = -INFINITY;
+  };
+
+  /// Allocates delay lines; not real-time.
+  void prepare(double sample_rate, std::uint32_t max_block);
+  /// Jumps to `p` with no glide and clears filter and delay state.
+  void reset(const Params& p) noexcept;
+  /// Audio thread, once per block.
+  void set_params(const Params& p) noexcept;
+  void set_loudness(const Loudness& l) noexcept { loudness_ = l; }
+
+  /// Audio thread: `chain` and `bypass` are the two sources (planar), `out` the monitor
+  /// feed; n <= max_block. `out` may alias neither source.
+  void process(const double* const chain[2], const double* const bypass[2], double* const out[2],
+               std::uint32_t n) noexcept;
+
+  /// Gains (dB) the platform preview and loudness match apply to the chain and the bypass
+  /// source, as last targeted.
+  const std::array<double, 2>& source_gains_db() const noexcept { return source_gain_db_; }
+
+  /// Matrix (out = m[0] * L + m[1] * R, m[2] * L + m[3] * R) for the listening switches.
+  static std::array<double, 4> matrix(bool mono, bool side_solo, Solo solo) noexcept;
+
+  /// Gains (dB) of the platform preview and loudness match for the chain and the bypass
+  /// source under `p` at loudness `l`.
+  static std::array<double, 2> source_gains_db(const Params& p, const Loudness& l) noexcept;
+
+ private:
+  static constexpr int kCurveSections = 5;
+  static constexpr std::uint32_t kEqBlock = FilterGlide::kBlock;
+
+  struct Curve {
+    bool mono = false;
+    int sections = 0;
+    std::array<BiquadCoeffs, kCurveSections> coeffs{};
+    std::array<std::array<BiquadState, kCurveSections>, 2> state{};
+  };
+
+  struct SpeakerState {
+    LinearSmoother gain;  // linear: level, dim, mute, calibration and trim
+    std::array<FilterGlide, kCorrectionBands> glide{};
+    std::array<BiquadRamp, kCorrectionBands> ramp{};
+    std::array<BiquadState, kCorrectionBands> state{};
+    std::vector<double> delay;  // ring of past samples, power-of-two size
+    std::uint32_t delay_now = 0;   // delay in samples heard (fades out during a change)
+    std::uint32_t delay_next = 0;  // delay being faded in
+    std::uint32_t delay_fade = 0;  // samples of the delay crossfade done (0 = none running)
+  };
+
+  void design_curves() noexcept;
+  double run_curve(Curve& c, int ch, double x) noexcept;
+  void update_targets() noexcept;
+  double delay_tap(const SpeakerState& s, std::uint32_t delay) const noexcept;
+  void redesign_band(SpeakerState& s, int band, std::uint32_t ramp) noexcept;
+  std::uint32_t delay_samples(double ms) const noexcept;
+
+  double sample_rate_ = 48000.0;
+  std::uint32_t fade_len_ = 480;   // samples of a crossfade
+  std::uint32_t eq_phase_ = 0;     // samples since the correction EQ glides last advanced
+  std::uint32_t delay_mask_ = 0;
+  std::uint32_t delay_write_ = 0;  // next slot written in every speaker's delay ring
+
+  Params params_;
+  Loudness loudness_;
+  std::array<double, 2> source_gain_db_{};
+
+  LinearSmoother source_;  // 0 = chain, 1 = bypass
+  std::array<LinearSmoother, 2> source_gain_{};  // linear preview and match gain per source
+  std::array<LinearSmoother, 4> matrix_{};
+  std::array<Curve, kCurves> curves_{};
+  int curve_ = 0;            // translation curve heard
+  int curve_prev_ = 0;       // curve fading out
+  LinearSmoother curve_mix_;  // 1 = curve_, 0 = curve_prev_
+  std::array<SpeakerState, 2> speaker_{};
+};
+
+}  // namespace lacquer::dsp

@@ -1,0 +1,273 @@
+#include "lacquer/dsp/monitor_path.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "lacquer/dsp/targets.hpp"
+
+namespace lacquer::dsp {
+
+namespace {
+
+// /monitor/preview choices from `spotify` on, in order: the services in targets.hpp.
+constexpr std::array<std::string_view, 6> kServiceNames = {"spotify", "apple",  "youtube",
+                                                           "tidal",   "deezer", "amazon"};
+constexpr int kFirstService = static_cast<int>(MonitorPath::Preview::spotify);
+
+const LoudnessTarget* service_of(MonitorPath::Preview preview) noexcept {
+  const int index = static_cast<int>(preview) - kFirstService;
+  if (index < 0 || index >= static_cast<int>(kServiceNames.size())) return nullptr;
+  return find_target(kServiceNames[static_cast<std::size_t>(index)]);
+}
+
+std::uint32_t next_pow2(std::uint32_t n) {
+  std::uint32_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+void MonitorPath::prepare(double sample_rate, std::uint32_t /*max_block*/) {
+  sample_rate_ = sample_rate;
+  fade_len_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(
+                                             std::lround(sample_rate * kFadeMs * 1e-3)));
+  const std::uint32_t ring = next_pow2(delay_samples(kMaxDelayMs) + 1);
+  delay_mask_ = ring - 1;
+  for (auto& s : speaker_) {
+    s.delay.assign(ring, 0.0);
+    s.gain.prepare(sample_rate, 20.0);
+    for (auto& g : s.glide) g.prepare(sample_rate, 30.0);
+  }
+  source_.prepare(sample_rate, kFadeMs);
+  curve_mix_.prepare(sample_rate, kFadeMs);
+  for (auto& m : matrix_) m.prepare(sample_rate, kFadeMs);
+  for (auto& g : source_gain_) g.prepare(sample_rate, kLoudnessGainMs);
+  design_curves();
+  reset(params_);
+}
+
+std::uint32_t MonitorPath::delay_samples(double ms) const noexcept {
+  const double clamped = std::clamp(ms, 0.0, kMaxDelayMs);
+  return static_cast<std::uint32_t>(std::lround(clamped * 1e-3 * sample_rate_));
+}
+
+void MonitorPath::design_curves() noexcept {
+  const double fs = sample_rate_;
+  const double q1 = butterworth_section_q(4, 0);
+  const double q2 = butterworth_section_q(4, 1);
+  auto set = [](Curve& c, bool mono, std::initializer_list<BiquadCoeffs> sections) {
+    c.mono = mono;
+    c.sections = 0;
+    for (const auto& s : sections) c.coeffs[static_cast<std::size_t>(c.sections++)] = s;
+  };
+  using S = BiquadShape;
+  set(curves_[static_cast<int>(Preview::phone)], true,
+      {design_biquad(S::high_pass, fs, 600.0, q1, 0.0),
+       design_biquad(S::high_pass, fs, 600.0, q2, 0.0),
+       design_biquad(S::bell, fs, 2500.0, 1.4, 5.0),
+       design_biquad(S::low_pass, fs, 8000.0, kButterworthQ, 0.0)});
+  set(curves_[static_cast<int>(Preview::earbuds)], false,
+      {design_biquad(S::high_pass, fs, 35.0, kButterworthQ, 0.0),
+       design_biquad(S::low_shelf, fs, 120.0, kButterworthQ, 4.0),
+       design_biquad(S::bell, fs, 3000.0, 1.2, 3.0),
+       design_biquad(S::bell, fs, 8000.0, 2.0, -4.0),
+       design_biquad(S::low_pass, fs, 16000.0, kButterworthQ, 0.0)});
+  set(curves_[static_cast<int>(Preview::laptop)], false,
+      {design_biquad(S::high_pass, fs, 250.0, q1, 0.0),
+       design_biquad(S::high_pass, fs, 250.0, q2, 0.0),
+       design_biquad(S::bell, fs, 500.0, 1.0, -3.0),
+       design_biquad(S::bell, fs, 4000.0, 1.0, 4.0),
+       design_biquad(S::low_pass, fs, 12000.0, kButterworthQ, 0.0)});
+  set(curves_[static_cast<int>(Preview::car)], false,
+      {design_biquad(S::high_pass, fs, 35.0, kButterworthQ, 0.0),
+       design_biquad(S::low_shelf, fs, 80.0, kButterworthQ, 6.0),
+       design_biquad(S::bell, fs, 300.0, 1.0, -3.0),
+       design_biquad(S::high_shelf, fs, 6000.0, kButterworthQ, -5.0)});
+}
+
+std::array<double, 4> MonitorPath::matrix(bool mono, bool side_solo, Solo solo) noexcept {
+  if (solo == Solo::left) return {1.0, 0.0, 1.0, 0.0};
+  if (solo == Solo::right) return {0.0, 1.0, 0.0, 1.0};
+  if (side_solo) return {0.5, -0.5, 0.5, -0.5};
+  if (mono) return {0.5, 0.5, 0.5, 0.5};
+  return {1.0, 0.0, 0.0, 1.0};
+}
+
+std::array<double, 2> MonitorPath::source_gains_db(const Params& p, const Loudness& l) noexcept {
+  const double integrated[2] = {l.chain_integrated_lufs, l.bypass_integrated_lufs};
+  const double short_term[2] = {l.chain_short_term_lufs, l.bypass_short_term_lufs};
+  const double true_peak[2] = {l.chain_true_peak_dbtp, l.bypass_true_peak_dbtp};
+  std::array<double, 2> gain{0.0, 0.0};
+  if (const LoudnessTarget* service = service_of(p.preview)) {
+    for (int s = 0; s < 2; ++s) gain[s] = playback_gain_db(*service, integrated[s], true_peak[s]);
+  }
+  if (p.match) {
+    const double* measure = p.match_on == MatchOn::integrated ? integrated : short_term;
+    if (std::isfinite(measure[0]) && std::isfinite(measure[1])) {
+      // Both play at the quieter of the two, so matching never raises anything.
+      const double heard[2] = {measure[0] + gain[0], measure[1] + gain[1]};
+      const double reference = std::min(heard[0], heard[1]);
+      for (int s = 0; s < 2; ++s) gain[s] += reference - heard[s];
+    }
+  }
+  return gain;
+}
+
+void MonitorPath::reset(const Params& p) noexcept {
+  params_ = p;
+  source_.reset(p.compare == Compare::bypass ? 1.0 : 0.0);
+  const auto m = matrix(p.mono, p.side_solo, p.solo);
+  for (int k = 0; k < 4; ++k) matrix_[k].reset(m[k]);
+  curve_ = curve_prev_ = static_cast<int>(p.preview) < kCurves ? static_cast<int>(p.preview) : 0;
+  curve_mix_.reset(1.0);
+  for (auto& c : curves_) {
+    for (auto& ch : c.state) {
+      for (auto& st : ch) st.reset();
+    }
+  }
+  source_gain_db_ = source_gains_db(p, loudness_);
+  for (int s = 0; s < 2; ++s) source_gain_[s].reset(db_to_gain(source_gain_db_[s]));
+  const SpeakerSet& set = p.sets[static_cast<std::size_t>(std::clamp(p.speaker_set, 0, 2))];
+  for (int c = 0; c < 2; ++c) {
+    SpeakerState& s = speaker_[c];
+    const Speaker& sp = set.speakers[c];
+    const double db = p.level_db + (p.dim ? p.dim_db : 0.0) + set.calibration_db + sp.trim_db;
+    s.gain.reset(p.mute ? 0.0 : db_to_gain(db));
+    for (int b = 0; b < kCorrectionBands; ++b) {
+      s.glide[b].reset(sp.eq[b].freq_hz, sp.eq[b].q, sp.eq[b].gain_db);
+      s.state[b].reset();
+      redesign_band(s, b, 0);
+    }
+    std::fill(s.delay.begin(), s.delay.end(), 0.0);
+    s.delay_now = s.delay_next = delay_samples(sp.delay_ms);
+    s.delay_fade = 0;
+  }
+  eq_phase_ = 0;
+}
+
+void MonitorPath::redesign_band(SpeakerState& s, int band, std::uint32_t ramp) noexcept {
+  const FilterGlide& g = s.glide[band];
+  s.ramp[band].set_target(
+      design_biquad(BiquadShape::bell, sample_rate_, g.freq_hz(), g.q(), g.gain_db()), ramp);
+}
+
+void MonitorPath::set_params(const Params& p) noexcept {
+  params_ = p;
+  update_targets();
+}
+
+void MonitorPath::update_targets() noexcept {
+  const Params& p = params_;
+  source_.set_target(p.compare == Compare::bypass ? 1.0 : 0.0);
+  const auto m = matrix(p.mono, p.side_solo, p.solo);
+  for (int k = 0; k < 4; ++k) matrix_[k].set_target(m[k]);
+
+  const int wanted = static_cast<int>(p.preview) < kCurves ? static_cast<int>(p.preview) : 0;
+  // A new curve starts fading in only once the previous fade has finished.
+  if (wanted != curve_ && !curve_mix_.ramping()) {
+    curve_prev_ = curve_;
+    curve_ = wanted;
+    for (auto& ch : curves_[curve_].state) {
+      for (auto& st : ch) st.reset();
+    }
+    curve_mix_.reset(0.0);
+    curve_mix_.set_target(1.0);
+  }
+
+  source_gain_db_ = source_gains_db(p, loudness_);
+  for (int s = 0; s < 2; ++s) source_gain_[s].set_target(db_to_gain(source_gain_db_[s]));
+
+  const SpeakerSet& set = p.sets[static_cast<std::size_t>(std::clamp(p.speaker_set, 0, 2))];
+  for (int c = 0; c < 2; ++c) {
+    SpeakerState& s = speaker_[c];
+    const Speaker& sp = set.speakers[c];
+    const double db = p.level_db + (p.dim ? p.dim_db : 0.0) + set.calibration_db + sp.trim_db;
+    s.gain.set_target(p.mute ? 0.0 : db_to_gain(db));
+    for (int b = 0; b < kCorrectionBands; ++b) {
+      s.glide[b].set_target(sp.eq[b].freq_hz, sp.eq[b].q, sp.eq[b].gain_db);
+    }
+    const std::uint32_t d = delay_samples(sp.delay_ms);
+    if (s.delay_fade == 0 && d != s.delay_now) {
+      s.delay_next = d;
+      s.delay_fade = 1;
+    }
+  }
+}
+
+double MonitorPath::run_curve(Curve& c, int ch, double x) noexcept {
+  for (int k = 0; k < c.sections; ++k) x = c.state[ch][k].process(c.coeffs[k], x);
+  return x;
+}
+
+double MonitorPath::delay_tap(const SpeakerState& s, std::uint32_t delay) const noexcept {
+  return s.delay[(delay_write_ - delay) & delay_mask_];
+}
+
+void MonitorPath::process(const double* const chain[2], const double* const bypass[2],
+                          double* const out[2], std::uint32_t n) noexcept {
+  const double fade_step = 1.0 / static_cast<double>(fade_len_);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (eq_phase_ == 0) {
+      for (auto& s : speaker_) {
+        for (int b = 0; b < kCorrectionBands; ++b) {
+          if (s.glide[b].advance()) redesign_band(s, b, kEqBlock);
+        }
+      }
+    }
+    eq_phase_ = (eq_phase_ + 1) % kEqBlock;
+
+    // Compare: each source at its own preview/match gain, crossfaded.
+    const double w = source_.next();
+    const double gc = source_gain_[0].next();
+    const double gb = source_gain_[1].next();
+    const double x0 = (1.0 - w) * gc * chain[0][i] + w * gb * bypass[0][i];
+    const double x1 = (1.0 - w) * gc * chain[1][i] + w * gb * bypass[1][i];
+
+    const double m0 = matrix_[0].next(), m1 = matrix_[1].next();
+    const double m2 = matrix_[2].next(), m3 = matrix_[3].next();
+    double y[2] = {m0 * x0 + m1 * x1, m2 * x0 + m3 * x1};
+
+    // Translation curve, crossfaded from the previous one while switching.
+    const double cw = curve_mix_.next();
+    if (curve_ != 0 || curve_prev_ != 0) {
+      double z[2][2] = {{y[0], y[1]}, {y[0], y[1]}};  // [new|old][channel]
+      const int ids[2] = {curve_, cw < 1.0 ? curve_prev_ : 0};
+      for (int k = 0; k < 2; ++k) {
+        if (ids[k] == 0) continue;
+        Curve& c = curves_[ids[k]];
+        if (c.mono) {
+          const double mid = run_curve(c, 0, 0.5 * (y[0] + y[1]));
+          z[k][0] = z[k][1] = mid;
+        } else {
+          z[k][0] = run_curve(c, 0, y[0]);
+          z[k][1] = run_curve(c, 1, y[1]);
+        }
+      }
+      y[0] = cw * z[0][0] + (1.0 - cw) * z[1][0];
+      y[1] = cw * z[0][1] + (1.0 - cw) * z[1][1];
+      if (cw >= 1.0) curve_prev_ = curve_;
+    }
+
+    for (int c = 0; c < 2; ++c) {
+      SpeakerState& s = speaker_[c];
+      double v = y[c] * s.gain.next();
+      for (int b = 0; b < kCorrectionBands; ++b) v = s.state[b].process(s.ramp[b].next(), v);
+      s.delay[delay_write_] = v;
+      if (s.delay_fade == 0) {
+        out[c][i] = delay_tap(s, s.delay_now);
+      } else {
+        const double t = static_cast<double>(s.delay_fade) * fade_step;
+        out[c][i] = (1.0 - t) * delay_tap(s, s.delay_now) + t * delay_tap(s, s.delay_next);
+        if (++s.delay_fade > fade_len_) {
+          s.delay_now = s.delay_next;
+          s.delay_fade = 0;
+        }
+      }
+    }
+    delay_write_ = (delay_write_ + 1) & delay_mask_;
+  }
+}
+
+}  // namespace lacquer::dsp

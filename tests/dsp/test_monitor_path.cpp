@@ -1,0 +1,328 @@
+// The monitor path: listening-switch matrices, gain staging, delay, correction EQ,
+// translation curves, platform preview gains and loudness-matched compare.
+#include <gtest/gtest.h>
+
+#include <ebur128.h>
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/monitor_path.hpp"
+#include "lacquer/dsp/targets.hpp"
+
+namespace lacquer::dsp {
+namespace {
+
+constexpr double kFs = 48000.0;
+constexpr std::uint32_t kBlock = 256;
+constexpr double kPi = std::numbers::pi;
+
+struct Stereo {
+  std::vector<double> ch[2];
+  explicit Stereo(std::size_t n = 0) : ch{std::vector<double>(n), std::vector<double>(n)} {}
+  std::size_t size() const { return ch[0].size(); }
+};
+
+Stereo sines(std::size_t n, double f_left, double a_left, double f_right, double a_right) {
+  Stereo s(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / kFs;
+    s.ch[0][i] = a_left * std::sin(2.0 * kPi * f_left * t);
+    s.ch[1][i] = a_right * std::sin(2.0 * kPi * f_right * t);
+  }
+  return s;
+}
+
+// Runs the path in blocks; `params_at` may change parameters before each block.
+template <typename F>
+Stereo run(MonitorPath& m, const Stereo& chain, const Stereo& bypass, F params_at) {
+  Stereo out(chain.size());
+  for (std::size_t off = 0; off < chain.size(); off += kBlock) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kBlock, chain.size() - off));
+    params_at(off);
+    const double* c[2] = {chain.ch[0].data() + off, chain.ch[1].data() + off};
+    const double* b[2] = {bypass.ch[0].data() + off, bypass.ch[1].data() + off};
+    double* o[2] = {out.ch[0].data() + off, out.ch[1].data() + off};
+    m.process(c, b, o, n);
+  }
+  return out;
+}
+
+Stereo run(MonitorPath& m, const Stereo& chain) {
+  return run(m, chain, chain, [](std::size_t) {});
+}
+
+MonitorPath prepared(const MonitorPath::Params& p) {
+  MonitorPath m;
+  m.prepare(kFs, kBlock);
+  m.reset(p);
+  return m;
+}
+
+// Amplitude of the component at `f` (least squares against sin/cos) over [from, end).
+double amplitude_at(const std::vector<double>& x, double f, std::size_t from) {
+  double s = 0.0, c = 0.0;
+  for (std::size_t i = from; i < x.size(); ++i) {
+    const double ph = 2.0 * kPi * f * static_cast<double>(i) / kFs;
+    s += x[i] * std::sin(ph);
+    c += x[i] * std::cos(ph);
+  }
+  const double n = static_cast<double>(x.size() - from);
+  return 2.0 * std::hypot(s, c) / n;
+}
+
+TEST(MonitorPath, DefaultIsIdentity) {
+  MonitorPath m = prepared({});
+  const Stereo in = sines(4800, 440.0, 0.5, 1000.0, 0.25);
+  const Stereo out = run(m, in);
+  for (int c = 0; c < 2; ++c) {
+    for (std::size_t i = 0; i < in.size(); ++i) ASSERT_NEAR(out.ch[c][i], in.ch[c][i], 1e-12);
+  }
+}
+
+TEST(MonitorPath, ListeningSwitchMatrices) {
+  // Left and right at different frequencies: each output's content at each frequency shows
+  // which input reached it and with what gain.
+  const Stereo in = sines(48000, 500.0, 0.5, 1500.0, 0.5);
+  struct Case {
+    bool mono, side;
+    MonitorPath::Solo solo;
+    double l_from_l, l_from_r, r_from_l, r_from_r;  // amplitude ratios
+  };
+  const Case cases[] = {
+      {true, false, MonitorPath::Solo::off, 0.5, 0.5, 0.5, 0.5},
+      {false, true, MonitorPath::Solo::off, 0.5, 0.5, 0.5, 0.5},  // (L - R) / 2: |.| = 0.5
+      {false, false, MonitorPath::Solo::left, 1.0, 0.0, 1.0, 0.0},
+      {true, false, MonitorPath::Solo::right, 0.0, 1.0, 0.0, 1.0},  // solo wins over mono
+  };
+  for (const Case& k : cases) {
+    MonitorPath::Params p;
+    p.mono = k.mono;
+    p.side_solo = k.side;
+    p.solo = k.solo;
+    MonitorPath m = prepared(p);
+    const Stereo out = run(m, in);
+    EXPECT_NEAR(amplitude_at(out.ch[0], 500.0, 0), 0.5 * k.l_from_l, 1e-6);
+    EXPECT_NEAR(amplitude_at(out.ch[0], 1500.0, 0), 0.5 * k.l_from_r, 1e-6);
+    EXPECT_NEAR(amplitude_at(out.ch[1], 500.0, 0), 0.5 * k.r_from_l, 1e-6);
+    EXPECT_NEAR(amplitude_at(out.ch[1], 1500.0, 0), 0.5 * k.r_from_r, 1e-6);
+  }
+  // Side solo is L - R: a centred (identical) signal cancels.
+  MonitorPath::Params p;
+  p.side_solo = true;
+  MonitorPath m = prepared(p);
+  const Stereo centred = sines(4800, 700.0, 0.5, 700.0, 0.5);
+  const Stereo out = run(m, centred);
+  for (std::size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out.ch[0][i], 0.0, 1e-12);
+}
+
+TEST(MonitorPath, GainStagingDimMuteCalibrationTrim) {
+  MonitorPath::Params p;
+  p.level_db = -6.0;
+  p.dim = true;
+  p.dim_db = -20.0;
+  p.speaker_set = 2;
+  p.sets[2].calibration_db = 3.0;
+  p.sets[2].speakers[1].trim_db = -1.5;
+  p.sets[0].calibration_db = 40.0;  // another set: must not count
+  MonitorPath m = prepared(p);
+  const Stereo in = sines(9600, 1000.0, 0.5, 1000.0, 0.5);
+  const Stereo out = run(m, in);
+  EXPECT_NEAR(amplitude_at(out.ch[0], 1000.0, 0), 0.5 * db_to_gain(-6.0 - 20.0 + 3.0), 1e-9);
+  EXPECT_NEAR(amplitude_at(out.ch[1], 1000.0, 0), 0.5 * db_to_gain(-6.0 - 20.0 + 3.0 - 1.5),
+              1e-9);
+
+  // Mute ramps to silence within the smoothing time and stays there.
+  Stereo muted = run(m, in, in, [&](std::size_t off) {
+    p.mute = off >= 2400;
+    m.set_params(p);
+  });
+  for (std::size_t i = 2400 + 1200; i < muted.size(); ++i) ASSERT_EQ(muted.ch[0][i], 0.0);
+}
+
+TEST(MonitorPath, SpeakerDelayInSamples) {
+  MonitorPath::Params p;
+  p.sets[0].speakers[0].delay_ms = 2.5;  // 120 samples at 48 kHz
+  MonitorPath m = prepared(p);
+  Stereo impulse(1024);
+  impulse.ch[0][10] = impulse.ch[1][10] = 1.0;
+  const Stereo out = run(m, impulse);
+  EXPECT_EQ(out.ch[0][130], 1.0);
+  EXPECT_EQ(out.ch[1][10], 1.0);
+}
+
+TEST(MonitorPath, DelayChangeIsCrossfaded) {
+  // A 100 Hz sine at 0.5 moves at most 0.5 * 2 pi * 100 / fs per sample; a crossfade of two
+  // taps over 10 ms adds at most |tap difference| / 480 <= 1 / 480.
+  MonitorPath::Params p;
+  MonitorPath m = prepared(p);
+  const Stereo in = sines(24000, 100.0, 0.5, 100.0, 0.5);
+  const Stereo out = run(m, in, in, [&](std::size_t off) {
+    p.sets[0].speakers[0].delay_ms = off >= 4800 ? 5.0 : 0.0;
+    m.set_params(p);
+  });
+  const double bound = 0.5 * 2.0 * kPi * 100.0 / kFs + 1.0 / 480.0 + 1e-9;
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    ASSERT_LE(std::abs(out.ch[0][i] - out.ch[0][i - 1]), bound) << "at " << i;
+  }
+  // And the new delay is in place afterwards.
+  for (std::size_t i = 12000; i < out.size(); ++i) ASSERT_NEAR(out.ch[0][i], in.ch[0][i - 240], 1e-12);
+}
+
+TEST(MonitorPath, CorrectionBellHasItsGainAtCentre) {
+  MonitorPath::Params p;
+  p.sets[0].speakers[0].eq[1] = {.freq_hz = 1000.0, .gain_db = -6.0, .q = 2.0};
+  MonitorPath m = prepared(p);
+  const Stereo in = sines(48000, 1000.0, 0.5, 1000.0, 0.5);
+  const Stereo out = run(m, in);
+  EXPECT_NEAR(gain_to_db(amplitude_at(out.ch[0], 1000.0, 4800) / 0.5), -6.0, 0.01);
+  EXPECT_NEAR(gain_to_db(amplitude_at(out.ch[1], 1000.0, 4800) / 0.5), 0.0, 1e-6);
+}
+
+// Magnitude (dB) of a bilinear Butterworth high/low-pass of `order`, pre-warped at fc: the
+// analog response with the frequency ratio taken on the warped axis, tan(pi f / fs).
+double warped_ratio(double f, double fc) { return std::tan(kPi * f / kFs) / std::tan(kPi * fc / kFs); }
+double hp_db(double f, double fc, int order) {
+  return -10.0 * std::log10(1.0 + std::pow(1.0 / warped_ratio(f, fc), 2.0 * order));
+}
+double lp_db(double f, double fc, int order) {
+  return -10.0 * std::log10(1.0 + std::pow(warped_ratio(f, fc), 2.0 * order));
+}
+
+TEST(MonitorPath, PhonePreviewIsMonoBandLimited) {
+  MonitorPath::Params p;
+  p.preview = MonitorPath::Preview::phone;
+  MonitorPath m = prepared(p);
+  // Left only: a mono speaker plays (L + R) / 2 on both sides.
+  for (const double f : {100.0, 2500.0, 16000.0}) {
+    m.reset(p);
+    const Stereo in = sines(48000, f, 0.5, f, 0.0);
+    const Stereo out = run(m, in);
+    const double db = gain_to_db(amplitude_at(out.ch[0], f, 9600) / 0.25);
+    EXPECT_NEAR(amplitude_at(out.ch[1], f, 9600), amplitude_at(out.ch[0], f, 9600), 1e-12);
+    double expected = hp_db(f, 600.0, 4) + lp_db(f, 8000.0, 2);
+    if (f == 2500.0) expected += 5.0;  // the bell's own gain at its centre
+    EXPECT_NEAR(db, expected, f == 2500.0 ? 0.3 : 0.05) << f;  // plus the bell's skirt
+  }
+}
+
+TEST(MonitorPath, TranslationCurvesShape) {
+  struct Probe {
+    MonitorPath::Preview preview;
+    double f;
+    double expected_db;
+    double tol_db;
+  };
+  const Probe probes[] = {
+      {MonitorPath::Preview::laptop, 100.0, hp_db(100.0, 250.0, 4), 0.5},
+      {MonitorPath::Preview::laptop, 4000.0, 4.0, 0.6},
+      {MonitorPath::Preview::car, 30.0, 6.0 + hp_db(30.0, 35.0, 2), 1.0},
+      {MonitorPath::Preview::car, 15000.0, -5.0, 0.3},
+      {MonitorPath::Preview::earbuds, 3000.0, 3.0, 0.8},
+  };
+  for (const Probe& k : probes) {
+    MonitorPath::Params p;
+    p.preview = k.preview;
+    MonitorPath m = prepared(p);
+    const Stereo in = sines(96000, k.f, 0.5, k.f, 0.5);
+    const Stereo out = run(m, in);
+    EXPECT_NEAR(gain_to_db(amplitude_at(out.ch[0], k.f, 24000) / 0.5), k.expected_db, k.tol_db)
+        << static_cast<int>(k.preview) << " at " << k.f;
+  }
+}
+
+TEST(MonitorPath, PlatformPreviewGainsFollowServiceRules) {
+  MonitorPath::Loudness loud{.chain_integrated_lufs = -8.0,
+                             .chain_short_term_lufs = -8.0,
+                             .chain_true_peak_dbtp = -0.2,
+                             .bypass_integrated_lufs = -20.0,
+                             .bypass_short_term_lufs = -20.0,
+                             .bypass_true_peak_dbtp = -6.0};
+  struct Case {
+    MonitorPath::Preview preview;
+    double chain_db, bypass_db;
+  };
+  const Case cases[] = {
+      {MonitorPath::Preview::flat, 0.0, 0.0},
+      {MonitorPath::Preview::spotify, -6.0, 5.0},  // up 6 wanted, peak allows 5
+      {MonitorPath::Preview::apple, -8.0, 4.0},
+      {MonitorPath::Preview::youtube, -6.0, 0.0},  // never turns up
+      {MonitorPath::Preview::tidal, -6.0, 0.0},
+      {MonitorPath::Preview::deezer, -7.0, 0.0},
+      {MonitorPath::Preview::amazon, -6.0, 0.0},
+  };
+  for (const Case& k : cases) {
+    MonitorPath::Params p;
+    p.preview = k.preview;
+    const auto g = MonitorPath::source_gains_db(p, loud);
+    EXPECT_DOUBLE_EQ(g[0], k.chain_db) << static_cast<int>(k.preview);
+    EXPECT_DOUBLE_EQ(g[1], k.bypass_db) << static_cast<int>(k.preview);
+  }
+
+  // The audio gets that gain once the glide has settled.
+  MonitorPath::Params p;
+  p.preview = MonitorPath::Preview::deezer;
+  MonitorPath m = prepared(p);
+  m.set_loudness(loud);
+  m.set_params(p);
+  const Stereo in = sines(48000, 1000.0, 0.5, 1000.0, 0.5);
+  const Stereo out = run(m, in);
+  EXPECT_NEAR(gain_to_db(amplitude_at(out.ch[0], 1000.0, 24000) / 0.5), -7.0, 1e-6);
+}
+
+double integrated_lufs(const Stereo& s, std::size_t from) {
+  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(kFs), EBUR128_MODE_I);
+  std::vector<double> inter;
+  for (std::size_t i = from; i < s.size(); ++i) {
+    inter.push_back(s.ch[0][i]);
+    inter.push_back(s.ch[1][i]);
+  }
+  ebur128_add_frames_double(st, inter.data(), inter.size() / 2);
+  double lufs = 0.0;
+  ebur128_loudness_global(st, &lufs);
+  ebur128_destroy(&st);
+  return lufs;
+}
+
+TEST(MonitorPath, LoudnessMatchedCompareLevels) {
+  // The "chain" is the bypass signal brightened and made 7 dB louder: a spectral change, not
+  // a plain gain, so the match must rest on the loudness measurements.
+  const std::size_t n = 10 * static_cast<std::size_t>(kFs);
+  Stereo bypass(n), chain(n);
+  std::uint32_t seed = 12345;
+  auto noise = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<double>(seed) / 4294967296.0 - 0.5;
+  };
+  const BiquadCoeffs shelf = design_biquad(BiquadShape::high_shelf, kFs, 3000.0, 0.707, 9.0);
+  BiquadState st[2];
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 2; ++c) {
+      bypass.ch[c][i] = 0.2 * noise() + 0.1 * std::sin(2.0 * kPi * 220.0 * i / kFs);
+      chain.ch[c][i] = db_to_gain(7.0) * st[c].process(shelf, bypass.ch[c][i]);
+    }
+  }
+  MonitorPath::Loudness l;
+  l.chain_integrated_lufs = integrated_lufs(chain, 0);
+  l.bypass_integrated_lufs = integrated_lufs(bypass, 0);
+  ASSERT_GT(l.chain_integrated_lufs - l.bypass_integrated_lufs, 7.0);
+
+  double heard[2];
+  for (int s = 0; s < 2; ++s) {
+    MonitorPath::Params p;
+    p.match = true;
+    p.compare = s == 0 ? MonitorPath::Compare::chain : MonitorPath::Compare::bypass;
+    MonitorPath m = prepared(p);
+    m.set_loudness(l);
+    m.reset(p);
+    heard[s] = integrated_lufs(run(m, chain, bypass, [](std::size_t) {}), 0);
+  }
+  EXPECT_NEAR(heard[0], heard[1], 0.5);
+  // Nothing is raised: both play at the quieter source's loudness.
+  EXPECT_NEAR(heard[1], l.bypass_integrated_lufs, 0.05);
+}
+
+}  // namespace
+}  // namespace lacquer::dsp
