@@ -1,0 +1,174 @@
+#pragma once
+// The control hub: owner of the authoritative control state, on the control executor. Every
+// transport turns what it receives into a Command and calls execute(); the hub checks the
+// role, validates and clamps against the dispatch table, applies (ParamStore::set for the
+// chain and monitor, the transport and session ports for the rest) and tells every listener
+// the applied value. Not thread-safe: call it from the executor's one thread only.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "lacquer/control/auth.hpp"
+#include "lacquer/control/command.hpp"
+#include "lacquer/control/dispatch.hpp"
+#include "lacquer/dsp/param_store.hpp"
+
+namespace lacquer::control {
+
+/// What the transport looks like to control.
+struct TransportState {
+  bool playing = false;
+  std::int32_t track = 0;        ///< 0-based index into the playlist
+  std::int32_t track_count = 0;
+  double position_s = 0.0;       ///< within the current track
+  double duration_s = 0.0;       ///< of the current track
+  bool loop = true;
+};
+
+/// The player as control drives it; the daemon implements it over its player.
+class TransportPort {
+ public:
+  virtual ~TransportPort() = default;
+  virtual void play() = 0;
+  virtual void stop() = 0;
+  /// Seconds within the current track, already clamped by the hub.
+  virtual void locate(double seconds) = 0;
+  /// A 0-based index, already clamped by the hub; goes to the track's start.
+  virtual void select(std::int32_t track) = 0;
+  virtual void set_loop(bool loop) = 0;
+  virtual TransportState state() const = 0;
+};
+
+/// Where a note is pinned.
+struct NotePlace {
+  std::int64_t session_id = 0;
+  std::optional<std::int64_t> track_id;  ///< empty: a note on the whole release
+  double time_s = 0.0;
+};
+
+/// A stored note as control shows it.
+struct NoteRecord {
+  std::int64_t id = 0;
+  std::int64_t session_id = 0;
+  std::optional<std::int64_t> track_id;
+  std::optional<std::int32_t> track_index;  ///< position in the playlist, when loaded there
+  double time_s = 0.0;
+  std::string author;
+  std::string text;
+  bool resolved = false;
+  std::int64_t created_unix_ms = 0;
+};
+
+/// Notes and snapshots as control needs them; the daemon implements it over the session
+/// store. Every call runs on the executor; a write returns only once it is durable.
+class SessionPort {
+ public:
+  virtual ~SessionPort() = default;
+  virtual Expected<NoteRecord> add_note(const Principal& author, const NotePlace& place,
+                                        std::string_view text) = 0;
+  /// A session's notes in track and time order.
+  virtual Expected<std::vector<NoteRecord>> notes(std::int64_t session_id) = 0;
+  virtual Expected<NoteRecord> resolve_note(std::int64_t note_id, const Principal& by) = 0;
+  /// The session and track the transport is playing, at the state's position; not_found
+  /// when no session is loaded.
+  virtual Expected<NotePlace> place(const TransportState& state) = 0;
+  /// Stores `state` (paths to values) as a named snapshot of the current track; returns
+  /// its version.
+  virtual Expected<std::int64_t> store_snapshot(std::string_view name,
+                                                const nlohmann::json& state) = 0;
+  /// The newest snapshot of that name of the current track.
+  virtual Expected<nlohmann::json> load_snapshot(std::string_view name) = 0;
+};
+
+/// An applied value, as every listener hears it.
+struct Change {
+  const Entry* entry = nullptr;
+  Value value;                 ///< wire form (see CommandTable::wire_value)
+  std::optional<double> norm;  ///< 0..1 for entries accepting /norm
+};
+
+/// A transport that fans changes out to its subscribers.
+class HubListener {
+ public:
+  virtual ~HubListener() = default;
+  virtual void on_change(const Change& change) = 0;
+  virtual void on_note(const NoteRecord& note) = 0;
+};
+
+class ControlHub {
+ public:
+  ControlHub(const CommandTable& table, dsp::ParamStore& params);
+  ControlHub(const ControlHub&) = delete;
+  ControlHub& operator=(const ControlHub&) = delete;
+
+  const CommandTable& table() const noexcept { return table_; }
+
+  /// Ports may be absent (tests, a daemon without a store): their paths answer unavailable.
+  void set_transport(TransportPort* transport) noexcept { transport_ = transport; }
+  void set_sessions(SessionPort* sessions) noexcept { sessions_ = sessions; }
+  TransportPort* transport() const noexcept { return transport_; }
+
+  void add_listener(HubListener* listener);
+  void remove_listener(HubListener* listener);
+
+  /// Reads or changes a path. No value on a readable path is a query, answered to the
+  /// caller only; otherwise the applied value is returned and sent to every listener.
+  /// `who` names a note's author; without it the author is the role's name.
+  Expected<Change> execute(const Command& command, const Principal* who = nullptr);
+
+  /// A note at an explicit place (the WebSocket `note` op). Clients only on their sessions.
+  Expected<NoteRecord> add_note(const Principal& who, const NotePlace& place,
+                                std::string_view text);
+  /// A session's notes, for those who may access it.
+  Expected<std::vector<NoteRecord>> notes(const Principal& who, std::int64_t session_id);
+  /// Resolves a note by id (engineers only).
+  Expected<NoteRecord> resolve_note(const Principal& who, std::int64_t note_id);
+
+  /// Every readable path the role may read, with its wire value: {"/chain/eq/1/gain": 0.0}.
+  nlohmann::json state(Role role) const;
+  /// The chain's parameters only, the shape of a stored snapshot and of a chain file.
+  nlohmann::json chain_state() const;
+  /// Applies a snapshot-shaped object (engineer role); unknown paths are skipped. Returns
+  /// how many paths were applied.
+  Expected<std::size_t> apply_state(const nlohmann::json& state, Origin origin);
+
+  /// The transport state, when a transport is attached.
+  std::optional<TransportState> transport_state() const;
+
+  /// Commands applied and refused so far.
+  std::uint64_t applied() const noexcept { return applied_; }
+  std::uint64_t refused() const noexcept { return refused_; }
+
+ private:
+  Expected<Change> query(const Target& target);
+  Expected<Change> apply(const Target& target, const Value& value, const Command& command,
+                         const Principal& who);
+  Expected<Change> apply_transport(const Entry& entry, const Value& value);
+  Expected<Change> walk_notes(int direction);
+  Expected<Change> resolve_current_note(const Principal& who);
+  Change note_current_change() const;
+  void broadcast(const Change& change);
+  void broadcast_note(const NoteRecord& note);
+  Change param_change(const Entry& entry, double value) const;
+
+  const CommandTable& table_;
+  dsp::ParamStore& params_;
+  TransportPort* transport_ = nullptr;
+  SessionPort* sessions_ = nullptr;
+  std::vector<HubListener*> listeners_;
+  std::optional<NoteRecord> current_note_;  // where /note/next and /note/prev left off
+  std::uint64_t applied_ = 0;
+  std::uint64_t refused_ = 0;
+};
+
+/// JSON for a wire value (null for no value) and back. Numbers become int64 when whole
+/// and written without a fraction, else double; arrays and objects are refused.
+nlohmann::json value_to_json(const Value& value);
+Expected<Value> value_from_json(const nlohmann::json& json);
+
+}  // namespace lacquer::control

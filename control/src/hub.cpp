@@ -1,0 +1,413 @@
+#include "lacquer/control/hub.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace lacquer::control {
+
+namespace {
+
+bool role_allows(Role have, Role need) {
+  return need != Role::none && static_cast<int>(have) >= static_cast<int>(need);
+}
+
+Error forbidden(const Entry& e, Role role) {
+  if (role == Role::none) return make_error(ErrorCode::unauthorized, "authenticate first");
+  return make_error(ErrorCode::forbidden,
+                    "the " + std::string(to_string(role)) + " role may not change " + e.path);
+}
+
+Error no_transport() { return make_error(ErrorCode::unavailable, "no transport is running"); }
+Error no_store() { return make_error(ErrorCode::unavailable, "no session store is open"); }
+
+// Notes are walked in playlist order: track, then time, then id for notes at one moment.
+std::tuple<std::int32_t, double, std::int64_t> walk_key(const NoteRecord& n) {
+  return {n.track_index.value_or(std::numeric_limits<std::int32_t>::max()), n.time_s, n.id};
+}
+
+}  // namespace
+
+nlohmann::json value_to_json(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> nlohmann::json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else {
+          return v;
+        }
+      },
+      value);
+}
+
+Expected<Value> value_from_json(const nlohmann::json& json) {
+  switch (json.type()) {
+    case nlohmann::json::value_t::null: return Value{};
+    case nlohmann::json::value_t::boolean: return Value{json.get<bool>()};
+    case nlohmann::json::value_t::number_integer: return Value{json.get<std::int64_t>()};
+    case nlohmann::json::value_t::number_unsigned: {
+      const auto u = json.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return Value{static_cast<double>(u)};
+      }
+      return Value{static_cast<std::int64_t>(u)};
+    }
+    case nlohmann::json::value_t::number_float: return Value{json.get<double>()};
+    case nlohmann::json::value_t::string: return Value{json.get<std::string>()};
+    default: break;
+  }
+  return make_error(ErrorCode::invalid_value, "a value is a number, a boolean or a string");
+}
+
+ControlHub::ControlHub(const CommandTable& table, dsp::ParamStore& params)
+    : table_(table), params_(params) {}
+
+void ControlHub::add_listener(HubListener* listener) { listeners_.push_back(listener); }
+
+void ControlHub::remove_listener(HubListener* listener) { std::erase(listeners_, listener); }
+
+void ControlHub::broadcast(const Change& change) {
+  for (HubListener* l : listeners_) l->on_change(change);
+}
+
+void ControlHub::broadcast_note(const NoteRecord& note) {
+  for (HubListener* l : listeners_) l->on_note(note);
+}
+
+Change ControlHub::param_change(const Entry& entry, double value) const {
+  return Change{&entry, table_.wire_value(entry, value), table_.norm_of(entry, value)};
+}
+
+std::optional<TransportState> ControlHub::transport_state() const {
+  if (transport_ == nullptr) return std::nullopt;
+  return transport_->state();
+}
+
+Expected<Change> ControlHub::execute(const Command& command, const Principal* who) {
+  auto target = table_.resolve(command.path);
+  if (!target.ok()) {
+    ++refused_;
+    return target.error();
+  }
+  const Entry& e = *target->entry;
+  const bool is_query = std::holds_alternative<std::monostate>(command.value) && e.readable &&
+                        e.type != ValueType::trigger;
+  Expected<Change> result = [&]() -> Expected<Change> {
+    if (is_query) {
+      if (!role_allows(command.role, e.read_role)) {
+        if (command.role == Role::none) return forbidden(e, command.role);
+        return make_error(ErrorCode::forbidden, "the " + std::string(to_string(command.role)) +
+                                                    " role may not read " + e.path);
+      }
+      return query(*target);
+    }
+    if (!e.writable) return make_error(ErrorCode::forbidden, e.path + " is read only");
+    if (!role_allows(command.role, e.write_role)) return forbidden(e, command.role);
+    auto value = table_.validate(*target, command.value);
+    if (!value.ok()) return value.error();
+    const Principal fallback{command.role, 0, std::string(to_string(command.role)), {}};
+    return apply(*target, *value, command, who != nullptr ? *who : fallback);
+  }();
+  if (result.ok()) {
+    ++applied_;
+  } else {
+    ++refused_;
+  }
+  return result;
+}
+
+Expected<Change> ControlHub::query(const Target& target) {
+  const Entry& e = *target.entry;
+  if (e.param) return param_change(e, params_.get(*e.param));
+  if (e.action == Action::note_current) return note_current_change();
+  if (transport_ == nullptr) return no_transport();
+  const TransportState s = transport_->state();
+  switch (e.action) {
+    case Action::locate:
+    case Action::position: return Change{&e, Value{s.position_s}, std::nullopt};
+    case Action::track: return Change{&e, Value{std::int64_t{s.track}}, std::nullopt};
+    case Action::loop: return Change{&e, Value{s.loop}, std::nullopt};
+    case Action::playing: return Change{&e, Value{s.playing}, std::nullopt};
+    default: break;
+  }
+  return make_error(ErrorCode::bad_request, e.path + " cannot be queried");
+}
+
+Expected<Change> ControlHub::apply(const Target& target, const Value& value,
+                                   const Command& command, const Principal& who) {
+  const Entry& e = *target.entry;
+  if (e.param) {
+    const double v = std::get<double>(value);
+    params_.set(*e.param, v);
+    Change change = param_change(e, v);
+    broadcast(change);
+    return change;
+  }
+  switch (e.action) {
+    case Action::play:
+    case Action::stop:
+    case Action::locate:
+    case Action::track:
+    case Action::loop: return apply_transport(e, value);
+    case Action::snapshot_store: {
+      if (sessions_ == nullptr) return no_store();
+      const auto& name = std::get<std::string>(value);
+      auto stored = sessions_->store_snapshot(name, chain_state());
+      if (!stored.ok()) return stored.error();
+      Change change{&e, value, std::nullopt};
+      broadcast(change);
+      return change;
+    }
+    case Action::snapshot_recall: {
+      if (sessions_ == nullptr) return no_store();
+      const auto& name = std::get<std::string>(value);
+      auto state = sessions_->load_snapshot(name);
+      if (!state.ok()) return state.error();
+      auto count = apply_state(*state, command.origin);
+      if (!count.ok()) return count.error();
+      Change change{&e, value, std::nullopt};
+      broadcast(change);
+      return change;
+    }
+    case Action::note_add: {
+      if (sessions_ == nullptr) return no_store();
+      if (transport_ == nullptr) return no_transport();
+      auto place = sessions_->place(transport_->state());
+      if (!place.ok()) return place.error();
+      auto note = add_note(who, *place, std::get<std::string>(value));
+      if (!note.ok()) return note.error();
+      return Change{&e, Value{note->id}, std::nullopt};
+    }
+    case Action::note_next:
+    case Action::note_prev:
+      if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
+      return walk_notes(e.action == Action::note_next ? 1 : -1);
+    case Action::note_resolve:
+      if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
+      return resolve_current_note(who);
+    default: break;
+  }
+  return make_error(ErrorCode::bad_request, e.path + " cannot be set");
+}
+
+Expected<Change> ControlHub::apply_transport(const Entry& e, const Value& value) {
+  if (transport_ == nullptr) return no_transport();
+  const TransportState s = transport_->state();
+  switch (e.action) {
+    case Action::play:
+    case Action::stop: {
+      // A button sends 1 on press and 0 on release; only the press acts.
+      if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
+      const bool play = e.action == Action::play;
+      if (play) {
+        transport_->play();
+      } else {
+        transport_->stop();
+      }
+      Change change{table_.find("/transport/playing"), Value{play}, std::nullopt};
+      broadcast(change);
+      return change;
+    }
+    case Action::locate: {
+      const double v = std::clamp(std::get<double>(value), 0.0, std::max(0.0, s.duration_s));
+      transport_->locate(v);
+      Change change{&e, Value{v}, std::nullopt};
+      broadcast(change);
+      return change;
+    }
+    case Action::track: {
+      if (s.track_count <= 0) return make_error(ErrorCode::unavailable, "no tracks are loaded");
+      const auto v = static_cast<std::int32_t>(
+          std::clamp(std::get<double>(value), 0.0, static_cast<double>(s.track_count - 1)));
+      transport_->select(v);
+      Change change{&e, Value{std::int64_t{v}}, std::nullopt};
+      broadcast(change);
+      return change;
+    }
+    case Action::loop: {
+      const bool loop = std::get<double>(value) >= 0.5;
+      transport_->set_loop(loop);
+      Change change{&e, Value{loop}, std::nullopt};
+      broadcast(change);
+      return change;
+    }
+    default: break;
+  }
+  return make_error(ErrorCode::bad_request, e.path + " is not a transport command");
+}
+
+Change ControlHub::note_current_change() const {
+  const Entry* e = table_.find("/note/current");
+  return Change{e, Value{current_note_ ? current_note_->text : std::string()}, std::nullopt};
+}
+
+Expected<Change> ControlHub::walk_notes(int direction) {
+  if (sessions_ == nullptr) return no_store();
+  if (transport_ == nullptr) return no_transport();
+  const TransportState s = transport_->state();
+  auto place = sessions_->place(s);
+  if (!place.ok()) return place.error();
+  auto listed = sessions_->notes(place->session_id);
+  if (!listed.ok()) return listed.error();
+  std::vector<NoteRecord> open;
+  for (const auto& n : *listed) {
+    if (!n.resolved) open.push_back(n);
+  }
+  if (open.empty()) return make_error(ErrorCode::not_found, "the session has no open notes");
+  std::sort(open.begin(), open.end(),
+            [](const NoteRecord& a, const NoteRecord& b) { return walk_key(a) < walk_key(b); });
+
+  // From the note last walked to, or else from the play position (a note exactly there
+  // counts as next).
+  const bool from_note = current_note_ && current_note_->session_id == place->session_id;
+  const auto here = from_note ? walk_key(*current_note_)
+                              : std::tuple<std::int32_t, double, std::int64_t>{
+                                    s.track, s.position_s, direction > 0 ? -1 : 0};
+  const NoteRecord* chosen = nullptr;
+  if (direction > 0) {
+    const auto it = std::find_if(open.begin(), open.end(),
+                                 [&](const NoteRecord& n) { return walk_key(n) > here; });
+    chosen = it != open.end() ? &*it : &open.front();  // wraps to the first
+  } else {
+    const auto it = std::find_if(open.rbegin(), open.rend(),
+                                 [&](const NoteRecord& n) { return walk_key(n) < here; });
+    chosen = it != open.rend() ? &*it : &open.back();  // wraps to the last
+  }
+  current_note_ = *chosen;
+
+  if (chosen->track_index && *chosen->track_index != s.track &&
+      *chosen->track_index < s.track_count) {
+    transport_->select(*chosen->track_index);
+    broadcast(Change{table_.find("/transport/track"),
+                     Value{std::int64_t{*chosen->track_index}}, std::nullopt});
+  }
+  if (!chosen->track_index || *chosen->track_index < s.track_count) {
+    const double at = std::max(0.0, chosen->time_s);
+    transport_->locate(at);
+    broadcast(Change{table_.find("/transport/locate"), Value{at}, std::nullopt});
+  }
+  Change change = note_current_change();
+  broadcast(change);
+  return change;
+}
+
+Expected<Change> ControlHub::resolve_current_note(const Principal& who) {
+  if (sessions_ == nullptr) return no_store();
+  if (!current_note_) return make_error(ErrorCode::not_found, "no note was walked to");
+  auto resolved = resolve_note(who, current_note_->id);
+  if (!resolved.ok()) return resolved.error();
+  current_note_->resolved = true;
+  return note_current_change();
+}
+
+Expected<NoteRecord> ControlHub::add_note(const Principal& who, const NotePlace& place,
+                                          std::string_view text) {
+  if (sessions_ == nullptr) return no_store();
+  if (!role_allows(who.role, Role::client)) {
+    return make_error(ErrorCode::unauthorized, "authenticate first");
+  }
+  if (!who.may_access(place.session_id)) {
+    return make_error(ErrorCode::forbidden, "not invited to session " +
+                                                std::to_string(place.session_id));
+  }
+  if (text.empty() || text.size() > CommandTable::kMaxTextBytes) {
+    return make_error(ErrorCode::invalid_value, "a note holds 1 to " +
+                                                    std::to_string(CommandTable::kMaxTextBytes) +
+                                                    " bytes");
+  }
+  if (!std::isfinite(place.time_s) || place.time_s < 0.0) {
+    return make_error(ErrorCode::invalid_value, "a note's time is a finite number >= 0");
+  }
+  auto note = sessions_->add_note(who, place, text);
+  if (!note.ok()) return note.error();
+  broadcast_note(*note);
+  return note;
+}
+
+Expected<std::vector<NoteRecord>> ControlHub::notes(const Principal& who,
+                                                    std::int64_t session_id) {
+  if (sessions_ == nullptr) return no_store();
+  if (!role_allows(who.role, Role::client)) {
+    return make_error(ErrorCode::unauthorized, "authenticate first");
+  }
+  if (!who.may_access(session_id)) {
+    return make_error(ErrorCode::forbidden, "not invited to session " + std::to_string(session_id));
+  }
+  return sessions_->notes(session_id);
+}
+
+Expected<NoteRecord> ControlHub::resolve_note(const Principal& who, std::int64_t note_id) {
+  if (sessions_ == nullptr) return no_store();
+  if (who.role != Role::engineer) {
+    return make_error(ErrorCode::forbidden, "only the engineer resolves notes");
+  }
+  auto note = sessions_->resolve_note(note_id, who);
+  if (!note.ok()) return note.error();
+  if (current_note_ && current_note_->id == note->id) current_note_ = *note;
+  broadcast_note(*note);
+  return note;
+}
+
+nlohmann::json ControlHub::state(Role role) const {
+  nlohmann::json out = nlohmann::json::object();
+  const auto transport = transport_state();
+  for (const Entry& e : table_.entries()) {
+    if (!e.readable || e.type == ValueType::trigger || !role_allows(role, e.read_role)) continue;
+    if (e.param) {
+      out[e.path] = value_to_json(table_.wire_value(e, params_.get(*e.param)));
+      continue;
+    }
+    switch (e.action) {
+      case Action::note_current:
+        out[e.path] = current_note_ ? current_note_->text : std::string();
+        break;
+      case Action::locate:
+      case Action::position:
+        if (transport) out[e.path] = transport->position_s;
+        break;
+      case Action::track:
+        if (transport) out[e.path] = transport->track;
+        break;
+      case Action::loop:
+        if (transport) out[e.path] = transport->loop;
+        break;
+      case Action::playing:
+        if (transport) out[e.path] = transport->playing;
+        break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+nlohmann::json ControlHub::chain_state() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Entry& e : table_.entries()) {
+    if (e.param && e.path.starts_with("/chain/")) {
+      out[e.path] = value_to_json(table_.wire_value(e, params_.get(*e.param)));
+    }
+  }
+  return out;
+}
+
+Expected<std::size_t> ControlHub::apply_state(const nlohmann::json& state, Origin origin) {
+  if (!state.is_object()) {
+    return make_error(ErrorCode::bad_request, "a state is an object of paths to values");
+  }
+  std::size_t count = 0;
+  for (const auto& [path, json] : state.items()) {
+    const Entry* e = table_.find(path);
+    if (e == nullptr || !e->param) continue;
+    auto value = value_from_json(json);
+    if (!value.ok()) continue;
+    Command c{path, std::move(*value), origin, Role::engineer};
+    if (execute(c).ok()) ++count;
+  }
+  return count;
+}
+
+}  // namespace lacquer::control
