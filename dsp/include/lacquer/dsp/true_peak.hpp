@@ -1,0 +1,88 @@
+#pragma once
+// True-peak detection in the manner of ITU-R BS.1770-4 Annex 2: the signal is interpolated
+// to 4x the sample rate and the largest magnitude of the interpolated signal is the true
+// peak. Shared by the limiter (its detector) and the meters.
+
+#include <array>
+#include <cstdint>
+
+namespace lacquer::dsp {
+
+/// One channel of a 4x polyphase interpolating peak detector. Each pushed input sample
+/// yields four instants of the oversampled signal: an original sample and the three
+/// points a quarter, a half and three quarters of a sample after it. The original sample
+/// is passed through exactly, so the reading is never below the sample peak.
+///
+/// The interpolation filter is a Kaiser-windowed sinc (beta 6) over 24 input samples,
+/// each fractional phase normalised to unity gain at DC. Its error against ideal
+/// band-limited interpolation stays within 0.015 dB up to 0.417 fs (20 kHz at 48 kHz);
+/// above that it reads low, as every finite interpolator does.
+///
+/// Mode kConservative also evaluates the 49-tap Hann-windowed sinc interpolator of
+/// libebur128 (the meter most loudness tools are built on) at the instants it uses for
+/// the sample rate (4x below 96 kHz, 2x below 192 kHz, none above) and reports the larger
+/// of the two readings. Short interpolators disagree with each other by
+/// several tenths of a dB on wideband material near full scale (white noise, clipped
+/// transients), in both directions; a limiter detecting with the larger reading keeps
+/// its output under the ceiling on either meter. Meters use kAccurate.
+///
+/// Plain value type with no allocation: construct anywhere, push() on the audio thread.
+class TruePeakDetector {
+ public:
+  static constexpr int kOversampling = 4;
+  /// Input samples each interpolated point is computed from.
+  static constexpr int kTaps = 24;
+  /// The instants reported by push() are centred on the input sample pushed this many
+  /// samples earlier.
+  static constexpr std::uint32_t kDelayFrames = kTaps / 2;
+
+  enum class Mode { kAccurate, kConservative };
+
+  /// `sample_rate` only matters for kConservative (it picks libebur128's factor).
+  explicit TruePeakDetector(Mode mode = Mode::kAccurate, double sample_rate = 48000.0) noexcept;
+
+  /// Clears the history (as if silence had been pushed for ever).
+  void reset() noexcept;
+
+  /// Pushes input sample x[n]; returns max(|y(m)|, |y(m + 1/4)|, |y(m + 1/2)|,
+  /// |y(m + 3/4)|) with m = n - kDelayFrames, y the band-limited interpolation.
+  double push(double x) noexcept;
+
+  /// Same as push(), also writing the four signed values y(m), y(m + 1/4), ... of the
+  /// accurate interpolator to `out`.
+  double push(double x, double out[kOversampling]) noexcept;
+
+ private:
+  // coef_[p][k]: weight of history sample k (oldest first) for the instant m + (p + 1) / 4.
+  std::array<std::array<double, kTaps>, kOversampling - 1> coef_{};
+  // The libebur128-compatible interpolator (kConservative only): ebu_phases_ instants,
+  // each weighing history slots ebu_first_ .. ebu_first_ + ebu_len_ with ebu_coef_[p].
+  std::array<std::array<double, kTaps>, kOversampling - 1> ebu_coef_{};
+  int ebu_phases_ = 0;
+  int ebu_first_ = 0;
+  int ebu_len_ = 0;
+  // The last kTaps inputs, stored twice so hist_[pos_ .. pos_ + kTaps) is always the
+  // window in time order without a wrap.
+  std::array<double, 2 * kTaps> hist_{};
+  int pos_ = 0;  // slot of the oldest sample in the first copy
+};
+
+/// A stereo true-peak meter over any stretch of audio: the largest reading seen since
+/// the last take_block() and since the last reset, as linear magnitude.
+class TruePeakMeter {
+ public:
+  void reset() noexcept;
+  /// Audio thread: feeds `n` frames of each channel.
+  void process(const double* left, const double* right, std::uint32_t n) noexcept;
+  /// The largest reading per channel since the previous call (then restarts).
+  std::array<double, 2> take_block() noexcept;
+  /// The largest reading per channel since reset().
+  const std::array<double, 2>& max() const noexcept { return max_; }
+
+ private:
+  std::array<TruePeakDetector, 2> detector_;
+  std::array<double, 2> block_{};  // per-channel maximum since take_block()
+  std::array<double, 2> max_{};    // per-channel maximum since reset()
+};
+
+}  // namespace lacquer::dsp

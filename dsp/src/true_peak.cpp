@@ -1,0 +1,124 @@
+#include "lacquer/dsp/true_peak.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace lacquer::dsp {
+
+namespace {
+
+constexpr double kKaiserBeta = 6.0;
+
+// Modified Bessel function of the first kind, order 0 (power series; converges fast for
+// the arguments a Kaiser window uses).
+double bessel_i0(double x) noexcept {
+  double sum = 1.0;
+  double term = 1.0;
+  for (int k = 1; k < 50; ++k) {
+    term *= (x / 2.0) / k;
+    sum += term * term;
+    if (term * term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+}  // namespace
+
+TruePeakDetector::TruePeakDetector(Mode mode, double sample_rate) noexcept {
+  constexpr int half = kTaps / 2;
+  const double norm = bessel_i0(kKaiserBeta);
+  for (int p = 0; p < kOversampling - 1; ++p) {
+    const double frac = (p + 1) / static_cast<double>(kOversampling);
+    double sum = 0.0;
+    for (int k = 0; k < kTaps; ++k) {
+      // History slot k holds input sample m + (k - half + 1); t is its distance from the
+      // instant being interpolated.
+      const double t = (k - half + 1) - frac;
+      const double x = std::numbers::pi * t;
+      const double sinc = std::sin(x) / x;
+      const double u = t / half;
+      const double window = bessel_i0(kKaiserBeta * std::sqrt(1.0 - u * u)) / norm;
+      coef_[p][k] = sinc * window;
+      sum += coef_[p][k];
+    }
+    // Unity gain at DC for every phase, so a constant signal reads exactly its value.
+    for (double& c : coef_[p]) c /= sum;
+
+  }
+  if (mode == Mode::kConservative && sample_rate < 192000.0) {
+    // libebur128's prototype: 49 taps at `factor` x, c[j] = sinc((j - 24) / factor) *
+    // hann(j), not normalised. For the instant m + q / factor, tap j weighs input m + d
+    // with j = 24 - factor * d + q.
+    const int factor = sample_rate < 96000.0 ? 4 : 2;
+    ebu_phases_ = factor - 1;
+    ebu_len_ = 48 / factor;
+    ebu_first_ = half - 1 - (24 / factor - 1);
+    for (int q = 1; q < factor; ++q) {
+      for (int k = 0; k < ebu_len_; ++k) {
+        const int d = k - (24 / factor - 1);
+        const int j = 24 - factor * d + q;
+        const double arg = std::numbers::pi * (j - 24) / factor;
+        const double hann = 0.5 * (1.0 - std::cos(2.0 * std::numbers::pi * j / 48.0));
+        ebu_coef_[q - 1][k] = std::sin(arg) / arg * hann;
+      }
+    }
+  }
+  reset();
+}
+
+void TruePeakDetector::reset() noexcept {
+  hist_.fill(0.0);
+  pos_ = 0;
+}
+
+double TruePeakDetector::push(double x) noexcept {
+  double unused[kOversampling];
+  return push(x, unused);
+}
+
+double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
+  hist_[pos_] = x;
+  hist_[pos_ + kTaps] = x;
+  pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
+  const double* w = hist_.data() + pos_;  // oldest first
+
+  out[0] = w[kTaps / 2 - 1];
+  double peak = std::fabs(out[0]);
+  for (int p = 0; p < kOversampling - 1; ++p) {
+    double acc = 0.0;
+    for (int k = 0; k < kTaps; ++k) acc += coef_[p][k] * w[k];
+    out[p + 1] = acc;
+    peak = std::max(peak, std::fabs(acc));
+  }
+  for (int p = 0; p < ebu_phases_; ++p) {
+    double acc = 0.0;
+    for (int k = 0; k < ebu_len_; ++k) acc += ebu_coef_[p][k] * w[ebu_first_ + k];
+    peak = std::max(peak, std::fabs(acc));
+  }
+  return peak;
+}
+
+void TruePeakMeter::reset() noexcept {
+  for (auto& d : detector_) d.reset();
+  block_ = {};
+  max_ = {};
+}
+
+void TruePeakMeter::process(const double* left, const double* right, std::uint32_t n) noexcept {
+  const double* in[2] = {left, right};
+  for (int c = 0; c < 2; ++c) {
+    double peak = block_[c];
+    for (std::uint32_t i = 0; i < n; ++i) peak = std::max(peak, detector_[c].push(in[c][i]));
+    block_[c] = peak;
+    max_[c] = std::max(max_[c], peak);
+  }
+}
+
+std::array<double, 2> TruePeakMeter::take_block() noexcept {
+  const std::array<double, 2> out = block_;
+  block_ = {};
+  return out;
+}
+
+}  // namespace lacquer::dsp
