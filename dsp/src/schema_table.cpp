@@ -50,6 +50,19 @@ class TableBuilder {
          Taper::logarithmic);
   }
 
+  void integer(std::string path, double lo, double hi, double def,
+                           std::string description) {
+    table_.push_back({.path = std::move(path),
+                      .type = ParamType::integer,
+                      .unit = "",
+                      .min_value = lo,
+                      .max_value = hi,
+                      .default_value = def,
+                      .smoothing_ms = kSwitchSmoothMs,
+                      .choices = {},
+                      .description = std::move(description)});
+  }
+
   void boolean(std::string path, bool def, std::string description) {
     table_.push_back({.path = std::move(path),
                       .type = ParamType::boolean,
@@ -142,6 +155,8 @@ void add_multiband(TableBuilder& t) {
     t.boolean(p + "/bypass", false, "Pass the band unprocessed");
     t.boolean(p + "/solo", false, "Hear only the soloed bands");
   }
+  t.integer("/chain/multiband/bands", 2.0, 4.0, 4.0, "Number of bands");
+  t.choice("/chain/multiband/detector", {"peak", "rms"}, 0, "Level detector of every band");
   t.real("/chain/multiband/link", "%", 0.0, 100.0, 100.0, kTimeSmoothMs,
          "Stereo link of the detectors (100 = one gain for both channels)");
   t.choice("/chain/multiband/mode", {"stereo", "mid_side"}, 0,
@@ -152,6 +167,8 @@ void add_multiband(TableBuilder& t) {
 void add_comp(TableBuilder& t) {
   add_compressor(t, "/chain/comp", 200.0);
   t.choice("/chain/comp/detector", {"peak", "rms"}, 0, "Level detector");
+  t.real("/chain/comp/link", "%", 0.0, 100.0, 100.0, kTimeSmoothMs,
+         "Stereo link of the detectors (100 = one gain for both channels)");
   t.hz("/chain/comp/sidechain_hpf", 10.0, 500.0, 10.0,
        "High-pass corner of the side chain, so bass does not pump the mix");
   t.real("/chain/comp/mix", "%", 0.0, 100.0, 100.0, kGainSmoothMs,
