@@ -1,0 +1,64 @@
+#pragma once
+// The comp stage: a broadband feed-forward glue compressor. Peak or RMS detection on a
+// high-passed side chain (so bass does not pump the mix), the Giannoulis soft-knee curve,
+// smooth attack/release on the gain reduction, makeup (manual, or automatic on request) and a
+// dry/wet mix for parallel compression. Zero latency: the dry signal needs no delay.
+
+#include <cstdint>
+
+#include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/bypass.hpp"
+#include "lacquer/dsp/dynamics.hpp"
+#include "lacquer/dsp/smoother.hpp"
+
+namespace lacquer::dsp {
+
+class CompStage {
+ public:
+  /// Glide of makeup gain and mix.
+  static constexpr double kGainGlideMs = 20.0;
+  /// Level at which automatic makeup cancels the static curve's reduction: -18 dBFS, the
+  /// EBU alignment level, a typical programme level into a glue compressor.
+  static constexpr double kAutoMakeupLevelDb = -18.0;
+
+  struct Params {
+    bool bypass = false;
+    /// Threshold, ratio, knee, attack, release. The defaults (0 dBFS, 1:1) leave the signal
+    /// untouched; the comp's release default is 200 ms.
+    DynamicsSettings dynamics{.release_ms = 200.0};
+    double makeup_db = 0.0;  ///< expected -12..+24
+    /// Adds the static reduction at kAutoMakeupLevelDb to the makeup. Off by default.
+    bool auto_makeup = false;
+    Detector detector = Detector::peak;
+    double sidechain_hpf_hz = 10.0;  ///< expected 10..500: 12 dB/oct Butterworth high-pass
+    double mix_pct = 100.0;          ///< expected 0..100: share of the compressed signal
+    double link_pct = 100.0;         ///< 0..100: stereo link of the detectors
+    bool operator==(const Params&) const = default;
+  };
+
+  /// Allocates; not real-time.
+  void prepare(double sample_rate, std::uint32_t max_block);
+  /// Jumps to `p` with no glide and clears the detector and filter state.
+  void reset(const Params& p) noexcept;
+  /// Audio thread, once per sub-block: glides to `p`.
+  void set_params(const Params& p) noexcept;
+  /// In place, n <= max_block.
+  void process(double* left, double* right, std::uint32_t n) noexcept;
+  std::uint32_t latency_frames() const noexcept { return 0; }
+  /// Current gain reduction (dB, >= 0), the larger of the two channels.
+  double gain_reduction_db() const noexcept { return dynamics_.gain_reduction_db(); }
+
+ private:
+  void apply(const Params& p, bool jump) noexcept;
+
+  double sample_rate_ = 48000.0;
+  Params params_;
+  BypassFade bypass_;
+  Dynamics dynamics_;
+  BiquadCoeffs sidechain_hpf_;      // side-chain high-pass, both channels
+  BiquadState sidechain_state_[2];
+  LinearSmoother makeup_gain_;      // linear makeup (manual + automatic)
+  LinearSmoother mix_;              // 0 = dry, 1 = compressed
+};
+
+}  // namespace lacquer::dsp

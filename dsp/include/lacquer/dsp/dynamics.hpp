@@ -1,0 +1,77 @@
+#pragma once
+// The compressor core shared by the comp and multiband stages: a level detector (peak or RMS),
+// the soft-knee static curve of Giannoulis, Massberg & Reiss ("Digital Dynamic Range
+// Compressor Design — A Tutorial and Analysis", JAES 2012) in dB, stereo linking, and smooth
+// branching attack/release ballistics applied to the gain reduction in dB.
+
+#include <cstdint>
+
+#include "lacquer/dsp/smoother.hpp"
+
+namespace lacquer::dsp {
+
+/// Level detector; the names are the values of /chain/comp/detector.
+enum class Detector { peak, rms };
+
+/// Static gain reduction in dB (>= 0) for an input level `level_db`, with `slope` = 1 - 1/ratio:
+/// 0 below the knee, slope * (x - T + W/2)^2 / (2W) inside it, slope * (x - T) above it.
+inline double static_gain_reduction_db(double level_db, double threshold_db, double slope,
+                                       double knee_db) noexcept {
+  const double over = level_db - threshold_db;
+  if (2.0 * over <= -knee_db) return 0.0;
+  if (2.0 * over < knee_db) {
+    const double t = over + 0.5 * knee_db;
+    return slope * t * t / (2.0 * knee_db);
+  }
+  return slope * over;
+}
+
+/// The compressor settings common to both stages.
+struct DynamicsSettings {
+  double threshold_db = 0.0;  ///< expected -60..0 dBFS
+  double ratio = 1.0;         ///< expected 1..20; 1 = no compression
+  double knee_db = 6.0;       ///< expected 0..24: full width of the soft knee
+  double attack_ms = 10.0;    ///< expected 0.1..300: time constant (63 % of a GR increase)
+  double release_ms = 150.0;  ///< expected 5..3000: time constant (63 % of a GR decrease)
+  bool operator==(const DynamicsSettings&) const = default;
+};
+
+/// Detector, static curve and ballistics for a pair of channels. Per frame it turns two
+/// side-chain samples into a gain reduction in dB for each channel.
+class Dynamics {
+ public:
+  /// Averaging time constant of the RMS detector.
+  static constexpr double kRmsWindowMs = 10.0;
+  /// Glide of threshold, ratio and knee (so that moving them cannot step the gain).
+  static constexpr double kCurveGlideMs = 20.0;
+
+  void prepare(double sample_rate) noexcept;
+  /// Jumps to the settings and clears the detector and gain state.
+  void reset(const DynamicsSettings& s, Detector detector, double link_pct) noexcept;
+  /// Glides threshold, ratio and knee; takes new time constants, detector and link at once.
+  void set(const DynamicsSettings& s, Detector detector, double link_pct) noexcept;
+
+  /// One frame: the side-chain samples in, each channel's gain reduction (dB, >= 0) out.
+  void process(double sc_left, double sc_right, double& gr_left_db, double& gr_right_db) noexcept;
+
+  /// Largest current gain reduction of the two channels, in dB.
+  double gain_reduction_db() const noexcept { return gr_db_[0] > gr_db_[1] ? gr_db_[0] : gr_db_[1]; }
+
+ private:
+  void update_floor() noexcept;
+
+  double sample_rate_ = 48000.0;
+  LinearSmoother threshold_db_;
+  LinearSmoother slope_;  // 1 - 1/ratio
+  LinearSmoother knee_db_;
+  double floor_power_ = 1.0;    // detector power below which the curve gives no reduction
+  double attack_coef_ = 0.0;    // one-pole coefficients exp(-1 / (tau * fs))
+  double release_coef_ = 0.0;
+  double rms_coef_ = 0.0;
+  double link_ = 1.0;           // 0 = independent channels, 1 = one gain for both
+  Detector detector_ = Detector::peak;
+  double power_[2] = {0.0, 0.0};  // detector state: mean square (rms) per channel
+  double gr_db_[2] = {0.0, 0.0};  // smoothed gain reduction per channel
+};
+
+}  // namespace lacquer::dsp
