@@ -24,11 +24,12 @@ std::uint64_t monotonic_ns() noexcept {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// libjack prints its own errors to stderr; while rejoining they would repeat every attempt.
-std::atomic<bool> g_jack_quiet{false};
+// libjack reports a failed join with several lines of its own; while joining, the daemon's
+// single message (or, while rejoining, the /healthz state) says it better.
+std::atomic<bool> g_jack_joining{false};
 
 void jack_error_to_log(const char* message) {
-  if (!g_jack_quiet.load()) spdlog::warn("jack: {}", message);
+  if (!g_jack_joining.load()) spdlog::warn("jack: {}", message);
 }
 void jack_info_to_log(const char* message) { spdlog::debug("jack: {}", message); }
 
@@ -46,7 +47,7 @@ JackBackend::JackBackend(Options options, dsp::Engine& engine, Player& player)
 JackBackend::~JackBackend() { stop(); }
 
 void JackBackend::start() {
-  if (!open_client(false)) {
+  if (!open_client()) {
     const std::string server =
         options_.server_name.empty() ? std::string("the default JACK server")
                                      : "JACK server '" + options_.server_name + "'";
@@ -57,14 +58,14 @@ void JackBackend::start() {
 
 void JackBackend::stop() { close_client(); }
 
-bool JackBackend::open_client(bool quiet) {
-  g_jack_quiet = quiet;
+bool JackBackend::open_client() {
+  g_jack_joining = true;
   int options = JackNoStartServer;
   if (!options_.server_name.empty()) options |= JackServerName;
   jack_status_t status{};
   client_ = jack_client_open(options_.client_name.c_str(), static_cast<jack_options_t>(options),
                              &status, options_.server_name.c_str());
-  g_jack_quiet = false;
+  g_jack_joining = false;
   if (client_ == nullptr) return false;
   if ((status & JackNameNotUnique) != 0) {
     spdlog::warn("another JACK client is called '{}'; joined as '{}'", options_.client_name,
@@ -164,7 +165,7 @@ bool JackBackend::supervise() {
     close_client();
   }
   if (client_ == nullptr) {
-    if (!open_client(true)) return false;
+    if (!open_client()) return false;
     reconnects_.fetch_add(1);
     return true;
   }

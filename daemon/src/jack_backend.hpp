@@ -61,7 +61,7 @@ class JackBackend {
   static void on_shutdown(void* arg);
 
   int process(jack_nframes_t nframes) noexcept;
-  bool open_client(bool quiet);
+  bool open_client();
   void close_client();
   void remember_connections();
   void restore_connections();

@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <string>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "subcommand.hpp"
 
@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Lacquer: a mastering-studio engine for Linux", "lacquer"};
   app.require_subcommand(1);
   app.set_version_flag("--version", LACQUER_VERSION);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("lacquer: ") + e.what() + " (see --help)\n";
+  });
 
   std::function<int()> run;
   for (const auto& sub : lacquer::daemon::subcommands()) {
@@ -28,7 +31,7 @@ int main(int argc, char** argv) {
   try {
     return run();
   } catch (const std::exception& e) {
-    spdlog::critical("{}", e.what());
+    std::fprintf(stderr, "lacquer: %s\n", e.what());
     return 1;
   }
 }
