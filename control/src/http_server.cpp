@@ -43,6 +43,11 @@ struct HttpServer::Routes {
     }
     return pattern == path;
   }
+
+  static std::size_t specificity(const std::string& pattern) {
+    const bool prefix = !pattern.empty() && pattern.back() == '*';
+    return prefix ? pattern.size() - 1 : std::string::npos;
+  }
 };
 
 namespace {
@@ -128,19 +133,27 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     req.body = request.body();
     req.remote_address = remote_address_;
 
+    // An exact route beats any prefix; among prefixes the longest wins, so the order of
+    // registration never matters (the UI's "/*" cannot shadow "/api/...").
+    const Routes::Entry* best = nullptr;
     bool path_known = false;
     for (const auto& entry : routes_->entries) {
       if (!Routes::matches(entry.path, req.path)) continue;
       path_known = true;
       if (entry.method != req.method) continue;
-      try {
-        return entry.handler(req);
-      } catch (const std::exception&) {
-        return error_response(500, "internal error");
+      if (best == nullptr || Routes::specificity(entry.path) > Routes::specificity(best->path)) {
+        best = &entry;
       }
     }
-    return path_known ? error_response(405, "method not allowed")
-                      : error_response(404, "no such endpoint");
+    if (best == nullptr) {
+      return path_known ? error_response(405, "method not allowed")
+                        : error_response(404, "no such endpoint");
+    }
+    try {
+      return best->handler(req);
+    } catch (const std::exception&) {
+      return error_response(500, "internal error");
+    }
   }
 
   void write(const HttpResponse& response, bool keep_alive, unsigned version) {
