@@ -1,0 +1,54 @@
+#pragma once
+// The input stage: DC-blocking high-pass (switchable), then trim, balance and per-channel
+// polarity as one gain per channel, ramped per sample.
+
+#include <array>
+#include <cstdint>
+
+#include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/bypass.hpp"
+#include "lacquer/dsp/smoother.hpp"
+
+namespace lacquer::dsp {
+
+class InputStage {
+ public:
+  /// Glide of the channel gains (a polarity flip ramps through zero in this time).
+  static constexpr double kGainGlideMs = 20.0;
+  /// Corner of the DC blocker: a first-order high-pass, -3 dB at 5 Hz, 0.07 dB down at 40 Hz.
+  static constexpr double kDcBlockHz = 5.0;
+
+  struct Params {
+    bool bypass = false;
+    double trim_db = 0.0;       ///< expected -24..+24
+    bool invert_left = false;   ///< polarity of the left channel
+    bool invert_right = false;  ///< polarity of the right channel
+    /// -100..+100 %: -100 silences the right channel, +100 the left, linearly; 0 leaves both
+    /// at unity.
+    double balance_pct = 0.0;
+    bool dc_block = false;  ///< switch the DC-blocking high-pass in (crossfaded)
+    bool operator==(const Params&) const = default;
+  };
+
+  /// Allocates; not real-time.
+  void prepare(double sample_rate, std::uint32_t max_block);
+  /// Jumps to `p` with no glide and clears the filter state.
+  void reset(const Params& p) noexcept;
+  /// Audio thread, once per sub-block: glides to `p`.
+  void set_params(const Params& p) noexcept;
+  /// In place, n <= max_block.
+  void process(double* left, double* right, std::uint32_t n) noexcept;
+  std::uint32_t latency_frames() const noexcept { return 0; }
+
+ private:
+  static std::array<double, 2> gains(const Params& p) noexcept;
+
+  Params params_;
+  BypassFade bypass_;
+  BypassFade dc_fade_;  // dry while the DC blocker is off
+  BiquadCoeffs dc_block_;
+  std::array<BiquadState, 2> dc_state_;
+  std::array<LinearSmoother, 2> gain_;  // trim x balance x polarity per channel
+};
+
+}  // namespace lacquer::dsp
