@@ -91,6 +91,20 @@ inline Complex proto_butterworth_high_pass(Complex s, int order) {
   return proto_butterworth_low_pass(1.0 / s, order);
 }
 
+/// Linkwitz-Riley 4th order at split frequency fc: the squared Butterworth low- and high-pass,
+/// and their sum, the second-order allpass.
+inline Complex lr4_low(double f, double fc, double fs) {
+  const Complex h = proto_low_pass2(warped_s(f, fc, fs), std::numbers::sqrt2 / 2.0);
+  return h * h;
+}
+inline Complex lr4_high(double f, double fc, double fs) {
+  const Complex h = proto_high_pass2(warped_s(f, fc, fs), std::numbers::sqrt2 / 2.0);
+  return h * h;
+}
+inline Complex lr4_all(double f, double fc, double fs) {
+  return proto_all_pass2(warped_s(f, fc, fs), std::numbers::sqrt2 / 2.0);
+}
+
 inline double mag_db(Complex h) { return 20.0 * std::log10(std::abs(h)); }
 
 /// Phase difference wrapped to (-pi, pi].

@@ -12,22 +12,11 @@ namespace lacquer::dsp {
 namespace {
 
 using test::Complex;
+using test::lr4_all;
+using test::lr4_high;
+using test::lr4_low;
 
-constexpr double kQ = 0.70710678118654752440;
 
-// LR4 pieces at split frequency fc: the squared Butterworth low- and high-pass, and their sum,
-// the second-order allpass.
-Complex lr4_low(double f, double fc, double fs) {
-  const Complex h = test::proto_low_pass2(test::warped_s(f, fc, fs), kQ);
-  return h * h;
-}
-Complex lr4_high(double f, double fc, double fs) {
-  const Complex h = test::proto_high_pass2(test::warped_s(f, fc, fs), kQ);
-  return h * h;
-}
-Complex lr4_all(double f, double fc, double fs) {
-  return test::proto_all_pass2(test::warped_s(f, fc, fs), kQ);
-}
 
 // Analytic response of band `band` of a tree crossover with splits `fc`.
 Complex band_response(int band, int nbands, const std::array<double, 3>& fc, double f,

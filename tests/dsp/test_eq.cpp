@@ -11,9 +11,14 @@
 
 #include "lacquer/dsp/eq_stage.hpp"
 #include "response_probe.hpp"
+#include "signals.hpp"
 
 namespace lacquer::dsp {
 namespace {
+
+using test::max_step;
+using test::noise;
+using test::sine;
 
 using test::Complex;
 using Band = EqStage::Band;
@@ -157,14 +162,6 @@ TEST(EqStage, ChannelModesFilterOnlyTheirSignal) {
   }
 }
 
-std::vector<double> noise(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(rng);
-  return v;
-}
-
 TEST(EqStage, DefaultsAreBitTransparent) {
   EqStage eq;
   eq.prepare(48000.0, 256);
@@ -219,20 +216,6 @@ TEST(EqStage, DisabledAndBypassedBandsReturnToBitTransparency) {
   eq.set_params(p);
   const std::vector<double> zeros(9600, 0.0);
   EXPECT_EQ(run(eq, zeros, zeros), zeros);
-}
-
-double max_step(const std::vector<double>& y, std::size_t from = 1) {
-  double m = 0.0;
-  for (std::size_t i = std::max<std::size_t>(from, 1); i < y.size(); ++i) {
-    m = std::max(m, std::abs(y[i] - y[i - 1]));
-  }
-  return m;
-}
-
-std::vector<double> sine(std::size_t n, double freq_hz, double amp, double fs) {
-  std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = amp * std::sin(2.0 * std::numbers::pi * freq_hz * i / fs);
-  return v;
 }
 
 // An eq without coefficient interpolation: one bell whose coefficients jump to the value given

@@ -9,31 +9,21 @@
 
 #include "lacquer/dsp/input_stage.hpp"
 #include "response_probe.hpp"
+#include "signals.hpp"
 
 namespace lacquer::dsp {
 namespace {
 
-void run(InputStage& st, std::vector<double>& l, std::vector<double>& r, std::uint32_t block = 256) {
-  for (std::size_t pos = 0; pos < l.size(); pos += block) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(block, l.size() - pos));
-    st.process(l.data() + pos, r.data() + pos, n);
-  }
-}
-
-std::vector<double> noise(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(rng);
-  return v;
-}
+using test::max_step;
+using test::noise;
+using test::sine;
 
 TEST(InputStage, DefaultsAndBypassAreBitTransparent) {
   const auto in = noise(9600, 1);
   InputStage st;
   st.prepare(48000.0, 256);
   auto l = in, r = in;
-  run(st, l, r);
+  test::run_stage(st, l, r);
   EXPECT_EQ(l, in);
   EXPECT_EQ(r, in);
   InputStage::Params p;
@@ -41,9 +31,9 @@ TEST(InputStage, DefaultsAndBypassAreBitTransparent) {
   p.dc_block = true;
   p.bypass = true;
   st.set_params(p);
-  run(st, l, r);
+  test::run_stage(st, l, r);
   l = in, r = in;
-  run(st, l, r);
+  test::run_stage(st, l, r);
   EXPECT_EQ(l, in);
   EXPECT_EQ(st.latency_frames(), 0u);
 }
@@ -71,7 +61,7 @@ TEST(InputStage, TrimBalanceAndPolarity) {
     p.invert_right = c.inv_r;
     st.reset(p);
     std::vector<double> l(256, 0.25), r(256, 0.25);
-    run(st, l, r);
+    test::run_stage(st, l, r);
     EXPECT_NEAR(l.back(), 0.25 * c.want_l, 1e-15);
     EXPECT_NEAR(r.back(), 0.25 * c.want_r, 1e-15);
   }
@@ -101,14 +91,8 @@ TEST(InputStage, DcBlockerMatchesFirstOrderHighPass) {
   p.dc_block = true;
   st.reset(p);
   std::vector<double> l(48000, 0.1), r(48000, -0.1);
-  run(st, l, r);
+  test::run_stage(st, l, r);
   EXPECT_LT(std::abs(l.back()), 1e-12);
-}
-
-double max_step(const std::vector<double>& y) {
-  double m = 0.0;
-  for (std::size_t i = 1; i < y.size(); ++i) m = std::max(m, std::abs(y[i] - y[i - 1]));
-  return m;
 }
 
 TEST(InputStage, TrimJumpAndPolarityFlipDoNotClick) {

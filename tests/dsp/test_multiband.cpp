@@ -10,25 +10,21 @@
 
 #include "lacquer/dsp/multiband_stage.hpp"
 #include "response_probe.hpp"
+#include "signals.hpp"
 
 namespace lacquer::dsp {
 namespace {
 
+using test::max_step;
+using test::noise;
+using test::sine;
+
 using test::Complex;
-constexpr double kQ = 0.70710678118654752440;
+using test::lr4_all;
+using test::lr4_high;
+using test::lr4_low;
 const std::array<double, 3> kSplits = {120.0, 1000.0, 6000.0};
 
-Complex lr4_low(double f, double fc, double fs) {
-  const Complex h = test::proto_low_pass2(test::warped_s(f, fc, fs), kQ);
-  return h * h;
-}
-Complex lr4_high(double f, double fc, double fs) {
-  const Complex h = test::proto_high_pass2(test::warped_s(f, fc, fs), kQ);
-  return h * h;
-}
-Complex lr4_all(double f, double fc, double fs) {
-  return test::proto_all_pass2(test::warped_s(f, fc, fs), kQ);
-}
 // Band `band` (0-based) of the 4-band tree at kSplits.
 Complex band_h(int band, double f, double fs) {
   Complex h = 1.0;
@@ -38,34 +34,19 @@ Complex band_h(int band, double f, double fs) {
   return h;
 }
 
-void run(MultibandStage& mb, std::vector<double>& l, std::vector<double>& r) {
-  for (std::size_t pos = 0; pos < l.size(); pos += 256) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(256, l.size() - pos));
-    mb.process(l.data() + pos, r.data() + pos, n);
-  }
-}
-
-std::vector<double> noise(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(rng);
-  return v;
-}
-
 TEST(Multiband, NeutralIsBitTransparentAndReturnsToIt) {
   const auto in = noise(24000, 1);
   MultibandStage mb;
   mb.prepare(48000.0, 256);
   auto l = in, r = in;
-  run(mb, l, r);
+  test::run_stage(mb, l, r);
   EXPECT_EQ(l, in);
 
   MultibandStage::Params p;
   p.band[1].dynamics = {.threshold_db = -30.0, .ratio = 4.0};
   mb.set_params(p);
   l = in, r = in;
-  run(mb, l, r);
+  test::run_stage(mb, l, r);
   EXPECT_NE(l, in);
   EXPECT_GT(mb.gain_reduction_db(), 1.0);
 
@@ -73,9 +54,9 @@ TEST(Multiband, NeutralIsBitTransparentAndReturnsToIt) {
   p.band[1].bypass = true;
   mb.set_params(p);
   l = in, r = in;
-  run(mb, l, r);
+  test::run_stage(mb, l, r);
   l = in, r = in;
-  run(mb, l, r);
+  test::run_stage(mb, l, r);
   EXPECT_EQ(l, in);
   EXPECT_EQ(mb.latency_frames(), 0u);
 }
@@ -134,7 +115,7 @@ TEST(Multiband, OneBandCompressesItsShareOfATone) {
   mb.reset(p);
   std::vector<double> l(48000), r(48000);
   for (std::size_t i = 0; i < l.size(); ++i) l[i] = r[i] = amp * std::sin(2 * std::numbers::pi * f * i / fs);
-  run(mb, l, r);
+  test::run_stage(mb, l, r);
   double power = 0.0;
   for (std::size_t i = 24000; i < l.size(); ++i) power += l[i] * l[i];
   const double out_db = 10.0 * std::log10(power / 24000.0 / (amp * amp / 2.0));
@@ -162,7 +143,7 @@ TEST(Multiband, MidSideKeepsASideOnlySignalSideOnly) {
   auto l = noise(24000, 2);
   std::vector<double> r(l.size());
   for (std::size_t i = 0; i < l.size(); ++i) r[i] = -l[i];
-  run(mb, l, r);
+  test::run_stage(mb, l, r);
   double worst = 0.0;
   for (std::size_t i = 0; i < l.size(); ++i) worst = std::max(worst, std::abs(l[i] + r[i]));
   EXPECT_LT(worst, 1e-12);

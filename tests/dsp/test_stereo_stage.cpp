@@ -8,34 +8,23 @@
 
 #include "lacquer/dsp/stereo_stage.hpp"
 #include "response_probe.hpp"
+#include "signals.hpp"
 
 namespace lacquer::dsp {
 namespace {
 
+using test::max_step;
+using test::noise;
+using test::sine;
+
 using test::Complex;
-constexpr double kQ = 0.70710678118654752440;
-
-std::vector<double> noise(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(rng);
-  return v;
-}
-
-void run(StereoStage& st, std::vector<double>& l, std::vector<double>& r) {
-  for (std::size_t pos = 0; pos < l.size(); pos += 256) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(256, l.size() - pos));
-    st.process(l.data() + pos, r.data() + pos, n);
-  }
-}
 
 TEST(StereoStage, DefaultsAndBypassAreBitTransparent) {
   const auto in_l = noise(9600, 1), in_r = noise(9600, 2);
   StereoStage st;
   st.prepare(48000.0, 256);
   auto l = in_l, r = in_r;
-  run(st, l, r);
+  test::run_stage(st, l, r);
   EXPECT_EQ(l, in_l);
   EXPECT_EQ(r, in_r);
   // Width and mono-below on, then off again: after the glides the stage is exact again.
@@ -43,12 +32,12 @@ TEST(StereoStage, DefaultsAndBypassAreBitTransparent) {
   p.width_pct = 150.0;
   p.mono_below_hz = 150.0;
   st.set_params(p);
-  run(st, l, r);
+  test::run_stage(st, l, r);
   st.set_params(StereoStage::Params{});
   l = in_l, r = in_r;
-  run(st, l, r);
+  test::run_stage(st, l, r);
   l = in_l, r = in_r;
-  run(st, l, r);
+  test::run_stage(st, l, r);
   EXPECT_EQ(l, in_l);
   EXPECT_EQ(r, in_r);
   EXPECT_EQ(st.latency_frames(), 0u);
@@ -63,7 +52,7 @@ TEST(StereoStage, WidthScalesTheSideOnly) {
     st.reset(p);
     // L = 0.3, R = 0.1: mid 0.2, side 0.1.
     std::vector<double> l(256, 0.3), r(256, 0.1);
-    run(st, l, r);
+    test::run_stage(st, l, r);
     EXPECT_NEAR(l.back(), 0.2 + 0.1 * width / 100.0, 1e-15);
     EXPECT_NEAR(r.back(), 0.2 - 0.1 * width / 100.0, 1e-15);
   }
@@ -85,10 +74,8 @@ TEST(StereoStage, MonoBelowMatchesLinkwitzRiley) {
     const auto mid = response(1.0);    // L = R: mid only
     const auto side = response(-1.0);  // L = -R: side only
     for (double f : {20.0, 40.0, 80.0, 150.0, 300.0, 1000.0, 10000.0}) {
-      const Complex s = test::warped_s(f, fc, fs);
-      const Complex hp = test::proto_high_pass2(s, kQ);
-      EXPECT_LT(std::abs(test::dft_at(mid, f, fs) - test::proto_all_pass2(s, kQ)), 1e-7) << f;
-      EXPECT_LT(std::abs(test::dft_at(side, f, fs) - hp * hp), 1e-7) << f;
+      EXPECT_LT(std::abs(test::dft_at(mid, f, fs) - test::lr4_all(f, fc, fs)), 1e-7) << f;
+      EXPECT_LT(std::abs(test::dft_at(side, f, fs) - test::lr4_high(f, fc, fs)), 1e-7) << f;
     }
     // Side at 40 Hz is more than 40 dB down (LR4: 24 dB/oct below the corner).
     EXPECT_LT(test::mag_db(test::dft_at(side, 40.0, fs)), -40.0);
