@@ -99,26 +99,4 @@ double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
   return peak;
 }
 
-void TruePeakMeter::reset() noexcept {
-  for (auto& d : detector_) d.reset();
-  block_ = {};
-  max_ = {};
-}
-
-void TruePeakMeter::process(const double* left, const double* right, std::uint32_t n) noexcept {
-  const double* in[2] = {left, right};
-  for (int c = 0; c < 2; ++c) {
-    double peak = block_[c];
-    for (std::uint32_t i = 0; i < n; ++i) peak = std::max(peak, detector_[c].push(in[c][i]));
-    block_[c] = peak;
-    max_[c] = std::max(max_[c], peak);
-  }
-}
-
-std::array<double, 2> TruePeakMeter::take_block() noexcept {
-  const std::array<double, 2> out = block_;
-  block_ = {};
-  return out;
-}
-
 }  // namespace lacquer::dsp

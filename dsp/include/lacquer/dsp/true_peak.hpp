@@ -1,7 +1,7 @@
 #pragma once
 // True-peak detection in the manner of ITU-R BS.1770-4 Annex 2: the signal is interpolated
 // to 4x the sample rate and the largest magnitude of the interpolated signal is the true
-// peak. Shared by the limiter (its detector) and the meters.
+// peak. Shared by the limiter (its detector) and the meters (meters.hpp).
 
 #include <array>
 #include <cstdint>
@@ -65,24 +65,6 @@ class TruePeakDetector {
   // window in time order without a wrap.
   std::array<double, 2 * kTaps> hist_{};
   int pos_ = 0;  // slot of the oldest sample in the first copy
-};
-
-/// A stereo true-peak meter over any stretch of audio: the largest reading seen since
-/// the last take_block() and since the last reset, as linear magnitude.
-class TruePeakMeter {
- public:
-  void reset() noexcept;
-  /// Audio thread: feeds `n` frames of each channel.
-  void process(const double* left, const double* right, std::uint32_t n) noexcept;
-  /// The largest reading per channel since the previous call (then restarts).
-  std::array<double, 2> take_block() noexcept;
-  /// The largest reading per channel since reset().
-  const std::array<double, 2>& max() const noexcept { return max_; }
-
- private:
-  std::array<TruePeakDetector, 2> detector_;
-  std::array<double, 2> block_{};  // per-channel maximum since take_block()
-  std::array<double, 2> max_{};    // per-channel maximum since reset()
 };
 
 }  // namespace lacquer::dsp
