@@ -1,0 +1,272 @@
+// The feedback-loop queries: patterns across every session of a client or a studio.
+#include <cmath>
+#include <map>
+
+#include "lacquer/session/feedback.hpp"
+#include "store_impl.hpp"
+
+namespace lacquer::session {
+
+namespace {
+
+// Every query joins sessions as s and filters it with ?1 (client) and ?2 (studio).
+constexpr std::string_view kScope =
+    "(?1 IS NULL OR s.client = ?1 COLLATE NOCASE) AND (?2 IS NULL OR s.studio = ?2 COLLATE NOCASE)";
+
+std::string scoped(std::string_view head, std::string_view tail = {}) {
+  return std::string(head) + " AND " + std::string(kScope) + " " + std::string(tail);
+}
+
+/// Mean and population standard deviation, by Welford's update.
+struct Running {
+  int n = 0;
+  double mean = 0.0;
+  double m2 = 0.0;
+  double min = 0.0;
+  double max = 0.0;
+  void add(double x) {
+    ++n;
+    const double d = x - mean;
+    mean += d / n;
+    m2 += d * (x - mean);
+    min = n == 1 ? x : std::min(min, x);
+    max = n == 1 ? x : std::max(max, x);
+  }
+  double stddev() const { return n > 0 ? std::sqrt(m2 / n) : 0.0; }
+};
+
+bool is_on(const nlohmann::json& state, const std::string& path) {
+  const auto it = state.find(path);
+  if (it == state.end()) return false;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_number()) return it->get<double>() != 0.0;
+  return false;
+}
+
+// `/chain/eq/<N>/gain` -> N; anything else -> 0.
+int eq_band_of_gain(const std::string& path) {
+  constexpr std::string_view kPrefix = "/chain/eq/";
+  constexpr std::string_view kSuffix = "/gain";
+  if (path.size() <= kPrefix.size() + kSuffix.size() || !path.starts_with(kPrefix) ||
+      !path.ends_with(kSuffix)) {
+    return 0;
+  }
+  const std::string digits =
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  if (digits.empty() || digits.size() > 2) return 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return 0;
+  }
+  return std::stoi(digits);
+}
+
+struct BandAccumulator {
+  Running gain;
+  int freq_n = 0;
+  double log_freq_sum = 0.0;
+};
+
+// Applied EQ: the snapshot each track currently has applied, with bypassed bands (or a
+// bypassed EQ stage) left out, since they shape nothing.
+void add_eq(const nlohmann::json& state, std::map<int, BandAccumulator>& bands) {
+  if (!state.is_object() || is_on(state, "/chain/eq/bypass")) return;
+  for (const auto& [path, value] : state.items()) {
+    const int band = eq_band_of_gain(path);
+    if (band == 0 || !value.is_number()) continue;
+    const std::string base = "/chain/eq/" + std::to_string(band);
+    if (is_on(state, base + "/bypass")) continue;
+    auto& acc = bands[band];
+    acc.gain.add(value.get<double>());
+    const auto freq = state.find(base + "/freq");
+    if (freq != state.end() && freq->is_number() && freq->get<double>() > 0.0) {
+      ++acc.freq_n;
+      acc.log_freq_sum += std::log(freq->get<double>());
+    }
+  }
+}
+
+}  // namespace
+
+Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
+                                        const FeedbackOptions& options) const {
+  const auto& db = impl_->db;
+  const auto& client = scope.client;
+  const auto& studio = scope.studio;
+  FeedbackSummary out;
+  out.scope = scope;
+
+  auto counts = detail::query_one<std::pair<int, int>>(
+      db,
+      scoped("SELECT count(DISTINCT s.id), count(t.id) FROM sessions s "
+             "LEFT JOIN tracks t ON t.session_id = s.id WHERE 1"),
+      "feedback: count sessions", Error{},
+      [](const sqlite::Statement& st) { return std::pair{st.integer(0), st.integer(1)}; }, client,
+      studio);
+  if (!counts) return counts.error();
+  out.sessions = counts->first;
+  out.tracks = counts->second;
+
+  auto states = detail::query_all<std::string>(
+      db,
+      scoped("SELECT sn.state_json FROM tracks t JOIN sessions s ON s.id = t.session_id "
+             "JOIN snapshots sn ON sn.id = t.snapshot_id WHERE 1"),
+      "feedback: applied EQ", [](const sqlite::Statement& st) { return st.text(0); }, client,
+      studio);
+  if (!states) return states.error();
+  std::map<int, BandAccumulator> bands;
+  for (const auto& text : *states) add_eq(detail::parse_stored_json(text), bands);
+  for (const auto& [band, acc] : bands) {
+    EqBandStats b;
+    b.band = band;
+    b.tracks = acc.gain.n;
+    b.mean_gain_db = acc.gain.mean;
+    b.stddev_gain_db = acc.gain.stddev();
+    b.min_gain_db = acc.gain.min;
+    b.max_gain_db = acc.gain.max;
+    if (acc.freq_n > 0) b.mean_freq_hz = std::exp(acc.log_freq_sum / acc.freq_n);
+    out.eq_bands.push_back(b);
+  }
+
+  // The newest render of each track stands for how its master was made; earlier
+  // renders were steps on the way.
+  auto gr = detail::query_all<double>(
+      db,
+      scoped("SELECT json_extract(r.report_json, '$.limiter.max_gain_reduction_db') AS gr "
+             "FROM reports r JOIN sessions s ON s.id = r.session_id "
+             "WHERE r.kind = 'render' AND gr IS NOT NULL AND r.id = (SELECT max(r2.id) FROM "
+             "reports r2 WHERE r2.kind = 'render' AND r2.session_id = r.session_id AND "
+             "r2.track_id IS r.track_id AND json_extract(r2.report_json, "
+             "'$.limiter.max_gain_reduction_db') IS NOT NULL)"),
+      "feedback: limiter", [](const sqlite::Statement& st) { return st.real(0); }, client, studio);
+  if (!gr) return gr.error();
+  Running limiter;
+  for (double g : *gr) {
+    limiter.add(g);
+    if (g >= options.limiter_hard_db) ++out.limiter.hard;
+  }
+  out.limiter.renders = limiter.n;
+  out.limiter.mean_max_gain_reduction_db = limiter.mean;
+
+  // QC events of the mixes as received: the newest source analysis of each track.
+  auto events = detail::query_all<QcEventStats>(
+      db,
+      scoped("SELECT json_extract(e.value, '$.type') AS type, count(*), "
+             "count(DISTINCT r.track_id), count(DISTINCT r.session_id) "
+             "FROM reports r JOIN sessions s ON s.id = r.session_id, "
+             "json_each(r.report_json, '$.events') e "
+             "WHERE r.kind = 'source' AND type IS NOT NULL AND r.id = (SELECT max(r2.id) FROM "
+             "reports r2 WHERE r2.kind = 'source' AND r2.session_id = r.session_id AND "
+             "r2.track_id IS r.track_id)",
+             "GROUP BY type ORDER BY 4 DESC, 2 DESC, 1"),
+      "feedback: QC events",
+      [](const sqlite::Statement& st) {
+        return QcEventStats{st.text(0), st.integer(1), st.integer(2), st.integer(3)};
+      },
+      client, studio);
+  if (!events) return events.error();
+  out.qc_events = std::move(*events);
+
+  auto masters = detail::query_all<std::pair<double, std::optional<double>>>(
+      db,
+      scoped("SELECT json_extract(r.report_json, '$.loudness.integrated_lufs') AS lufs, "
+             "json_extract(r.report_json, '$.loudness.true_peak_dbtp') "
+             "FROM reports r JOIN sessions s ON s.id = r.session_id "
+             "WHERE r.kind = 'deliverable' AND lufs IS NOT NULL"),
+      "feedback: delivered loudness",
+      [](const sqlite::Statement& st) { return std::pair{st.real(0), st.opt_real(1)}; }, client,
+      studio);
+  if (!masters) return masters.error();
+  Running lufs;
+  for (const auto& [l, tp] : *masters) {
+    lufs.add(l);
+    if (tp) {
+      out.delivered.max_true_peak_dbtp =
+          std::max(out.delivered.max_true_peak_dbtp.value_or(*tp), *tp);
+    }
+  }
+  out.delivered.masters = lufs.n;
+  out.delivered.mean_integrated_lufs = lufs.mean;
+  out.delivered.stddev_integrated_lufs = lufs.stddev();
+  out.delivered.min_integrated_lufs = lufs.min;
+  out.delivered.max_integrated_lufs = lufs.max;
+
+  // Named columns of a subquery, so read_note() reads them as it does from notes.
+  auto open = detail::query_all<OpenNote>(
+      db,
+      "SELECT " + std::string(detail::kNoteColumns) +
+          ", session_title, track_title FROM (SELECT n.*, s.title AS session_title, "
+          "COALESCE(t.title, '') AS track_title FROM notes n "
+          "JOIN sessions s ON s.id = n.session_id LEFT JOIN tracks t ON t.id = n.track_id "
+          "WHERE n.status = 'open' AND " +
+          std::string(kScope) + ") ORDER BY created_unix_ms, id",
+      "feedback: open notes",
+      [](const sqlite::Statement& st) {
+        return OpenNote{detail::read_note(st), st.text(13), st.text(14)};
+      },
+      client, studio);
+  if (!open) return open.error();
+  out.open_notes = std::move(*open);
+  return out;
+}
+
+nlohmann::json to_json(const Note& n) {
+  nlohmann::json j{{"id", n.id},
+                   {"session_id", n.session_id},
+                   {"track_id", n.track_id ? nlohmann::json(*n.track_id) : nlohmann::json()},
+                   {"time_s", n.time_s},
+                   {"author", n.author},
+                   {"text", n.text},
+                   {"status", to_string(n.status)},
+                   {"created_unix_ms", n.created_unix_ms},
+                   {"resolved_by", n.resolved_by}};
+  j["author_client_id"] = n.author_client_id ? nlohmann::json(*n.author_client_id) : nlohmann::json();
+  j["resolved_unix_ms"] = n.resolved_unix_ms ? nlohmann::json(*n.resolved_unix_ms) : nlohmann::json();
+  j["snapshot_id"] = n.snapshot_id ? nlohmann::json(*n.snapshot_id) : nlohmann::json();
+  j["compare_state"] = n.compare_state ? nlohmann::json(to_string(*n.compare_state)) : nlohmann::json();
+  return j;
+}
+
+nlohmann::json to_json(const FeedbackSummary& s) {
+  nlohmann::json j;
+  j["scope"] = {{"client", s.scope.client ? nlohmann::json(*s.scope.client) : nlohmann::json()},
+                {"studio", s.scope.studio ? nlohmann::json(*s.scope.studio) : nlohmann::json()}};
+  j["sessions"] = s.sessions;
+  j["tracks"] = s.tracks;
+  j["eq_bands"] = nlohmann::json::array();
+  for (const auto& b : s.eq_bands) {
+    j["eq_bands"].push_back({{"band", b.band},
+                             {"tracks", b.tracks},
+                             {"mean_gain_db", b.mean_gain_db},
+                             {"stddev_gain_db", b.stddev_gain_db},
+                             {"min_gain_db", b.min_gain_db},
+                             {"max_gain_db", b.max_gain_db},
+                             {"mean_freq_hz", b.mean_freq_hz ? nlohmann::json(*b.mean_freq_hz)
+                                                             : nlohmann::json()}});
+  }
+  j["limiter"] = {{"renders", s.limiter.renders},
+                  {"hard", s.limiter.hard},
+                  {"mean_max_gain_reduction_db", s.limiter.mean_max_gain_reduction_db}};
+  j["qc_events"] = nlohmann::json::array();
+  for (const auto& e : s.qc_events) {
+    j["qc_events"].push_back(
+        {{"type", e.type}, {"events", e.events}, {"tracks", e.tracks}, {"sessions", e.sessions}});
+  }
+  const auto& d = s.delivered;
+  j["delivered"] = {{"masters", d.masters},
+                    {"mean_integrated_lufs", d.mean_integrated_lufs},
+                    {"stddev_integrated_lufs", d.stddev_integrated_lufs},
+                    {"min_integrated_lufs", d.min_integrated_lufs},
+                    {"max_integrated_lufs", d.max_integrated_lufs},
+                    {"max_true_peak_dbtp", d.max_true_peak_dbtp ? nlohmann::json(*d.max_true_peak_dbtp)
+                                                                : nlohmann::json()}};
+  j["open_notes"] = nlohmann::json::array();
+  for (const auto& o : s.open_notes) {
+    auto n = to_json(o.note);
+    n["session_title"] = o.session_title;
+    n["track_title"] = o.track_title;
+    j["open_notes"].push_back(std::move(n));
+  }
+  return j;
+}
+
+}  // namespace lacquer::session
