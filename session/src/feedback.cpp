@@ -148,16 +148,17 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
   out.limiter.mean_max_gain_reduction_db = limiter.mean;
 
   // QC events of the mixes as received: the newest source analysis of each track.
+  // (json_each has a column named type: the event's type needs another name.)
   auto events = detail::query_all<QcEventStats>(
       db,
-      scoped("SELECT json_extract(e.value, '$.type') AS type, count(*), "
+      scoped("SELECT json_extract(e.value, '$.type') AS event_type, count(*), "
              "count(DISTINCT r.track_id), count(DISTINCT r.session_id) "
              "FROM reports r JOIN sessions s ON s.id = r.session_id, "
              "json_each(r.report_json, '$.events') e "
-             "WHERE r.kind = 'source' AND type IS NOT NULL AND r.id = (SELECT max(r2.id) FROM "
+             "WHERE r.kind = 'source' AND event_type IS NOT NULL AND r.id = (SELECT max(r2.id) FROM "
              "reports r2 WHERE r2.kind = 'source' AND r2.session_id = r.session_id AND "
              "r2.track_id IS r.track_id)",
-             "GROUP BY type ORDER BY 4 DESC, 2 DESC, 1"),
+             "GROUP BY event_type ORDER BY 4 DESC, 2 DESC, 1"),
       "feedback: QC events",
       [](const sqlite::Statement& st) {
         return QcEventStats{st.text(0), st.integer(1), st.integer(2), st.integer(3)};
