@@ -16,3 +16,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The browser tests' playwright-core (it drives Debian's chromium; no browser download).
+if [[ ! -d "$here/../tests/browser/node_modules" ]]; then
+  (cd "$here/../tests/browser" && npm ci --no-audit --no-fund)
+fi

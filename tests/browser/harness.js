@@ -1,0 +1,166 @@
+// What every browser test needs: its own jackd (dummy backend) and `lacquer serve` on free
+// ports with a temporary database and token, a headless Chromium with a fresh profile, and
+// a page wrapper that collects console errors.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const LACQUER = process.env.LACQUER_BINARY || join(dirname(fileURLToPath(import.meta.url)), '../../build/daemon/lacquer');
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.LACQUER_CHROMIUM || '/usr/bin/chromium';
+
+let counter = 0;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+/** Starts jackd and the daemon; `stop()` ends both and removes the temporary files. */
+export async function startDaemon({ demo = true } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'lacquer-web-'));
+  const jackName = `lqweb-${process.pid}-${++counter}`;
+  const token = randomBytes(16).toString('hex');
+  const httpPort = await freePort();
+  const oscPort = await freePort();
+  const log = [];
+  const jack = spawn('jackd', ['-n', jackName, '-d', 'dummy', '-r', '48000', '-p', '256'], { stdio: 'ignore' });
+  const waited = spawnSync('jack_wait', ['-s', jackName, '-w', '-t', '10'], { encoding: 'utf8' });
+  if (waited.status !== 0) {
+    jack.kill('SIGKILL');
+    throw new Error(`jackd ${jackName} did not start: ${waited.stdout}${waited.stderr}`);
+  }
+  const args = ['serve', '--jack-server', jackName, '--http', `127.0.0.1:${httpPort}`,
+    '--osc', String(oscPort), '--db', join(dir, 'lacquer.db')];
+  if (demo) args.push('--demo');
+  const daemon = spawn(LACQUER, args, { env: { ...process.env, LACQUER_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon.stdout.on('data', (d) => log.push(String(d)));
+  daemon.stderr.on('data', (d) => log.push(String(d)));
+  let exited = null;
+  daemon.on('exit', (code) => (exited = code));
+  const base = `http://127.0.0.1:${httpPort}`;
+  const stop = async () => {
+    if (exited === null) {
+      daemon.kill('SIGTERM');
+      await waitFor('the daemon to stop', () => exited !== null, 5000).catch(() => daemon.kill('SIGKILL'));
+    }
+    jack.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('the daemon to answer /healthz', async () => {
+      if (exited !== null) throw new Error(`lacquer exited with ${exited}:\n${log.join('')}`);
+      return (await fetch(`${base}/healthz`)).ok;
+    }, 15000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { base, token, log, stop, api: (method, path, body) => apiCall(base, token, method, path, body) };
+}
+
+async function apiCall(base, token, method, path, body) {
+  const init = { method, headers: { Authorization: `Bearer ${token}` } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(base + path, init);
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Headless Chromium (Debian's) with a new profile directory. */
+export async function startBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'lacquer-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1024, height: 768 },
+  });
+  return {
+    context,
+    /** A new tab that records console errors and uncaught exceptions in `errors`. */
+    async page() {
+      const page = await context.newPage();
+      page.errors = [];
+      page.on('console', (m) => m.type() === 'error' && page.errors.push(m.text()));
+      page.on('pageerror', (e) => page.errors.push(String(e)));
+      return page;
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A second control client speaking /ws from Node (no Origin header, as a surface). */
+export async function wsClient(base, token) {
+  const ws = new WebSocket(base.replace('http', 'ws') + '/ws');
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error('WebSocket did not open'));
+  });
+  const pending = new Map();
+  const pushes = [];
+  let next = 1;
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.id !== undefined && pending.has(m.id)) {
+      pending.get(m.id)(m);
+      pending.delete(m.id);
+    } else {
+      pushes.push(m);
+    }
+  };
+  const request = (msg) => new Promise((resolve) => {
+    const id = next++;
+    pending.set(id, resolve);
+    ws.send(JSON.stringify({ ...msg, id }));
+  });
+  const auth = await request({ op: 'auth', token });
+  if (!auth.ok) throw new Error(`auth refused: ${JSON.stringify(auth)}`);
+  return { request, pushes, close: () => ws.close() };
+}
+
+/** Where screenshots for the README go. */
+export function screenshotDir() {
+  const d = join(REPO, 'docs', 'screenshots');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+export { sleep, waitFor };

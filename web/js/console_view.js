@@ -1,0 +1,236 @@
+// The engineer's console: compare and monitor controls on top, the chain's stages, the
+// meters, notes and snapshots beside them, the transport and timeline below. Every control
+// sends `set` and shows only what the daemon echoes back.
+
+import { el, formatTime } from './store.js';
+import { controlFor, setFineMode } from './widgets.js';
+import { buildStages, placeGainReduction } from './stages.js';
+import { MetersView } from './meters_view.js';
+import { Timeline } from './timeline.js';
+import { NotesView } from './notes_view.js';
+import { Session } from './session.js';
+import { Listener, listeningSupported } from './listen.js';
+import { Spectrum } from './spectrum.js';
+
+export class ConsoleView {
+  constructor({ conn, token, schema, store, toast }) {
+    this.conn = conn;
+    this.store = store;
+    this.toast = toast;
+    this.byPath = new Map(schema.map((e) => [e.path, e]));
+    this.session = new Session(conn, token);
+    this.meters = new MetersView(store);
+    this.timeline = new Timeline({ interactive: true });
+    this.notes = new NotesView(this.session, { engineer: true });
+    this.stages = buildStages(schema, store);
+    this.listener = listeningSupported() ? new Listener(token) : null;
+
+    this.element = el('div', { class: 'app console-app' },
+      this.topbar(), this.stages.strip,
+      el('main', { class: 'console-main' },
+        el('div', { class: 'work' }, this.stages.panels),
+        el('aside', { class: 'side' }, this.meters.element, this.sideTabs())),
+      this.transportBar());
+
+    this.element.addEventListener('request', (e) => this.onRequest(e));
+    conn.addEventListener('param', (e) => store.update(e.detail.path, e.detail.value));
+    conn.addEventListener('meters', (e) => this.onMeters(e.detail.values));
+    conn.addEventListener('transport', (e) => this.onTransport(e.detail));
+    conn.addEventListener('online', () => this.refresh());
+    this.timeline.addEventListener('locate', (e) => this.send('/transport/locate', Number(e.detail.toFixed(3))));
+    this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
+    this.notes.addEventListener('goto', (e) => this.gotoNote(e.detail));
+    this.notes.addEventListener('pick', (e) => this.notes.select(e.detail.id));
+    this.notes.addEventListener('error', (e) => toast(e.detail.message, 'error'));
+    this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.sortedNotes()));
+    this.session.addEventListener('loaded', () => this.onSession());
+    if (this.listener) {
+      const spectrum = new Spectrum();
+      const eq = this.stages.panels.querySelector('.stage-panel[data-stage="eq"]');
+      if (eq?.eqView) eq.eqView.spectrum = spectrum;
+      this.listener.startAnalysis((l, r) => spectrum.push(l, r));
+    }
+  }
+
+  async refresh() {
+    try {
+      const state = await this.conn.request({ op: 'state' });
+      this.store.updateAll(state.values);
+      await this.session.load();
+    } catch (err) {
+      this.toast(err.message, 'error');
+    }
+  }
+
+  onRequest(e) {
+    e.stopPropagation();
+    const d = e.detail;
+    const path = d && typeof d === 'object' ? d.path : e.target.dataset.path;
+    const value = d && typeof d === 'object' ? d.value : d;
+    this.send(path, value);
+  }
+
+  send(path, value) {
+    return this.conn.set(path, value).then((reply) => {
+      if (reply.path !== undefined && reply.value !== undefined) this.store.update(reply.path, reply.value);
+      return reply;
+    }).catch((err) => this.toast(`${path}: ${err.message}`, 'error'));
+  }
+
+  onMeters(values) {
+    this.meters.onMeters(values);
+    if (!this.grPlaced) {
+      this.grPlaced = true;
+      placeGainReduction(this.element, Object.keys(values), this.store);
+    }
+    const l = values['/meter/out/peak_l'], r = values['/meter/out/peak_r'];
+    if (l !== undefined) this.timeline.addLevel(Math.max(l, r ?? l));
+  }
+
+  onTransport(t) {
+    this.transport = t;
+    this.timeline.setTransport(t);
+    this.timeline.draw();
+    this.clock.textContent = `${formatTime(t.position_s)} / ${formatTime(t.duration_s)}`;
+    this.playButton.setAttribute('aria-pressed', String(Boolean(t.playing)));
+    this.loopButton.setAttribute('aria-pressed', String(Boolean(t.loop)));
+    this.renderTracks();
+  }
+
+  onSession() {
+    this.sessionTitle.textContent = this.session.title || '';
+    this.renderTracks();
+    this.timeline.setNotes(this.session.sortedNotes());
+  }
+
+  gotoNote(n) {
+    if (n.trackIndex === null) return;
+    const go = this.transport && this.transport.track !== n.trackIndex
+      ? this.send('/transport/track', n.trackIndex) : Promise.resolve();
+    go.then(() => this.send('/transport/locate', n.time_s));
+    this.notes.select(n.id);
+  }
+
+  topbar() {
+    const fine = el('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false', title: 'Fine adjustment: controls move ten times slower' }, 'Fine');
+    fine.addEventListener('click', () => {
+      const on = fine.getAttribute('aria-pressed') !== 'true';
+      fine.setAttribute('aria-pressed', String(on));
+      setFineMode(on);
+    });
+    this.sessionTitle = el('span', { class: 'session-title' });
+    this.status = el('span', { class: 'status', text: this.conn.status || 'connecting', 'data-status': this.conn.status });
+    this.conn.addEventListener('status', (e) => {
+      this.status.textContent = e.detail;
+      this.status.dataset.status = e.detail;
+    });
+    const bar = el('header', { class: 'topbar' }, el('strong', { class: 'brand', text: 'Lacquer' }), this.sessionTitle, this.status, fine);
+    for (const path of ['/monitor/compare', '/monitor/match', '/monitor/dim', '/monitor/mono']) {
+      const entry = this.byPath.get(path);
+      if (!entry) continue;
+      const node = controlFor(entry, path === '/monitor/compare' ? 'compare' : undefined);
+      node.classList.add('compact');
+      this.store.watch(path, (v) => (node.value = v));
+      bar.append(node);
+    }
+    if (this.listener) bar.append(this.listenButton());
+    return bar;
+  }
+
+  listenButton() {
+    const b = el('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false', title: 'Hear the chain on this device' }, 'Listen');
+    b.addEventListener('click', async () => {
+      if (b.getAttribute('aria-pressed') === 'true') {
+        this.listener.stop();
+        b.setAttribute('aria-pressed', 'false');
+      } else {
+        await this.listener.start();
+        b.setAttribute('aria-pressed', 'true');
+      }
+    });
+    return b;
+  }
+
+  sideTabs() {
+    const snapshots = this.snapshotsPanel();
+    const tabs = [['Notes', this.notes.element], ['Snapshots', snapshots]];
+    const bar = el('div', { class: 'tabs', role: 'tablist' });
+    const show = (i) => tabs.forEach(([, panel], k) => {
+      panel.hidden = k !== i;
+      bar.children[k].setAttribute('aria-selected', String(k === i));
+    });
+    tabs.forEach(([name], i) => {
+      const b = el('button', { type: 'button', role: 'tab', text: name });
+      b.addEventListener('click', () => show(i));
+      bar.append(b);
+    });
+    const box = el('div', { class: 'side-tabs' }, bar, ...tabs.map(([, p]) => p));
+    show(0);
+    return box;
+  }
+
+  snapshotsPanel() {
+    const known = new Set(JSON.parse(sessionStorage.getItem('lacquer.snapshots') || '["A","B"]'));
+    const list = el('div', { class: 'snapshot-list' });
+    const remember = (name) => {
+      known.add(name);
+      sessionStorage.setItem('lacquer.snapshots', JSON.stringify([...known]));
+      render();
+    };
+    const store = (name) => this.conn.request({ op: 'snapshot.store', name })
+      .then(() => {
+        remember(name);
+        this.toast(`Stored “${name}”`);
+      }).catch((err) => this.toast(err.message, 'error'));
+    const recall = (name) => this.conn.request({ op: 'snapshot.recall', name })
+      .then(() => this.toast(`Recalled “${name}”`)).catch((err) => this.toast(err.message, 'error'));
+    const render = () => list.replaceChildren(...[...known].map((name) => el('div', { class: 'snapshot-row' },
+      el('span', { class: 'snapshot-name', text: name }),
+      el('button', { type: 'button', text: 'Store', onclick: () => store(name) }),
+      el('button', { type: 'button', text: 'Recall', onclick: () => recall(name) }))));
+    const input = el('input', { type: 'text', placeholder: 'Snapshot name', 'aria-label': 'Snapshot name', maxlength: '64' });
+    const form = el('form', { class: 'snapshot-form' }, input, el('button', { type: 'submit', text: 'Store' }));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const name = input.value.trim();
+      if (name) store(name).then(() => (input.value = ''));
+    });
+    const compare = this.byPath.get('/monitor/compare');
+    const ab = compare ? controlFor(compare, 'listen to') : null;
+    if (ab) this.store.watch('/monitor/compare', (v) => (ab.value = v));
+    render();
+    return el('section', { class: 'snapshots', 'aria-label': 'Snapshots' },
+      el('p', { class: 'hint', text: 'A and B are the snapshots the compare plays; store the current chain into either.' }),
+      ab, form, list);
+  }
+
+  transportBar() {
+    const button = (label, title, fn) => el('button', { type: 'button', class: 'transport-button', title, 'aria-label': title, text: label, onclick: fn });
+    this.playButton = button('▶', 'Play', () => this.send('/transport/play'));
+    this.playButton.setAttribute('aria-pressed', 'false');
+    const stop = button('■', 'Stop', () => this.send('/transport/stop'));
+    this.loopButton = button('⟲', 'Loop', () => this.send('/transport/loop', !(this.transport?.loop)));
+    this.loopButton.setAttribute('aria-pressed', 'false');
+    this.clock = el('span', { class: 'clock', text: '0:00.0 / 0:00.0' });
+    this.trackList = el('div', { class: 'track-list', role: 'group', 'aria-label': 'Tracks' });
+    return el('footer', { class: 'transport' },
+      el('div', { class: 'transport-row' }, this.playButton, stop, this.loopButton, this.clock, this.trackList),
+      this.timeline.element);
+  }
+
+  renderTracks() {
+    const count = Math.max(this.session.tracks.length, this.transport?.tracks || 0);
+    const current = this.transport?.track;
+    if (this.trackList.childElementCount !== count || this.renderedTrack !== current) {
+      this.renderedTrack = current;
+      const buttons = [];
+      for (let i = 0; i < count; ++i) {
+        const b = el('button', { type: 'button', class: 'track', 'aria-pressed': String(i === current), title: this.session.trackTitle(i) },
+          `${i + 1}. ${this.session.trackTitle(i)}`);
+        b.addEventListener('click', () => this.send('/transport/track', i));
+        buttons.push(b);
+      }
+      this.trackList.replaceChildren(...buttons);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// The track timeline: a level overview that fills in as the track plays (peak of the
+// output meters per slice of time), the playhead, what this listener hears, and the notes
+// as markers. Tapping a marker selects its note; tapping elsewhere asks to locate there.
+
+import { el, formatTime, prepareCanvas } from './store.js';
+
+const SLICES = 400;
+const MARKER_HIT_PX = 22;
+
+export class Timeline extends EventTarget {
+  constructor({ interactive }) {
+    super();
+    this.interactive = interactive;
+    this.duration = 0;
+    this.position = 0;
+    this.heard = null;
+    this.notes = [];
+    this.selectedNote = null;
+    this.overviews = new Map();  // track index → Float32Array of slice levels (dBFS)
+    this.track = 0;
+    this.canvas = el('canvas', { class: 'timeline-canvas', 'aria-label': interactive ? 'Timeline: tap to locate' : 'Timeline' });
+    this.element = el('div', { class: 'timeline' }, this.canvas);
+    this.canvas.addEventListener('pointerup', (e) => this.tap(e));
+    new ResizeObserver(() => this.draw()).observe(this.canvas);
+  }
+
+  setTransport(t) {
+    const changed = t.track !== this.track || t.duration_s !== this.duration;
+    this.track = t.track;
+    this.duration = t.duration_s || 0;
+    this.position = t.position_s || 0;
+    this.playing = t.playing;
+    if (changed) this.draw();
+  }
+
+  /** Adds the current output level at the playhead to the overview. */
+  addLevel(db) {
+    if (!this.playing || !(this.duration > 0) || !Number.isFinite(db)) return;
+    if (!this.overviews.has(this.track)) this.overviews.set(this.track, new Float32Array(SLICES).fill(-Infinity));
+    const slices = this.overviews.get(this.track);
+    const k = Math.min(SLICES - 1, Math.floor((this.position / this.duration) * SLICES));
+    slices[k] = Math.max(slices[k], db);
+  }
+
+  setNotes(notes) {
+    this.notes = notes;
+    this.draw();
+  }
+
+  x(t, w) {
+    return this.duration > 0 ? (Math.min(Math.max(t, 0), this.duration) / this.duration) * w : 0;
+  }
+
+  draw() {
+    const frame = prepareCanvas(this.canvas);
+    if (!frame) return;
+    const { g, w, h } = frame;
+    const mid = h / 2;
+    const slices = this.overviews.get(this.track);
+    g.fillStyle = '#1b1f26';
+    g.fillRect(0, mid - 0.5, w, 1);
+    if (slices) {
+      g.fillStyle = '#4b5a70';
+      const sw = w / SLICES;
+      for (let k = 0; k < SLICES; ++k) {
+        if (!Number.isFinite(slices[k])) continue;
+        const a = Math.max(0, (slices[k] + 48) / 48) * (mid - 14);
+        g.fillRect(k * sw, mid - a, Math.max(sw - 0.5, 1), 2 * a);
+      }
+    }
+    g.fillStyle = '#6b7585';
+    g.font = '11px system-ui, sans-serif';
+    g.textBaseline = 'top';
+    if (this.duration > 0) {
+      const step = this.duration > 240 ? 60 : this.duration > 60 ? 30 : 10;
+      for (let t = step; t < this.duration; t += step) {
+        const x = Math.round(this.x(t, w)) + 0.5;
+        g.fillRect(x, h - 6, 1, 6);
+        g.fillText(formatTime(t).replace(/\.\d$/, ''), x + 3, h - 16);
+      }
+    }
+    for (const n of this.notesHere()) {
+      const x = this.x(n.time_s, w);
+      const selected = this.selectedNote === n.id;
+      g.fillStyle = n.resolved ? '#5b6b5b' : n.role === 'engineer' ? '#7aa7d9' : '#e8a25c';
+      g.beginPath();
+      g.moveTo(x, 14);
+      g.lineTo(x - 7, 2);
+      g.lineTo(x + 7, 2);
+      g.closePath();
+      g.fill();
+      g.fillRect(x - (selected ? 1 : 0.5), 2, selected ? 2 : 1, h - 4);
+    }
+    if (this.heard !== null && this.heard.track === this.track) {
+      g.fillStyle = '#8fc76a';
+      g.fillRect(Math.round(this.x(this.heard.trackTimeS, w)) - 1, 0, 2, h);
+    }
+    g.fillStyle = '#f1e6d0';
+    g.fillRect(Math.round(this.x(this.position, w)) - 1, 0, 2, h);
+  }
+
+  notesHere() {
+    return this.notes.filter((n) => n.trackIndex === this.track);
+  }
+
+  tap(e) {
+    const r = this.canvas.getBoundingClientRect();
+    const px = e.clientX - r.left;
+    let best = null, bestD = MARKER_HIT_PX;
+    for (const n of this.notesHere()) {
+      const d = Math.abs(this.x(n.time_s, r.width) - px);
+      if (d < bestD) {
+        best = n;
+        bestD = d;
+      }
+    }
+    if (best && e.clientY - r.top < 30) {
+      this.dispatchEvent(new CustomEvent('note', { detail: best }));
+      return;
+    }
+    if (this.interactive && this.duration > 0) {
+      this.dispatchEvent(new CustomEvent('locate', { detail: (px / r.width) * this.duration }));
+    } else if (best) {
+      this.dispatchEvent(new CustomEvent('note', { detail: best }));
+    }
+  }
+}
