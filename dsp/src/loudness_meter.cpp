@@ -15,7 +15,7 @@ constexpr int kMode = EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I | EBUR128
 template <typename Getter>
 double lufs(ebur128_state* st, Getter get) noexcept {
   double value = 0.0;
-  return get(st, &value) == EBUR128_SUCCESS && std::isfinite(value) ? value : -INFINITY;
+  return get(st, &value) == EBUR128_SUCCESS && std::isfinite(value) ? value : -HUGE_VAL;
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 // to 1.5 times its peak-bin power.
 constexpr double kHannEnbw = 1.5;
 
-double power_db(double p) noexcept { return p > 0.0 ? 10.0 * std::log10(p) : -INFINITY; }
+double power_db(double p) noexcept { return p > 0.0 ? 10.0 * std::log10(p) : -HUGE_VAL; }
 
 }  // namespace
 
