@@ -83,18 +83,32 @@ double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
   pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
   const double* w = hist_.data() + pos_;  // oldest first
 
-  out[0] = w[kTaps / 2 - 1];
-  double peak = std::fabs(out[0]);
-  for (int p = 0; p < kOversampling - 1; ++p) {
-    double acc = 0.0;
-    for (int k = 0; k < kTaps; ++k) acc += coef_[p][k] * w[k];
-    out[p + 1] = acc;
-    peak = std::max(peak, std::fabs(acc));
+  // The three fractional phases accumulate side by side: three independent sums keep
+  // the FPU busy where one long dependency chain would stall it.
+  static_assert(kOversampling == 4);
+  double a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  for (int k = 0; k < kTaps; ++k) {
+    const double v = w[k];
+    a1 += coef_[0][k] * v;
+    a2 += coef_[1][k] * v;
+    a3 += coef_[2][k] * v;
   }
-  for (int p = 0; p < ebu_phases_; ++p) {
-    double acc = 0.0;
-    for (int k = 0; k < ebu_len_; ++k) acc += ebu_coef_[p][k] * w[ebu_first_ + k];
-    peak = std::max(peak, std::fabs(acc));
+  out[0] = w[kTaps / 2 - 1];
+  out[1] = a1;
+  out[2] = a2;
+  out[3] = a3;
+  double peak = std::max({std::fabs(out[0]), std::fabs(a1), std::fabs(a2), std::fabs(a3)});
+  if (ebu_phases_ > 0) {
+    // Phases beyond ebu_phases_ have zero coefficients and read 0.
+    double e1 = 0.0, e2 = 0.0, e3 = 0.0;
+    const double* we = w + ebu_first_;
+    for (int k = 0; k < ebu_len_; ++k) {
+      const double v = we[k];
+      e1 += ebu_coef_[0][k] * v;
+      e2 += ebu_coef_[1][k] * v;
+      e3 += ebu_coef_[2][k] * v;
+    }
+    peak = std::max({peak, std::fabs(e1), std::fabs(e2), std::fabs(e3)});
   }
   return peak;
 }
