@@ -125,7 +125,11 @@ Expected<Change> ControlHub::query(const Target& target) {
   if (e.param) return param_change(e, params_.get(*e.param));
   if (e.action == Action::note_current) return note_current_change();
   if (transport_ == nullptr) return no_transport();
-  const TransportState s = transport_->state();
+  if (auto change = transport_value(e, transport_->state())) return *change;
+  return make_error(ErrorCode::bad_request, e.path + " cannot be queried");
+}
+
+std::optional<Change> ControlHub::transport_value(const Entry& e, const TransportState& s) const {
   switch (e.action) {
     case Action::locate:
     case Action::position: return Change{&e, Value{s.position_s}, std::nullopt};
@@ -134,7 +138,7 @@ Expected<Change> ControlHub::query(const Target& target) {
     case Action::playing: return Change{&e, Value{s.playing}, std::nullopt};
     default: break;
   }
-  return make_error(ErrorCode::bad_request, e.path + " cannot be queried");
+  return std::nullopt;
 }
 
 Expected<Change> ControlHub::apply(const Target& target, const Value& value,
@@ -352,35 +356,28 @@ Expected<NoteRecord> ControlHub::resolve_note(const Principal& who, std::int64_t
   return note;
 }
 
-nlohmann::json ControlHub::state(Role role) const {
-  nlohmann::json out = nlohmann::json::object();
+std::vector<Change> ControlHub::current(Role role) const {
+  std::vector<Change> out;
   const auto transport = transport_state();
   for (const Entry& e : table_.entries()) {
     if (!e.readable || e.type == ValueType::trigger || !role_allows(role, e.read_role)) continue;
     if (e.param) {
-      out[e.path] = value_to_json(table_.wire_value(e, params_.get(*e.param)));
+      out.push_back(param_change(e, params_.get(*e.param)));
       continue;
     }
-    switch (e.action) {
-      case Action::note_current:
-        out[e.path] = current_note_ ? current_note_->text : std::string();
-        break;
-      case Action::locate:
-      case Action::position:
-        if (transport) out[e.path] = transport->position_s;
-        break;
-      case Action::track:
-        if (transport) out[e.path] = transport->track;
-        break;
-      case Action::loop:
-        if (transport) out[e.path] = transport->loop;
-        break;
-      case Action::playing:
-        if (transport) out[e.path] = transport->playing;
-        break;
-      default: break;
+    if (e.action == Action::note_current) {
+      out.push_back(note_current_change());
+      continue;
     }
+    if (!transport) continue;
+    if (auto change = transport_value(e, *transport)) out.push_back(std::move(*change));
   }
+  return out;
+}
+
+nlohmann::json ControlHub::state(Role role) const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Change& c : current(role)) out[c.entry->path] = value_to_json(c.value);
   return out;
 }
 

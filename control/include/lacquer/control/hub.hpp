@@ -129,7 +129,10 @@ class ControlHub {
   /// Resolves a note by id (engineers only).
   Expected<NoteRecord> resolve_note(const Principal& who, std::int64_t note_id);
 
-  /// Every readable path the role may read, with its wire value: {"/chain/eq/1/gain": 0.0}.
+  /// The current value of every readable path the role may read (transport paths only
+  /// with a transport attached), in table order.
+  std::vector<Change> current(Role role) const;
+  /// current() as JSON: {"/chain/eq/1/gain": 0.0, ...}.
   nlohmann::json state(Role role) const;
   /// The chain's parameters only, the shape of a stored snapshot and of a chain file.
   nlohmann::json chain_state() const;
@@ -146,6 +149,7 @@ class ControlHub {
 
  private:
   Expected<Change> query(const Target& target);
+  std::optional<Change> transport_value(const Entry& entry, const TransportState& state) const;
   Expected<Change> apply(const Target& target, const Value& value, const Command& command,
                          const Principal& who);
   Expected<Change> apply_transport(const Entry& entry, const Value& value);
