@@ -99,6 +99,7 @@ export class ConsoleView {
 
   onSession() {
     this.sessionTitle.textContent = this.session.title || '';
+    this.renderedTrack = undefined;  // titles are known now
     this.renderTracks();
     this.timeline.setNotes(this.session.sortedNotes());
   }

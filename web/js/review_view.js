@@ -40,12 +40,15 @@ export class ReviewView {
     conn.addEventListener('online', () => this.refresh());
     this.session.addEventListener('loaded', () => {
       this.sessionTitle.textContent = this.session.title;
+      this.renderedTrack = undefined;  // titles are known now
       this.renderTracks();
     });
     this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.sortedNotes()));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
     this.notes.addEventListener('pick', (e) => this.notes.select(e.detail.id));
     setInterval(() => this.tick(), 100);
+    // For diagnostics from the browser's console (and the browser tests).
+    window.lacquerListener = { report: () => (this.listener ? { ...this.listener.report(), lagMs: this.lagMs() } : null) };
   }
 
   async refresh() {
