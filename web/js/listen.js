@@ -49,6 +49,7 @@ export class Listener extends EventTarget {
     this.lost = 0;
     this.packets = 0;
     this.volume = 1;
+    this.codec = 'opus';  // or 'pcm': lossless, for a LAN
     this.stopped = true;
     this.tap = null;  // (left, right) for every decoded chunk: the console's spectrum
   }
@@ -85,6 +86,17 @@ export class Listener extends EventTarget {
     this.emit('state', { state: 'stopped' });
   }
 
+  /** Switches between Opus and lossless PCM; reconnects when streaming. */
+  setCodec(codec) {
+    this.codec = codec;
+    if (this.ws) {
+      const old = this.ws;
+      this.ws = null;
+      old.close();
+      this.connect();
+    }
+  }
+
   setVolume(v) {
     this.volume = v;
     if (this.gain) this.gain.gain.setTargetAtTime(v, this.ctx.currentTime, 0.02);
@@ -95,7 +107,7 @@ export class Listener extends EventTarget {
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.emit('state', { state: 'connecting' });
-    ws.onopen = () => ws.send(JSON.stringify({ op: 'auth', token: this.token }));
+    ws.onopen = () => ws.send(JSON.stringify({ op: 'auth', token: this.token, codec: this.codec }));
     ws.onmessage = (e) => (typeof e.data === 'string' ? this.onText(e.data) : this.onPacket(e.data));
     ws.onclose = () => {
       if (ws !== this.ws || this.stopped) return;

@@ -68,6 +68,12 @@ export class ReviewView {
     this.playButton.addEventListener('click', () => this.toggleListen());
     this.liveBadge = el('span', { class: 'live-badge', 'data-live': 'false', text: 'not listening' });
     this.codecBadge = el('span', { class: 'badge codec', text: '—' });
+    const lossless = el('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false', title: 'Uncompressed audio: for a fast local network' }, 'Lossless');
+    lossless.addEventListener('click', () => {
+      const on = lossless.getAttribute('aria-pressed') !== 'true';
+      lossless.setAttribute('aria-pressed', String(on));
+      this.listener.setCodec(on ? 'pcm' : 'opus');
+    });
     this.health = el('lq-meter', { class: 'buffer-health', min: '0', max: '200', title: 'Buffer (ms)' });
     this.latency = el('span', { class: 'latency', text: '' });
     const volume = el('input', { type: 'range', min: '0', max: '1', step: '0.01', value: '1', 'aria-label': 'Volume', class: 'volume' });
@@ -75,7 +81,7 @@ export class ReviewView {
     this.listener.addEventListener('state', (e) => this.onListenState(e.detail));
     this.listener.addEventListener('status', (e) => this.onListenStatus(e.detail));
     return el('section', { class: 'listen', 'aria-label': 'Listen' },
-      el('div', { class: 'listen-row' }, this.playButton, this.liveBadge, this.codecBadge),
+      el('div', { class: 'listen-row' }, this.playButton, this.liveBadge, this.codecBadge, lossless),
       el('div', { class: 'listen-row' }, el('span', { class: 'label', text: 'Buffer' }), this.health, this.latency),
       el('label', { class: 'listen-row' }, el('span', { class: 'label', text: 'Volume' }), volume));
   }
