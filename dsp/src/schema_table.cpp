@@ -186,7 +186,7 @@ void add_stereo(TableBuilder& t) {
 }
 
 void add_limiter(TableBuilder& t) {
-  t.db("/chain/limiter/drive", -12.0, 24.0, 0.0,
+  t.db("/chain/limiter/drive", -48.0, 24.0, 0.0,
        "Gain into the limiter: raises loudness while the ceiling holds the peaks");
   t.real("/chain/limiter/ceiling", "dBTP", -12.0, 0.0, 0.0, kGainSmoothMs,
          "Highest true peak of the output");
@@ -202,8 +202,8 @@ void add_output(TableBuilder& t) {
   t.db("/chain/output/gain", -24.0, 12.0, 0.0,
        "Gain at the end of the chain, before word-length reduction");
   t.choice("/chain/output/bits", {"off", "16", "24"}, 0, "Word length of the print");
-  t.choice("/chain/output/dither", {"off", "tpdf", "lipshitz", "shibata"}, 1,
-           "Dither at word-length reduction: plain TPDF or TPDF with noise shaping");
+  t.choice("/chain/output/dither", {"off", "tpdf", "lipshitz", "fweighted", "shibata"}, 1,
+           "Dither at word-length reduction: plain TPDF, or TPDF with noise shaping");
   t.bypass("/chain/output");
 }
 

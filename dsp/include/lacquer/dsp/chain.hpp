@@ -1,20 +1,42 @@
 #pragma once
 // The mastering chain (print path) and the monitor path for one sample rate. Constructed
 // off the audio thread (it allocates); process() never allocates, locks or blocks.
+//
+// Print path, on planar double buffers of at most kMaxBlock frames:
+//   input -> eq -> multiband -> comp -> stereo -> limiter -> output
+// Monitor path: the print output and the bypass signal (the chain input delayed by the chain
+// latency, so a compare never jumps in time) through MonitorPath.
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "lacquer/dsp/comp_stage.hpp"
+#include "lacquer/dsp/eq_stage.hpp"
+#include "lacquer/dsp/input_stage.hpp"
+#include "lacquer/dsp/limiter_stage.hpp"
+#include "lacquer/dsp/monitor_path.hpp"
+#include "lacquer/dsp/multiband_stage.hpp"
+#include "lacquer/dsp/output_stage.hpp"
+#include "lacquer/dsp/stereo_stage.hpp"
 #include "lacquer/dsp/param_store.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/true_peak.hpp"
 
 namespace lacquer::dsp {
 
 /// What the meters read at the end of a block; copied out of the audio thread whole.
 struct MeterSnapshot {
-  double sample_peak_in_dbfs[2] = {-INFINITY, -INFINITY};
-  double sample_peak_out_dbfs[2] = {-INFINITY, -INFINITY};
-  std::uint64_t frames = 0;  ///< frames processed by this chain so far
+  double sample_peak_in_dbfs[2] = {-INFINITY, -INFINITY};   ///< of the last block
+  double sample_peak_out_dbfs[2] = {-INFINITY, -INFINITY};  ///< of the last block
+  double true_peak_in_dbtp[2] = {-INFINITY, -INFINITY};     ///< of the last block
+  double true_peak_out_dbtp[2] = {-INFINITY, -INFINITY};    ///< of the last block
+  double true_peak_out_max_dbtp = -INFINITY;  ///< largest since the chain started
+  double multiband_gr_db[MultibandStage::kBands] = {};  ///< per band, >= 0
+  double comp_gr_db = 0.0;                    ///< gain reduction, >= 0
+  double limiter_gr_db = 0.0;                 ///< gain reduction, >= 0
+  std::uint64_t frames = 0;                   ///< frames processed by this chain so far
 };
 
 class Chain {
@@ -26,25 +48,92 @@ class Chain {
   Chain(const ParamStore& params, double sample_rate);
 
   /// Audio thread. `in`, `out` (print) and `mon` (monitors) are two channels each, any
-  /// nframes; `in` may alias `out`.
+  /// nframes; `in` may alias `out`. `mon` may be null (offline renders): the monitor path is
+  /// then skipped.
   void process(const float* const in[2], float* const out[2], float* const mon[2],
                std::uint32_t nframes) noexcept;
 
+  /// Turns the input/output meters on (the default) or off. Offline renders measure the file
+  /// they write and switch them off: true-peak metering is a large part of the chain's cost.
+  void set_metering(bool on) noexcept { metering_ = on; }
+
   /// Total latency of the print path in frames (the monitor path adds none on top).
-  std::uint32_t latency_frames() const noexcept { return 0; }
+  std::uint32_t latency_frames() const noexcept { return latency_; }
   double sample_rate() const noexcept { return sample_rate_; }
   const MeterSnapshot& meters() const noexcept { return meters_; }
 
  private:
+  // Ids of every parameter the chain reads, resolved once at construction.
+  struct EqBandIds {
+    ParamId enabled, type, mode, freq, gain, q, slope;
+  };
+  struct SpeakerIds {
+    ParamId trim, delay;
+    std::array<std::array<ParamId, 3>, MonitorPath::kCorrectionBands> eq;  // freq, gain, q
+  };
+  struct DynamicsIds {
+    ParamId threshold, ratio, attack, release, knee, makeup;
+  };
+  struct Ids {
+    ParamId in_trim, in_pol_l, in_pol_r, in_balance, in_dc_block, in_bypass;
+    std::array<EqBandIds, EqStage::kBands> eq_band;
+    ParamId eq_bypass;
+    std::array<ParamId, 3> mb_crossover;
+    std::array<DynamicsIds, MultibandStage::kBands> mb_dyn;
+    std::array<ParamId, MultibandStage::kBands> mb_band_bypass, mb_solo;
+    ParamId mb_bands, mb_detector, mb_link, mb_mode, mb_bypass;
+    DynamicsIds comp_dyn;
+    ParamId comp_detector, comp_link, comp_sc_hpf, comp_mix, comp_auto_makeup, comp_bypass;
+    ParamId st_width, st_mono_below, st_bypass;
+    ParamId lim_drive, lim_ceiling, lim_release, lim_lookahead, lim_hold, lim_bypass;
+    ParamId out_gain, out_bits, out_dither, out_bypass;
+    ParamId mon_level, mon_dim, mon_dim_level, mon_mute, mon_mono, mon_side_solo, mon_solo,
+        mon_speakers, mon_preview, mon_compare, mon_match, mon_match_on;
+    std::array<ParamId, MonitorPath::kSpeakerSets> calibration;
+    std::array<std::array<SpeakerIds, 2>, MonitorPath::kSpeakerSets> speaker;
+  };
+
+  static Ids resolve(const Schema& schema);
+  /// Converts the store into every stage's Params (only when the store changed).
   void read_params() noexcept;
   void process_block(const float* const in[2], float* const out[2], float* const mon[2],
                      std::uint32_t offset, std::uint32_t n) noexcept;
+  void meter(std::uint32_t n) noexcept;
 
   const ParamStore& params_;
   double sample_rate_;
+  Ids ids_;
   std::uint64_t seen_version_ = ~std::uint64_t{0};  // store version last read
-  ParamId output_gain_id_;
-  LinearSmoother output_gain_;  // linear gain of the output stage
+
+  InputStage input_;
+  EqStage eq_;
+  MultibandStage multiband_;
+  CompStage comp_;
+  StereoStage stereo_;
+  LimiterStage limiter_;
+  OutputStage output_;
+  MonitorPath monitor_;
+
+  InputStage::Params input_params_;
+  EqStage::Params eq_params_;
+  MultibandStage::Params multiband_params_;
+  CompStage::Params comp_params_;
+  StereoStage::Params stereo_params_;
+  LimiterStage::Params limiter_params_;
+  OutputStage::Params output_params_;
+  MonitorPath::Params monitor_params_;
+
+  std::uint32_t latency_ = 0;
+  // Planar working buffers of kMaxBlock frames: the block's input, the print path, the
+  // delayed input (bypass source) and the monitor feed.
+  std::array<std::vector<double>, 2> in_, buf_, dry_, mon_;
+  // The input delayed by the chain latency: a ring of a power-of-two size.
+  std::array<std::vector<double>, 2> dry_ring_;
+  std::uint32_t dry_mask_ = 0;
+  std::uint32_t dry_write_ = 0;
+
+  bool metering_ = true;
+  std::array<TruePeakDetector, 2> tp_in_, tp_out_;
   MeterSnapshot meters_;
 };
 
