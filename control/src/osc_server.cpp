@@ -40,11 +40,6 @@ asio::ip::address normalized(const asio::ip::address& a) {
   return a;
 }
 
-Clock::duration period_of(double rate_hz) {
-  // 10 % early is accepted: the poller's ticks jitter around the same rate.
-  return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(0.9 / std::max(rate_hz, 0.1)));
-}
 
 std::shared_ptr<const std::vector<std::uint8_t>> packet_of(std::vector<std::uint8_t> bytes) {
   return std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes));
@@ -485,7 +480,7 @@ void OscServer::on_note(const NoteRecord& note) {
 void OscServer::on_meters(const MeterFrame& frame, Clock::time_point now) {
   Packet packet;
   for (auto& [key, sub] : subscribers_) {
-    if (now - sub.last_meters < period_of(sub.rate_hz)) continue;
+    if (now - sub.last_meters < push_period(sub.rate_hz)) continue;
     sub.last_meters = now;
     if (!packet) {
       std::vector<OscMessage> messages;
@@ -501,7 +496,7 @@ void OscServer::on_meters(const MeterFrame& frame, Clock::time_point now) {
 void OscServer::on_transport(const TransportState& state, Clock::time_point now) {
   Packet packet;
   for (auto& [key, sub] : subscribers_) {
-    if (now - sub.last_transport < period_of(std::min(sub.rate_hz, kMaxTransportRateHz))) {
+    if (now - sub.last_transport < push_period(std::min(sub.rate_hz, kMaxTransportRateHz))) {
       continue;
     }
     sub.last_transport = now;

@@ -26,11 +26,6 @@ namespace {
 // More open connections than this are refused at upgrade (503): memory stays bounded.
 constexpr std::size_t kMaxClients = 1024;
 
-Clock::duration period_of(double rate_hz) {
-  // 10 % early is accepted: the poller's ticks jitter around the same rate.
-  return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(0.9 / std::max(rate_hz, 0.1)));
-}
 
 std::shared_ptr<const std::string> serialize(const nlohmann::json& message) {
   return std::make_shared<const std::string>(
@@ -50,8 +45,8 @@ struct WsServer::Core {
         hub(control_hub),
         dispatcher(control_hub, authenticator),
         options(std::move(opts)),
-        meter_period(period_of(options.meter_rate_hz)),
-        transport_period(period_of(options.transport_rate_hz)) {}
+        meter_period(push_period(options.meter_rate_hz)),
+        transport_period(push_period(options.transport_rate_hz)) {}
 
   template <class F>
   void for_each(F&& f) {

@@ -12,6 +12,13 @@ namespace lacquer::control {
 
 using Clock = std::chrono::steady_clock;
 
+/// The least time between two pushes at `rate_hz`; 10 % early counts as due, because the
+/// meter poller's ticks jitter around the same rate.
+inline Clock::duration push_period(double rate_hz) {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(0.9 / (rate_hz > 0.1 ? rate_hz : 0.1)));
+}
+
 /// Allows `rate_per_s` events per second on average and bursts of `burst`.
 class TokenBucket {
  public:
