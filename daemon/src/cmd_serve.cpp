@@ -16,7 +16,9 @@
 #endif
 
 #include "daemon_context.hpp"
+#include "lacquer/control/auth.hpp"
 #include "subcommand.hpp"
+#include "web_routes.hpp"
 
 namespace lacquer::daemon {
 
@@ -141,6 +143,19 @@ int serve(const ServeOptions& options) {
       ctx.io, control::HttpServer::Options{.address = ctx.config.http_address,
                                            .port = ctx.config.http_port});
   add_health_routes(ctx);
+  ctx.jack->set_listen_tap(&ctx.listen_tap);
+  ctx.listen = std::make_unique<ListenServer>(ctx.io, ctx.listen_tap,
+                                              ListenOptions{.origins = ctx.config.ws_origins});
+  ctx.listen->attach(*ctx.http);
+  ctx.listen->set_authenticator(
+      [token = ctx.config.engineer_token](const std::string& given, const std::string&)
+          -> std::optional<std::string> {
+        if (!token.empty() && control::constant_time_equal(given, token)) return "engineer";
+        return std::nullopt;
+      });
+  ctx.metrics.push_back([&ctx] { return ctx.listen->metrics(); });
+  // Routes of the control layer go here, before the UI's catch-all.
+  add_web_routes(ctx);
 
   ctx.jack->start();
   if (ctx.config.demo) {
@@ -154,6 +169,7 @@ int serve(const ServeOptions& options) {
   }
 
   ctx.http->start();
+  ctx.listen->start();
   boost::asio::steady_timer supervisor(ctx.io);
   supervise(ctx, supervisor);
 
@@ -163,6 +179,7 @@ int serve(const ServeOptions& options) {
     spdlog::info("signal {}: stopping", signal);
     supervisor.cancel();
     ctx.jack->stop();
+    ctx.listen->stop();
     ctx.http->stop();
     for (auto it = ctx.on_stop.rbegin(); it != ctx.on_stop.rend(); ++it) (*it)();
     ctx.io.stop();

@@ -11,6 +11,8 @@
 
 #include "config.hpp"
 #include "jack_backend.hpp"
+#include "listen_server.hpp"
+#include "listen_tap.hpp"
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/dsp/engine.hpp"
 #include "player.hpp"
@@ -25,7 +27,9 @@ struct DaemonContext {
   dsp::Engine engine;
   Player player;
   std::unique_ptr<JackBackend> jack;
+  ListenTap listen_tap;
   std::unique_ptr<control::HttpServer> http;
+  std::unique_ptr<ListenServer> listen;
   /// Run on the control executor at shutdown, in reverse order of registration.
   std::vector<std::function<void()>> on_stop;
   /// Lines added to /metrics by the parts wired in (Prometheus text, each ending in '\n').

@@ -39,7 +39,9 @@ JackBackend::JackBackend(Options options, dsp::Engine& engine, Player& player)
     : options_(std::move(options)),
       engine_(engine),
       player_(player),
-      player_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}) {
+      player_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}),
+      tap_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}),
+      compare_id_(engine.params().schema().find("/monitor/compare")) {
   jack_set_error_function(jack_error_to_log);
   jack_set_info_function(jack_info_to_log);
 }
@@ -207,12 +209,16 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
   for (std::uint32_t offset = 0; offset < nframes; offset += dsp::Engine::kMaxPeriod) {
     const std::uint32_t n = std::min<std::uint32_t>(dsp::Engine::kMaxPeriod, nframes - offset);
     float* played[2] = {player_buffer_.data(), player_buffer_.data() + dsp::Engine::kMaxPeriod};
+    const TransportStatus before = player_.status();
     const bool playing = player_.render(played[0], played[1], n, rate);
     const float* source[2] = {playing ? played[0] : in[0] + offset,
                               playing ? played[1] : in[1] + offset};
     float* print[2] = {out[0] + offset, out[1] + offset};
     float* monitor[2] = {mon[0] + offset, mon[1] + offset};
     engine_.process(source, print, monitor, n);
+    if (tap_ != nullptr && tap_->active.load(std::memory_order_relaxed)) {
+      feed_listeners(print, monitor, n, before.position_frames, before.track, playing);
+    }
   }
 
   // Load = time in this callback over the period's duration, averaged over about a second.
@@ -225,6 +231,37 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
     load_window_frames_ = 0;
   }
   return 0;
+}
+
+void JackBackend::feed_listeners(const float* const out[2], const float* const mon[2],
+                                 std::uint32_t n, std::uint64_t track_frame, std::int32_t track,
+                                 bool playing) noexcept {
+  ListenTap& tap = *tap_;
+  // The whole period or nothing, so the stream's frame count stays true to the markers.
+  if (tap.samples.capacity() - tap.samples.size() < 2 * std::size_t{n} ||
+      tap.markers.capacity() == tap.markers.size()) {
+    tap.overruns.fetch_add(n, std::memory_order_relaxed);
+    return;
+  }
+  const bool monitor = tap.source.load(std::memory_order_relaxed) == ListenSource::monitor;
+  const float* const* from = monitor ? mon : out;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    tap_buffer_[2 * i] = from[0][i];
+    tap_buffer_[2 * i + 1] = from[1][i];
+  }
+  TapMarker marker;
+  marker.tap_frame = tap.frames_written;
+  // What leaves the chain now entered it `latency` frames ago.
+  marker.track_frame = static_cast<std::int64_t>(track_frame) -
+                       static_cast<std::int64_t>(engine_.latency_frames());
+  marker.track = track;
+  marker.sample_rate = sample_rate_.load(std::memory_order_relaxed);
+  marker.playing = playing;
+  marker.compare =
+      compare_id_ ? static_cast<std::uint8_t>(engine_.params().get(*compare_id_)) : 0;
+  tap.markers.push(marker);
+  tap.samples.push(std::span<const float>(tap_buffer_.data(), 2 * std::size_t{n}));
+  tap.frames_written += n;
 }
 
 int JackBackend::on_buffer_size(jack_nframes_t nframes, void* arg) {

@@ -8,11 +8,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "lacquer/dsp/engine.hpp"
+#include "listen_tap.hpp"
 #include "player.hpp"
 
 namespace lacquer::daemon {
@@ -28,6 +30,9 @@ class JackBackend {
   ~JackBackend();
   JackBackend(const JackBackend&) = delete;
   JackBackend& operator=(const JackBackend&) = delete;
+
+  /// Feeds remote listeners; set before start().
+  void set_listen_tap(ListenTap* tap) noexcept { tap_ = tap; }
 
   /// Joins the server, registers ports and activates. Throws std::runtime_error with a
   /// clear message when no server is running.
@@ -61,6 +66,8 @@ class JackBackend {
   static void on_shutdown(void* arg);
 
   int process(jack_nframes_t nframes) noexcept;
+  void feed_listeners(const float* const out[2], const float* const mon[2], std::uint32_t n,
+                      std::uint64_t track_frame, std::int32_t track, bool playing) noexcept;
   bool open_client();
   void close_client();
   void remember_connections();
@@ -74,6 +81,9 @@ class JackBackend {
   jack_port_t* out_[2] = {nullptr, nullptr};
   jack_port_t* mon_[2] = {nullptr, nullptr};
   std::vector<float> player_buffer_;  // player output, sized for the largest period
+  ListenTap* tap_ = nullptr;
+  std::vector<float> tap_buffer_;     // interleaved copy for the listen tap
+  std::optional<dsp::ParamId> compare_id_;  // /monitor/compare, when the schema has it
   std::vector<std::pair<std::string, std::string>> connections_;  // (ours, theirs) to restore
   std::atomic<bool> connected_{false};
   std::atomic<bool> server_lost_{false};  // set by the shutdown callback

@@ -1,0 +1,11 @@
+#pragma once
+
+#include "daemon_context.hpp"
+
+namespace lacquer::daemon {
+
+/// Serves the browser UI (files under the web root) at `/`; register after every other
+/// route, since it answers any GET path not taken.
+void add_web_routes(DaemonContext& ctx);
+
+}  // namespace lacquer::daemon

@@ -1,0 +1,180 @@
+// Live listening on /listen against a running daemon on jackd -d dummy: auth, Opus packets
+// that decode to the programme, PCM for a LAN, header fields, a refused token and origin,
+// and a listener that never reads not holding up one that does.
+#include <gtest/gtest.h>
+#include <opus.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
+#include "process_helpers.hpp"
+
+namespace lacquer::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+struct Header {
+  int version, codec, compare, flags;
+  std::uint32_t sequence;
+  std::uint64_t track_time;
+  int frames, track;
+};
+
+Header parse_header(const std::string& p) {
+  const auto u = [&p](std::size_t at, int bytes) {
+    std::uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  return {static_cast<int>(u(0, 1)), static_cast<int>(u(1, 1)), static_cast<int>(u(2, 1)),
+          static_cast<int>(u(3, 1)), static_cast<std::uint32_t>(u(4, 4)), u(8, 8),
+          static_cast<int>(u(16, 2)), static_cast<int>(u(18, 2))};
+}
+
+class Listener {
+ public:
+  Listener(std::uint16_t port, const std::string& origin = "") : ws_(io_) {
+    tcp::resolver resolver(io_);
+    asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
+      if (!origin.empty()) req.set(beast::http::field::origin, origin);
+    }));
+    ws_.handshake("127.0.0.1:" + std::to_string(port), "/listen");
+  }
+
+  nlohmann::json auth(const std::string& token, const std::string& codec = "opus") {
+    ws_.text(true);
+    ws_.write(asio::buffer(nlohmann::json{{"op", "auth"}, {"token", token}, {"codec", codec}}.dump()));
+    return nlohmann::json::parse(read());
+  }
+
+  std::string read() {
+    beast::flat_buffer buffer;
+    ws_.read(buffer);
+    return beast::buffers_to_string(buffer.data());
+  }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<tcp::socket> ws_;
+};
+
+class ListenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<JackDummyServer>(unique_name("lql"), 48000, 256);
+    ASSERT_TRUE(server_->start());
+    port_ = free_port();
+    daemon_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LACQUER_BINARY, "serve", "--demo", "--jack-server",
+                                 server_->name(), "--http", "127.0.0.1:" + std::to_string(port_),
+                                 "--osc", std::to_string(free_port()), "--db",
+                                 temp_dir() + "/listen.db"},
+        std::vector<std::string>{"LACQUER_TOKEN=listen-token"});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (http_get(port_, "/healthz").status != 200 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(http_get(port_, "/healthz").status, 200) << daemon_->stderr_text();
+  }
+
+  std::unique_ptr<JackDummyServer> server_;
+  std::unique_ptr<ChildProcess> daemon_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(ListenTest, OpusPacketsDecodeToTheProgramme) {
+  Listener listener(port_);
+  const auto reply = listener.auth("listen-token");
+  ASSERT_EQ(reply.value("ok", false), true) << reply.dump();
+  EXPECT_EQ(reply.value("codec", ""), "opus");
+  EXPECT_EQ(reply.value("sample_rate", 0), 48000);
+
+  int error = 0;
+  OpusDecoder* decoder = opus_decoder_create(48000, 2, &error);
+  ASSERT_EQ(error, OPUS_OK);
+  std::vector<float> pcm(2 * 960);
+  double energy = 0.0;
+  std::size_t samples = 0;
+  std::uint32_t last_sequence = 0;
+  std::uint64_t first_time = 0;
+  std::uint64_t last_time = 0;
+  const int packets = 100;  // 2 s
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < packets; ++i) {
+    const std::string packet = listener.read();
+    ASSERT_GT(packet.size(), 24u);
+    const Header h = parse_header(packet);
+    EXPECT_EQ(h.version, 1);
+    EXPECT_EQ(h.codec, 1);
+    EXPECT_EQ(h.frames, 960);
+    EXPECT_EQ(h.flags & 1, 1);  // the demo is playing
+    if (i > 0) EXPECT_EQ(h.sequence, last_sequence + 1);
+    if (i == 0) first_time = h.track_time;
+    last_sequence = h.sequence;
+    last_time = h.track_time;
+    const int decoded = opus_decode_float(
+        decoder, reinterpret_cast<const unsigned char*>(packet.data() + 24),
+        static_cast<opus_int32>(packet.size() - 24), pcm.data(), 960, 0);
+    ASSERT_EQ(decoded, 960);
+    for (float v : pcm) energy += static_cast<double>(v) * v;
+    samples += pcm.size();
+  }
+  opus_decoder_destroy(decoder);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double rms_db = 10.0 * std::log10(energy / static_cast<double>(samples));
+  std::printf("listen: %d Opus packets in %.2f s, decoded RMS %.1f dBFS\n", packets, seconds, rms_db);
+  EXPECT_GT(rms_db, -40.0);
+  // Track time advances by one packet per packet (the demo loops every 32 s, so allow a wrap).
+  const std::uint64_t advanced = last_time - first_time;
+  if (last_time > first_time) EXPECT_EQ(advanced, static_cast<std::uint64_t>(packets - 1) * 960);
+}
+
+TEST_F(ListenTest, PcmForALan) {
+  Listener listener(port_);
+  ASSERT_EQ(listener.auth("listen-token", "pcm").value("codec", ""), "pcm");
+  const std::string packet = listener.read();
+  const Header h = parse_header(packet);
+  EXPECT_EQ(h.codec, 2);
+  EXPECT_EQ(packet.size(), 24u + 960u * 2u * 2u);
+}
+
+TEST_F(ListenTest, RefusesABadTokenAndAForeignOrigin) {
+  Listener listener(port_);
+  const auto reply = listener.auth("wrong");
+  EXPECT_EQ(reply.value("op", ""), "error");
+  EXPECT_THROW(listener.read(), boost::system::system_error);  // closed by the server
+
+  EXPECT_THROW(Listener(port_, "http://evil.example"), boost::system::system_error);
+}
+
+TEST_F(ListenTest, AStalledListenerDoesNotHoldUpOthers) {
+  Listener stalled(port_);
+  ASSERT_EQ(stalled.auth("listen-token").value("ok", false), true);
+  // `stalled` never reads again; its socket buffers fill and its queue skips ahead.
+  Listener reader(port_);
+  ASSERT_EQ(reader.auth("listen-token").value("ok", false), true);
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 250; ++i) reader.read();  // 5 s of audio
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LT(seconds, 6.5);
+  const std::string metrics = http_get(port_, "/metrics").body;
+  EXPECT_NE(metrics.find("lacquer_listeners 2"), std::string::npos) << metrics;
+}
+
+}  // namespace
+}  // namespace lacquer::test
