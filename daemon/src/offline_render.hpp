@@ -1,0 +1,60 @@
+#pragma once
+// The chain offline: reads a file, runs the print path exactly as live (latency compensated,
+// so the output lines up with the input), optionally reaches a loudness target, resamples,
+// reduces the word length with dither, and writes WAV or FLAC. The output file appears only
+// when the whole render succeeded (written to a temporary file beside it, then renamed).
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lacquer/dsp/param_store.hpp"
+
+namespace lacquer::daemon {
+
+/// An expected failure of a render (bad input, bad setting, unreachable target): the message
+/// is one line for the user.
+class RenderError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RenderRequest {
+  std::filesystem::path input;
+  std::filesystem::path output;
+  std::optional<std::filesystem::path> chain_file;  ///< JSON object: path -> value
+  std::vector<std::string> settings;                ///< "PATH=VALUE", applied after the file
+  std::optional<std::string> target;                ///< a name of dsp::kTargets
+  std::optional<std::string> bits;                  ///< "16", "24" or "32f"
+  std::optional<double> rate_hz;                    ///< deliverable sample rate
+  bool progress = false;                            ///< draw a progress bar on stderr
+};
+
+struct RenderResult {
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+  double sample_rate_hz = 0.0;   ///< of the output
+  double integrated_lufs = 0.0;  ///< of the output as written
+  double true_peak_dbtp = 0.0;   ///< of the output as written
+  double drive_db = 0.0;         ///< limiter drive of the final pass
+  int passes = 0;                ///< renders run (more than one when reaching a target)
+};
+
+/// Runs the render; throws RenderError on bad input or settings.
+RenderResult render(const RenderRequest& request);
+
+/// Parses `text` as a value of the parameter `id`: a number in range, a choice name, or for
+/// switches 0/1/true/false/on/off. Throws RenderError naming the path.
+double parse_value(const dsp::Schema& schema, dsp::ParamId id, std::string_view text);
+
+/// Applies a chain file (a JSON object of path -> number, boolean or choice name).
+void apply_chain_file(dsp::ParamStore& store, const std::filesystem::path& file);
+
+/// Applies one "PATH=VALUE" setting.
+void apply_setting(dsp::ParamStore& store, std::string_view setting);
+
+}  // namespace lacquer::daemon
