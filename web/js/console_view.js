@@ -42,7 +42,7 @@ export class ConsoleView {
     this.notes.addEventListener('goto', (e) => this.gotoNote(e.detail));
     this.notes.addEventListener('pick', (e) => this.notes.select(e.detail.id));
     this.notes.addEventListener('error', (e) => toast(e.detail.message, 'error'));
-    this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.sortedNotes()));
+    this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.threads()));
     this.session.addEventListener('loaded', () => this.onSession());
     if (this.listener) {
       const spectrum = new Spectrum();
@@ -101,7 +101,7 @@ export class ConsoleView {
     this.sessionTitle.textContent = this.session.title || '';
     this.renderedTrack = undefined;  // titles are known now
     this.renderTracks();
-    this.timeline.setNotes(this.session.sortedNotes());
+    this.timeline.setNotes(this.session.threads());
   }
 
   gotoNote(n) {

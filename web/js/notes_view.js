@@ -1,5 +1,5 @@
 // The list of a session's notes, newest state from the daemon, with the engineer's actions
-// (go to, resolve, reply with an observation) when the viewer is the engineer.
+// (go to, resolve, reply) when the viewer is the engineer.
 
 import { el, formatTime } from './store.js';
 
@@ -23,7 +23,7 @@ export class NotesView extends EventTarget {
   }
 
   render() {
-    const notes = this.session.sortedNotes();
+    const notes = this.session.threads();
     this.list.replaceChildren(...notes.map((n) => this.item(n)));
     if (!notes.length) this.list.append(el('li', { class: 'empty', text: 'No notes yet.' }));
   }
@@ -36,7 +36,7 @@ export class NotesView extends EventTarget {
       el('span', { class: `badge ${n.resolved ? 'resolved' : 'open'}`, text: n.resolved ? 'resolved' : 'open' }));
     const li = el('li', { class: `note${n.id === this.selected ? ' selected' : ''}${n.resolved ? ' is-resolved' : ''}`, 'data-note': n.id },
       head, el('p', { class: 'note-text', text: n.text }),
-      this.session.repliesTo(n).map((o) => el('p', { class: 'note-reply', text: `↳ ${o.text}` })));
+      this.session.repliesTo(n).map((r) => el('p', { class: 'note-reply', 'data-note': r.id }, `↳ ${r.author ? `${r.author}: ` : ''}${r.text}`)));
     li.addEventListener('click', (e) => {
       if (e.target.closest('button, input, form')) return;
       this.dispatchEvent(new CustomEvent('pick', { detail: n }));
@@ -55,7 +55,7 @@ export class NotesView extends EventTarget {
       resolve.addEventListener('click', () => this.session.resolve(n.id).catch((err) => this.error(err)));
       row.append(resolve);
     }
-    const input = el('input', { type: 'text', placeholder: 'Reply with an observation…', 'aria-label': 'Reply' });
+    const input = el('input', { type: 'text', placeholder: 'Reply…', 'aria-label': 'Reply' });
     const send = el('button', { type: 'submit', text: 'Reply' });
     const form = el('form', { class: 'reply-form' }, input, send);
     form.addEventListener('submit', (e) => {

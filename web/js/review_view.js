@@ -43,7 +43,7 @@ export class ReviewView {
       this.renderedTrack = undefined;  // titles are known now
       this.renderTracks();
     });
-    this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.sortedNotes()));
+    this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.threads()));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
     this.notes.addEventListener('pick', (e) => this.notes.select(e.detail.id));
     setInterval(() => this.tick(), 100);

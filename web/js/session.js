@@ -1,6 +1,6 @@
 // The session the room is working on: its tracks (to turn the transport's track index into
 // the store's track id and back), its notes kept current from the notes topic, and the
-// engineer's observations sent back as replies.
+// replies that answer them.
 
 import { api } from './connection.js';
 
@@ -13,7 +13,6 @@ export class Session extends EventTarget {
     this.title = '';
     this.tracks = [];  // [{id, title, ...}] in playlist order
     this.notes = new Map();
-    this.observations = [];
     conn.addEventListener('note.changed', (e) => this.onNote(e.detail.note));
   }
 
@@ -36,7 +35,6 @@ export class Session extends EventTarget {
       const session = s?.session || s || {};
       this.title = [session.title, session.artist].filter(Boolean).join(' — ');
       this.tracks = s?.tracks || session.tracks || [];
-      this.observations = s?.observations || [];
     } catch {
       this.tracks = [];
     }
@@ -88,15 +86,27 @@ export class Session extends EventTarget {
     return this.conn.request({ op: 'note.resolve', note: noteId });
   }
 
-  /** The engineer's answer to a note, stored as an observation on its track. */
-  async reply(note, text) {
-    const o = await api(this.token, 'POST', `/api/sessions/${this.id}/observations`,
-      { track: note.track ?? null, topic: `note ${note.id}`, text });
-    this.observations.push(o?.observation || { ...o, track_id: note.track, topic: `note ${note.id}`, text });
-    this.dispatchEvent(new Event('notes'));
+  /** Answers a note: a note at exactly the same place, which the page shows beneath it. */
+  reply(note, text) {
+    return this.conn.request({ op: 'note', session: this.id, track: note.track ?? null, time: note.time_s, text });
+  }
+
+  /** The earlier note this one answers (same track, same time to the bit), or null. */
+  parentOf(n) {
+    let parent = null;
+    for (const o of this.notes.values()) {
+      if (o.id < n.id && o.track === n.track && o.time_s === n.time_s && (!parent || o.id < parent.id)) parent = o;
+    }
+    return parent;
   }
 
   repliesTo(note) {
-    return this.observations.filter((o) => o.topic === `note ${note.id}`);
+    return [...this.notes.values()].filter((n) => n.id !== note.id && this.parentOf(n)?.id === note.id)
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** Notes that start a thread, in track and time order. */
+  threads() {
+    return this.sortedNotes().filter((n) => !this.parentOf(n));
   }
 }
