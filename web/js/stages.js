@@ -79,7 +79,19 @@ export function buildStages(schema, store) {
         stage.bypass ? controlFor(stage.bypass, 'bypass') : null,
         el('div', { class: 'gr-slot wide', 'data-gr-stage': stage.id })));
     if (stage.id === 'eq') buildEq(panel, stage, store);
-    else for (const group of groupsOf(stage)) panel.append(groupElement(group));
+    else {
+      // Bands side by side, so a multiband's four compressors read as one row.
+      let bands = null;
+      for (const group of groupsOf(stage)) {
+        if (!group.band) {
+          bands = null;
+          panel.append(groupElement(group));
+          continue;
+        }
+        if (!bands) panel.append(bands = el('div', { class: 'bands' }));
+        bands.append(groupElement(group));
+      }
+    }
     panels.append(panel);
     views.set(stage.id, panel);
   }
