@@ -1,0 +1,312 @@
+// `lacquer render` end to end: the built binary runs on generated files; the results are
+// read back with libsndfile and measured with libebur128.
+#include <gtest/gtest.h>
+
+#include <ebur128.h>
+#include <sndfile.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double kPi = std::numbers::pi;
+
+struct Audio {
+  int rate = 48000;
+  int channels = 2;
+  int format = 0;
+  std::vector<double> samples;  // interleaved
+  std::size_t frames() const { return samples.size() / static_cast<std::size_t>(channels); }
+};
+
+// Mix-like material below 0 dBTP: noise, bass and a tone per channel.
+Audio material(int rate, int channels, double seconds, double gain = 1.0) {
+  Audio a;
+  a.rate = rate;
+  a.channels = channels;
+  const auto n = static_cast<std::size_t>(seconds * rate);
+  a.samples.resize(n * static_cast<std::size_t>(channels));
+  std::mt19937 rng(42);
+  std::normal_distribution<double> noise(0.0, 0.06);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate;
+    const double bass = 0.25 * std::sin(2.0 * kPi * 60.0 * t);
+    for (int c = 0; c < channels; ++c) {
+      const double tone = 0.1 * std::sin(2.0 * kPi * (800.0 + 700.0 * c) * t);
+      a.samples[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =
+          gain * (bass + tone + noise(rng));
+    }
+  }
+  return a;
+}
+
+void write(const fs::path& path, const Audio& a, int format) {
+  SF_INFO info{};
+  info.samplerate = a.rate;
+  info.channels = a.channels;
+  info.format = format;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
+  sf_writef_double(f, a.samples.data(), static_cast<sf_count_t>(a.frames()));
+  sf_close(f);
+}
+
+Audio read(const fs::path& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (f == nullptr) throw std::runtime_error("cannot read " + path.string());
+  Audio a;
+  a.rate = info.samplerate;
+  a.channels = info.channels;
+  a.format = info.format;
+  a.samples.resize(static_cast<std::size_t>(info.frames) * static_cast<std::size_t>(info.channels));
+  sf_readf_double(f, a.samples.data(), info.frames);
+  sf_close(f);
+  return a;
+}
+
+struct Loudness {
+  double integrated_lufs;
+  double true_peak_dbtp;
+};
+
+Loudness measure(const Audio& a) {
+  ebur128_state* st = ebur128_init(static_cast<unsigned>(a.channels),
+                                   static_cast<unsigned long>(a.rate),
+                                   EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+  ebur128_add_frames_double(st, a.samples.data(), a.frames());
+  Loudness l{};
+  ebur128_loudness_global(st, &l.integrated_lufs);
+  double peak = 0.0;
+  for (unsigned c = 0; c < static_cast<unsigned>(a.channels); ++c) {
+    double tp = 0.0;
+    ebur128_true_peak(st, c, &tp);
+    peak = std::max(peak, tp);
+  }
+  l.true_peak_dbtp = 20.0 * std::log10(peak);
+  ebur128_destroy(&st);
+  return l;
+}
+
+struct Outcome {
+  int exit_code;
+  std::string err;
+};
+
+class Render : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("lacquer-render-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path at(const std::string& name) const { return dir_ / name; }
+
+  Outcome render(const std::string& args) const {
+    const fs::path err = dir_ / "stderr.txt";
+    const std::string cmd =
+        std::string(LACQUER_BINARY) + " render " + args + " 2> '" + err.string() + "'";
+    const int status = std::system(cmd.c_str());
+    std::ifstream in(err);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::remove(err);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+  }
+
+  // Nothing but the listed files in the directory: no output, no temporary file.
+  void expect_only(std::initializer_list<std::string> names) const {
+    std::vector<std::string> present;
+    for (const auto& e : fs::directory_iterator(dir_)) present.push_back(e.path().filename());
+    std::sort(present.begin(), present.end());
+    std::vector<std::string> want(names);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(present, want);
+  }
+
+  fs::path dir_;
+};
+
+double max_abs_difference(const Audio& out, const Audio& in, int in_channel_of_right) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < in.frames(); ++i) {
+    for (int c = 0; c < 2; ++c) {
+      const int src = c == 1 ? in_channel_of_right : 0;
+      const double x = in.samples[i * static_cast<std::size_t>(in.channels) + static_cast<std::size_t>(src)];
+      worst = std::max(worst, std::abs(out.samples[2 * i + static_cast<std::size_t>(c)] - x));
+    }
+  }
+  return worst;
+}
+
+TEST_F(Render, DefaultChainNullsAgainstTheInput) {
+  const Audio in = material(48000, 2, 5.0);
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("out.wav"));
+  EXPECT_EQ(out.format, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  ASSERT_EQ(out.frames(), in.frames());
+  // Aligned (latency compensated) and transparent.
+  EXPECT_LT(20.0 * std::log10(max_abs_difference(out, in, 1) + 1e-300), -120.0);
+}
+
+TEST_F(Render, FlacIn24BitsOutNullsWithinDither) {
+  const Audio in = material(44100, 2, 3.0);
+  write(at("in.flac"), in, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+  const Outcome r = render(at("in.flac").string() + " " + at("out.flac").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("out.flac"));
+  EXPECT_EQ(out.format, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+  EXPECT_EQ(out.rate, 44100);
+  ASSERT_EQ(out.frames(), in.frames());
+  // The only difference is the 24-bit TPDF dither: at most a few LSB of 2^-23.
+  EXPECT_LT(20.0 * std::log10(max_abs_difference(out, in, 1)), -120.0);
+}
+
+TEST_F(Render, MonoInputBecomesDualMono) {
+  const Audio in = material(48000, 1, 2.0);
+  write(at("mono.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const Outcome r = render(at("mono.wav").string() + " " + at("out.wav").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("out.wav"));
+  ASSERT_EQ(out.channels, 2);
+  EXPECT_LT(20.0 * std::log10(max_abs_difference(out, in, 0) + 1e-300), -120.0);
+}
+
+TEST_F(Render, EightBitAnd192kHzInputs) {
+  const Audio in8 = material(22050, 2, 2.0, 0.5);
+  write(at("in8.wav"), in8, SF_FORMAT_WAV | SF_FORMAT_PCM_U8);
+  Outcome r = render(at("in8.wav").string() + " " + at("out8.wav").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Compared with the file as stored (8-bit values), the render is still a null.
+  EXPECT_LT(20.0 * std::log10(max_abs_difference(read(at("out8.wav")), read(at("in8.wav")), 1) + 1e-300),
+            -120.0);
+
+  const Audio in192 = material(192000, 2, 1.0);
+  write(at("in192.wav"), in192, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  r = render(at("in192.wav").string() + " " + at("out192.wav").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("out192.wav"));
+  EXPECT_EQ(out.rate, 192000);
+  EXPECT_LT(20.0 * std::log10(max_abs_difference(out, in192, 1) + 1e-300), -120.0);
+}
+
+TEST_F(Render, SpotifyTargetHitsLoudnessAndCeiling) {
+  for (const double gain : {0.2, 1.6}) {  // a quiet mix turned up, a loud one turned down
+    SCOPED_TRACE(gain);
+    const Audio in = material(48000, 2, 20.0, gain);
+    write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string() + " --target spotify");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Audio out = read(at("out.wav"));
+    const Loudness l = measure(out);
+    EXPECT_NEAR(l.integrated_lufs, -14.0, 0.5);
+    EXPECT_LE(l.true_peak_dbtp, -1.0);
+    ASSERT_EQ(out.frames(), in.frames());
+  }
+}
+
+TEST_F(Render, CdTargetResamplesAndDithersTo16Bits) {
+  const Audio in = material(48000, 2, 10.0, 0.5);
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const Outcome r = render(at("in.wav").string() + " " + at("cd.wav").string() + " --target cd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("cd.wav"));
+  EXPECT_EQ(out.rate, 44100);
+  EXPECT_EQ(out.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  EXPECT_NEAR(static_cast<double>(out.frames()), 10.0 * 44100.0, 1.0);
+  EXPECT_LE(measure(out).true_peak_dbtp, -0.3);
+}
+
+TEST_F(Render, ResampledOutputStaysAlignedWithTheInput) {
+  // A 1 kHz sine at 48 kHz rendered at 44.1 kHz: output frame k is the input at k / 44100 s.
+  Audio in;
+  in.rate = 48000;
+  const std::size_t n = 48000;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = 0.5 * std::sin(2.0 * kPi * 1000.0 * static_cast<double>(i) / 48000.0);
+    in.samples.push_back(x);
+    in.samples.push_back(x);
+  }
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string() + " --rate 44100");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("out.wav"));
+  ASSERT_EQ(out.rate, 44100);
+  double worst = 0.0;
+  for (std::size_t k = 4410; k < out.frames() - 4410; ++k) {
+    const double want = 0.5 * std::sin(2.0 * kPi * 1000.0 * static_cast<double>(k) / 44100.0);
+    worst = std::max(worst, std::abs(out.samples[2 * k] - want));
+  }
+  EXPECT_LT(20.0 * std::log10(worst), -100.0);
+}
+
+TEST_F(Render, ChainFileAndSetApplyInOrder) {
+  const Audio in = material(48000, 2, 3.0, 0.3);
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  {
+    std::ofstream f(at("chain.json"));
+    f << R"({"/chain/output/gain": -6, "/chain/input/polarity_left": true,
+             "/chain/eq/1/type": "low_shelf"})";
+  }
+  const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string() + " --chain " +
+                       at("chain.json").string() + " --set /chain/output/gain=-12");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("out.wav"));
+  const double g = std::pow(10.0, -12.0 / 20.0);
+  for (std::size_t i = 0; i < in.frames(); ++i) {
+    ASSERT_NEAR(out.samples[2 * i], -g * in.samples[2 * i], 1e-6);
+    ASSERT_NEAR(out.samples[2 * i + 1], g * in.samples[2 * i + 1], 1e-6);
+  }
+}
+
+TEST_F(Render, BadInputsFailCleanlyWithoutOutput) {
+  write(at("in.wav"), material(48000, 2, 1.0), SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  write(at("empty.wav"), Audio{}, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  write(at("six.wav"), material(48000, 6, 0.5), SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  { std::ofstream(at("text.wav")) << "not a sound file\n"; }
+  { std::ofstream(at("bad.json")) << "{\"/chain/eq/1/gain\": "; }
+  const std::string in = at("in.wav").string();
+  const std::string out = at("out.wav").string();
+  const std::string cases[] = {
+      at("missing.wav").string() + " " + out,
+      at("text.wav").string() + " " + out,
+      at("empty.wav").string() + " " + out,
+      at("six.wav").string() + " " + out,
+      in + " " + out + " --set /chain/eq/9/gain=1",
+      in + " " + out + " --set /chain/eq/1/gain=40",
+      in + " " + out + " --set /chain/eq/1/gain=nan",
+      in + " " + out + " --set /chain/eq/1/type=wobble",
+      in + " " + out + " --set /chain/eq/1/gain",
+      in + " " + out + " --chain " + at("bad.json").string(),
+      in + " " + out + " --target moon",
+      in + " " + at("out.mp3").string(),
+      in + " " + at("out.flac").string() + " --bits 32f",
+      in + " " + out + " --rate 12.5",
+  };
+  for (const auto& args : cases) {
+    const Outcome r = render(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    // One clear line on stderr.
+    EXPECT_FALSE(r.err.empty()) << args;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+    expect_only({"in.wav", "empty.wav", "six.wav", "text.wav", "bad.json"});
+  }
+}
+
+}  // namespace
