@@ -102,7 +102,11 @@ Chain::Ids Chain::resolve(const Schema& s) {
 }
 
 Chain::Chain(const ParamStore& params, double sample_rate)
-    : params_(params), sample_rate_(sample_rate), ids_(resolve(params.schema())) {
+    : params_(params),
+      sample_rate_(sample_rate),
+      ids_(resolve(params.schema())),
+      spectrum_in_(sample_rate),
+      spectrum_out_(sample_rate) {
   input_.prepare(sample_rate, kMaxBlock);
   eq_.prepare(sample_rate, kMaxBlock);
   multiband_.prepare(sample_rate, kMaxBlock);
@@ -111,6 +115,8 @@ Chain::Chain(const ParamStore& params, double sample_rate)
   limiter_.prepare(sample_rate, kMaxBlock);
   output_.prepare(sample_rate, kMaxBlock);
   monitor_.prepare(sample_rate, kMaxBlock);
+  in_meter_.prepare(sample_rate, kMaxBlock);
+  out_meter_.prepare(sample_rate, kMaxBlock);
 
   latency_ = input_.latency_frames() + eq_.latency_frames() + multiband_.latency_frames() +
              comp_.latency_frames() + stereo_.latency_frames() + limiter_.latency_frames();
@@ -304,21 +310,26 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
 }
 
 void Chain::meter(std::uint32_t n) noexcept {
+  in_meter_.process(in_[0].data(), in_[1].data(), n);
+  out_meter_.process(buf_[0].data(), buf_[1].data(), n);
+  spectrum_in_.push(in_[0].data(), in_[1].data(), n);
+  spectrum_out_.push(buf_[0].data(), buf_[1].data(), n);
+  meters_.in = in_meter_.reading();
+  meters_.out = out_meter_.reading();
   for (int c = 0; c < 2; ++c) {
-    double peak_in = 0.0, peak_out = 0.0, tp_in = 0.0, tp_out = 0.0;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      peak_in = std::max(peak_in, std::abs(in_[c][i]));
-      peak_out = std::max(peak_out, std::abs(buf_[c][i]));
-      tp_in = std::max(tp_in, tp_in_[c].push(in_[c][i]));
-      tp_out = std::max(tp_out, tp_out_[c].push(buf_[c][i]));
-    }
-    meters_.sample_peak_in_dbfs[c] = gain_to_db(peak_in);
-    meters_.sample_peak_out_dbfs[c] = gain_to_db(peak_out);
-    meters_.true_peak_in_dbtp[c] = gain_to_db(tp_in);
-    meters_.true_peak_out_dbtp[c] = gain_to_db(tp_out);
-    meters_.true_peak_out_max_dbtp =
-        std::max(meters_.true_peak_out_max_dbtp, meters_.true_peak_out_dbtp[c]);
+    meters_.sample_peak_in_dbfs[c] = meters_.in.sample_peak_dbfs[c];
+    meters_.sample_peak_out_dbfs[c] = meters_.out.sample_peak_dbfs[c];
   }
+  // The monitor's platform preview and loudness match follow these readings.
+  const auto& li = meters_.in;
+  const auto& lo = meters_.out;
+  monitor_.set_loudness(
+      {.chain_integrated_lufs = lo.loudness.integrated_lufs,
+       .chain_short_term_lufs = lo.loudness.short_term_lufs,
+       .chain_true_peak_dbtp = std::max(lo.true_peak_max_dbtp[0], lo.true_peak_max_dbtp[1]),
+       .bypass_integrated_lufs = li.loudness.integrated_lufs,
+       .bypass_short_term_lufs = li.loudness.short_term_lufs,
+       .bypass_true_peak_dbtp = std::max(li.true_peak_max_dbtp[0], li.true_peak_max_dbtp[1])});
 }
 
 }  // namespace lacquer::dsp

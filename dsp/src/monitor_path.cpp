@@ -158,6 +158,18 @@ void MonitorPath::set_params(const Params& p) noexcept {
   update_targets();
 }
 
+void MonitorPath::set_loudness(const Loudness& l) noexcept {
+  loudness_ = l;
+  update_source_gains();
+}
+
+void MonitorPath::update_source_gains() noexcept {
+  const auto db = source_gains_db(params_, loudness_);
+  if (db == source_gain_db_) return;
+  source_gain_db_ = db;
+  for (int s = 0; s < 2; ++s) source_gain_[s].set_target(db_to_gain(db[s]));
+}
+
 void MonitorPath::update_targets() noexcept {
   const Params& p = params_;
   source_.set_target(p.compare == Compare::bypass ? 1.0 : 0.0);
@@ -176,8 +188,7 @@ void MonitorPath::update_targets() noexcept {
     curve_mix_.set_target(1.0);
   }
 
-  source_gain_db_ = source_gains_db(p, loudness_);
-  for (int s = 0; s < 2; ++s) source_gain_[s].set_target(db_to_gain(source_gain_db_[s]));
+  update_source_gains();
 
   const SpeakerSet& set = p.sets[static_cast<std::size_t>(std::clamp(p.speaker_set, 0, 2))];
   for (int c = 0; c < 2; ++c) {

@@ -240,6 +240,45 @@ TEST(Chain, MonitorBypassPlaysTheDelayedInput) {
   }
 }
 
+Signal sine(std::size_t n, double fs, double f, double amplitude) {
+  Signal s(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.ch[0][i] = s.ch[1][i] =
+        static_cast<float>(amplitude * std::sin(2.0 * kPi * f * static_cast<double>(i) / fs));
+  }
+  return s;
+}
+
+TEST(Chain, MetersReadTech3341Case1) {
+  // EBU Tech 3341 case 1: a stereo 1 kHz sine at -23 dBFS reads -23.0 LUFS.
+  ParamStore store(Schema::instance());
+  set(store, "/chain/output/gain", -6.0);
+  Chain chain(store, 48000.0);
+  const Signal in = sine(48000 * 20, 48000.0, 1000.0, db_to_gain(-23.0));
+  Signal out(in.size()), mon(in.size());
+  run(chain, in, out, &mon, 21);
+  const MeterSnapshot& m = chain.meters();
+  EXPECT_NEAR(m.in.loudness.integrated_lufs, -23.0, 0.1);
+  EXPECT_NEAR(m.out.loudness.integrated_lufs, -29.0, 0.1);
+  EXPECT_NEAR(m.in.correlation, 1.0, 1e-6);
+  EXPECT_NEAR(m.out.true_peak_max_dbtp[0], -29.0, 0.05);
+}
+
+TEST(Chain, LoudnessMatchedBypassPlaysAtTheChainLoudness) {
+  // The chain is 6 dB quieter than its input; matched, the bypass plays 6 dB down too.
+  ParamStore store(Schema::instance());
+  set(store, "/chain/output/gain", -6.0);
+  set(store, "/monitor/match", 1);
+  store.set(store.schema().id("/monitor/compare"), 1.0);  // bypass
+  Chain chain(store, 48000.0);
+  const Signal in = material(48000 * 12, 48000.0);
+  Signal out(in.size()), mon(in.size());
+  run(chain, in, out, &mon, 22);
+  const std::size_t from = 48000 * 8;
+  EXPECT_NEAR(rms_db(mon.ch[0], from), rms_db(out.ch[0], from), 0.5);
+  EXPECT_NEAR(rms_db(mon.ch[0], from), rms_db(in.ch[0], from) - 6.0, 0.5);
+}
+
 TEST(Chain, ProcessNeverAllocates) {
   ParamStore store(Schema::instance());
   auto chain = std::make_unique<Chain>(store, 48000.0);

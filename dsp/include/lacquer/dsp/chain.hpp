@@ -16,27 +16,28 @@
 #include "lacquer/dsp/eq_stage.hpp"
 #include "lacquer/dsp/input_stage.hpp"
 #include "lacquer/dsp/limiter_stage.hpp"
+#include "lacquer/dsp/meters.hpp"
 #include "lacquer/dsp/monitor_path.hpp"
 #include "lacquer/dsp/multiband_stage.hpp"
 #include "lacquer/dsp/output_stage.hpp"
 #include "lacquer/dsp/stereo_stage.hpp"
 #include "lacquer/dsp/param_store.hpp"
 #include "lacquer/dsp/smoother.hpp"
-#include "lacquer/dsp/true_peak.hpp"
+#include "lacquer/dsp/spectrum.hpp"
+#include "lacquer/dsp/stereo_stage.hpp"
 
 namespace lacquer::dsp {
 
 /// What the meters read at the end of a block; copied out of the audio thread whole.
 struct MeterSnapshot {
-  double sample_peak_in_dbfs[2] = {-INFINITY, -INFINITY};   ///< of the last block
-  double sample_peak_out_dbfs[2] = {-INFINITY, -INFINITY};  ///< of the last block
-  double true_peak_in_dbtp[2] = {-INFINITY, -INFINITY};     ///< of the last block
-  double true_peak_out_dbtp[2] = {-INFINITY, -INFINITY};    ///< of the last block
-  double true_peak_out_max_dbtp = -INFINITY;  ///< largest since the chain started
+  double sample_peak_in_dbfs[2] = {-INFINITY, -INFINITY};   ///< falling display value
+  double sample_peak_out_dbfs[2] = {-INFINITY, -INFINITY};  ///< falling display value
+  MeterReading in;   ///< chain input: loudness, LRA, peaks, PLR, correlation
+  MeterReading out;  ///< print output
   double multiband_gr_db[MultibandStage::kBands] = {};  ///< per band, >= 0
-  double comp_gr_db = 0.0;                    ///< gain reduction, >= 0
-  double limiter_gr_db = 0.0;                 ///< gain reduction, >= 0
-  std::uint64_t frames = 0;                   ///< frames processed by this chain so far
+  double comp_gr_db = 0.0;     ///< gain reduction, >= 0
+  double limiter_gr_db = 0.0;  ///< gain reduction, >= 0
+  std::uint64_t frames = 0;    ///< frames processed by this chain so far
 };
 
 class Chain {
@@ -53,14 +54,20 @@ class Chain {
   void process(const float* const in[2], float* const out[2], float* const mon[2],
                std::uint32_t nframes) noexcept;
 
-  /// Turns the input/output meters on (the default) or off. Offline renders measure the file
-  /// they write and switch them off: true-peak metering is a large part of the chain's cost.
+  /// Turns the input/output meters and the spectrum feed on (the default) or off. Offline
+  /// renders measure the file they write and switch them off: true-peak metering is a large
+  /// part of the chain's cost. Loudness-matched monitoring needs them on.
   void set_metering(bool on) noexcept { metering_ = on; }
 
   /// Total latency of the print path in frames (the monitor path adds none on top).
   std::uint32_t latency_frames() const noexcept { return latency_; }
   double sample_rate() const noexcept { return sample_rate_; }
   const MeterSnapshot& meters() const noexcept { return meters_; }
+
+  /// The spectrum analysers of the input and the output. The audio thread feeds them;
+  /// one analysis thread calls their update() and reads them (never the audio thread).
+  SpectrumAnalyzer& spectrum_in() noexcept { return spectrum_in_; }
+  SpectrumAnalyzer& spectrum_out() noexcept { return spectrum_out_; }
 
  private:
   // Ids of every parameter the chain reads, resolved once at construction.
@@ -133,7 +140,8 @@ class Chain {
   std::uint32_t dry_write_ = 0;
 
   bool metering_ = true;
-  std::array<TruePeakDetector, 2> tp_in_, tp_out_;
+  ProgramMeter in_meter_, out_meter_;
+  SpectrumAnalyzer spectrum_in_, spectrum_out_;
   MeterSnapshot meters_;
 };
 

@@ -105,7 +105,9 @@ class MonitorPath {
   void reset(const Params& p) noexcept;
   /// Audio thread, once per block.
   void set_params(const Params& p) noexcept;
-  void set_loudness(const Loudness& l) noexcept { loudness_ = l; }
+  /// Audio thread, once per block: the newest loudness readings; the preview and match
+  /// gains glide to follow them.
+  void set_loudness(const Loudness& l) noexcept;
 
   /// Audio thread: `chain` and `bypass` are the two sources (planar), `out` the monitor
   /// feed; n <= max_block. `out` may alias neither source.
@@ -148,6 +150,7 @@ class MonitorPath {
   void design_curves() noexcept;
   double run_curve(Curve& c, int ch, double x) noexcept;
   void update_targets() noexcept;
+  void update_source_gains() noexcept;
   double delay_tap(const SpeakerState& s, std::uint32_t delay) const noexcept;
   void redesign_band(SpeakerState& s, int band, std::uint32_t ramp) noexcept;
   std::uint32_t delay_samples(double ms) const noexcept;
