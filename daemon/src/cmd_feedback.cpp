@@ -28,8 +28,8 @@ std::string scope_name(const session::FeedbackScope& scope) {
 }
 
 void print_table(const session::FeedbackSummary& f, double hard_db) {
-  std::printf("Feedback for %s: %d sessions, %d tracks\n", scope_name(f.scope).c_str(),
-              f.sessions, f.tracks);
+  std::printf("Feedback for %s: %d sessions, %d tracks\n", scope_name(f.scope).c_str(), f.sessions,
+              f.tracks);
 
   std::printf("\nApplied EQ per band\n");
   if (f.eq_bands.empty()) {
@@ -38,7 +38,8 @@ void print_table(const session::FeedbackSummary& f, double hard_db) {
     std::printf("  %4s %7s %9s %10s %8s %8s %9s\n", "band", "tracks", "mean dB", "spread dB",
                 "min dB", "max dB", "freq Hz");
     for (const auto& b : f.eq_bands) {
-      const std::string freq = b.mean_freq_hz ? std::to_string(static_cast<long>(*b.mean_freq_hz + 0.5)) : "-";
+      const std::string freq =
+          b.mean_freq_hz ? std::to_string(static_cast<long>(*b.mean_freq_hz + 0.5)) : "-";
       std::printf("  %4d %7d %+9.2f %10.2f %+8.2f %+8.2f %9s\n", b.band, b.tracks, b.mean_gain_db,
                   b.stddev_gain_db, b.min_gain_db, b.max_gain_db, freq.c_str());
     }
@@ -48,10 +49,11 @@ void print_table(const session::FeedbackSummary& f, double hard_db) {
   if (f.limiter.renders == 0) {
     std::printf("  (no render reports)\n");
   } else {
-    std::printf("  worked hard (>= %.1f dB peak gain reduction) on %d of %d final renders (%.0f %%), "
-                "mean peak reduction %.2f dB\n",
-                hard_db, f.limiter.hard, f.limiter.renders,
-                100.0 * f.limiter.hard / f.limiter.renders, f.limiter.mean_max_gain_reduction_db);
+    std::printf(
+        "  worked hard (>= %.1f dB peak gain reduction) on %d of %d final renders (%.0f %%), "
+        "mean peak reduction %.2f dB\n",
+        hard_db, f.limiter.hard, f.limiter.renders, 100.0 * f.limiter.hard / f.limiter.renders,
+        f.limiter.mean_max_gain_reduction_db);
   }
 
   std::printf("\nQC events in the mixes\n");
@@ -70,8 +72,8 @@ void print_table(const session::FeedbackSummary& f, double hard_db) {
   if (d.masters == 0) {
     std::printf("  (none reported)\n");
   } else {
-    std::printf("  %d masters, integrated %.1f LUFS mean, spread %.1f LU, %.1f to %.1f LUFS", d.masters,
-                d.mean_integrated_lufs, d.stddev_integrated_lufs, d.min_integrated_lufs,
+    std::printf("  %d masters, integrated %.1f LUFS mean, spread %.1f LU, %.1f to %.1f LUFS",
+                d.masters, d.mean_integrated_lufs, d.stddev_integrated_lufs, d.min_integrated_lufs,
                 d.max_integrated_lufs);
     if (d.max_true_peak_dbtp) std::printf(", true peak up to %.1f dBTP", *d.max_true_peak_dbtp);
     std::printf("\n");
@@ -100,7 +102,8 @@ std::function<int()> setup_feedback(CLI::App& app) {
                  "Database (default: $LACQUER_DB, $XDG_STATE_HOME/lacquer/lacquer.db or "
                  "~/.local/state/lacquer/lacquer.db)");
   return [opt]() -> int {
-    const auto db = opt->db.empty() ? session::default_database_path() : std::filesystem::path(opt->db);
+    const auto db =
+        opt->db.empty() ? session::default_database_path() : std::filesystem::path(opt->db);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(db, ec)) {
       std::fprintf(stderr, "lacquer feedback: no database at %s (see --db)\n", db.c_str());

@@ -1,9 +1,9 @@
 // Online backup with the SQLite backup API: a consistent copy while writers go on.
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "store_impl.hpp"
 
@@ -43,8 +43,8 @@ Result<BackupStats> detail::backup_from(sqlite3* src, const std::filesystem::pat
   stats.path = dest;
   {
     sqlite3* out = nullptr;
-    int rc = sqlite3_open_v2(partial.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(partial.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {
       Error e = sqlite::make_error(out, rc, "backup: cannot create " + partial.string());
       sqlite3_close_v2(out);

@@ -100,8 +100,10 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
       scoped("SELECT count(DISTINCT s.id), count(t.id) FROM sessions s "
              "LEFT JOIN tracks t ON t.session_id = s.id WHERE 1"),
       "feedback: count sessions", Error{},
-      [](const sqlite::Statement& st) { return std::pair{st.integer(0), st.integer(1)}; }, client,
-      studio);
+      [](const sqlite::Statement& st) {
+        return std::pair{st.integer(0), st.integer(1)};
+      },
+      client, studio);
   if (!counts) return counts.error();
   out.sessions = counts->first;
   out.tracks = counts->second;
@@ -151,14 +153,15 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
   // (json_each has a column named type: the event's type needs another name.)
   auto events = detail::query_all<QcEventStats>(
       db,
-      scoped("SELECT json_extract(e.value, '$.type') AS event_type, count(*), "
-             "count(DISTINCT r.track_id), count(DISTINCT r.session_id) "
-             "FROM reports r JOIN sessions s ON s.id = r.session_id, "
-             "json_each(r.report_json, '$.events') e "
-             "WHERE r.kind = 'source' AND event_type IS NOT NULL AND r.id = (SELECT max(r2.id) FROM "
-             "reports r2 WHERE r2.kind = 'source' AND r2.session_id = r.session_id AND "
-             "r2.track_id IS r.track_id)",
-             "GROUP BY event_type ORDER BY 4 DESC, 2 DESC, 1"),
+      scoped(
+          "SELECT json_extract(e.value, '$.type') AS event_type, count(*), "
+          "count(DISTINCT r.track_id), count(DISTINCT r.session_id) "
+          "FROM reports r JOIN sessions s ON s.id = r.session_id, "
+          "json_each(r.report_json, '$.events') e "
+          "WHERE r.kind = 'source' AND event_type IS NOT NULL AND r.id = (SELECT max(r2.id) FROM "
+          "reports r2 WHERE r2.kind = 'source' AND r2.session_id = r.session_id AND "
+          "r2.track_id IS r.track_id)",
+          "GROUP BY event_type ORDER BY 4 DESC, 2 DESC, 1"),
       "feedback: QC events",
       [](const sqlite::Statement& st) {
         return QcEventStats{st.text(0), st.integer(1), st.integer(2), st.integer(3)};
@@ -174,8 +177,10 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
              "FROM reports r JOIN sessions s ON s.id = r.session_id "
              "WHERE r.kind = 'deliverable' AND lufs IS NOT NULL"),
       "feedback: delivered loudness",
-      [](const sqlite::Statement& st) { return std::pair{st.real(0), st.opt_real(1)}; }, client,
-      studio);
+      [](const sqlite::Statement& st) {
+        return std::pair{st.real(0), st.opt_real(1)};
+      },
+      client, studio);
   if (!masters) return masters.error();
   Running lufs;
   for (const auto& [l, tp] : *masters) {
@@ -220,10 +225,13 @@ nlohmann::json to_json(const Note& n) {
                    {"status", to_string(n.status)},
                    {"created_unix_ms", n.created_unix_ms},
                    {"resolved_by", n.resolved_by}};
-  j["author_client_id"] = n.author_client_id ? nlohmann::json(*n.author_client_id) : nlohmann::json();
-  j["resolved_unix_ms"] = n.resolved_unix_ms ? nlohmann::json(*n.resolved_unix_ms) : nlohmann::json();
+  j["author_client_id"] =
+      n.author_client_id ? nlohmann::json(*n.author_client_id) : nlohmann::json();
+  j["resolved_unix_ms"] =
+      n.resolved_unix_ms ? nlohmann::json(*n.resolved_unix_ms) : nlohmann::json();
   j["snapshot_id"] = n.snapshot_id ? nlohmann::json(*n.snapshot_id) : nlohmann::json();
-  j["compare_state"] = n.compare_state ? nlohmann::json(to_string(*n.compare_state)) : nlohmann::json();
+  j["compare_state"] =
+      n.compare_state ? nlohmann::json(to_string(*n.compare_state)) : nlohmann::json();
   return j;
 }
 
@@ -235,14 +243,14 @@ nlohmann::json to_json(const FeedbackSummary& s) {
   j["tracks"] = s.tracks;
   j["eq_bands"] = nlohmann::json::array();
   for (const auto& b : s.eq_bands) {
-    j["eq_bands"].push_back({{"band", b.band},
-                             {"tracks", b.tracks},
-                             {"mean_gain_db", b.mean_gain_db},
-                             {"stddev_gain_db", b.stddev_gain_db},
-                             {"min_gain_db", b.min_gain_db},
-                             {"max_gain_db", b.max_gain_db},
-                             {"mean_freq_hz", b.mean_freq_hz ? nlohmann::json(*b.mean_freq_hz)
-                                                             : nlohmann::json()}});
+    j["eq_bands"].push_back(
+        {{"band", b.band},
+         {"tracks", b.tracks},
+         {"mean_gain_db", b.mean_gain_db},
+         {"stddev_gain_db", b.stddev_gain_db},
+         {"min_gain_db", b.min_gain_db},
+         {"max_gain_db", b.max_gain_db},
+         {"mean_freq_hz", b.mean_freq_hz ? nlohmann::json(*b.mean_freq_hz) : nlohmann::json()}});
   }
   j["limiter"] = {{"renders", s.limiter.renders},
                   {"hard", s.limiter.hard},
@@ -253,13 +261,14 @@ nlohmann::json to_json(const FeedbackSummary& s) {
         {{"type", e.type}, {"events", e.events}, {"tracks", e.tracks}, {"sessions", e.sessions}});
   }
   const auto& d = s.delivered;
-  j["delivered"] = {{"masters", d.masters},
-                    {"mean_integrated_lufs", d.mean_integrated_lufs},
-                    {"stddev_integrated_lufs", d.stddev_integrated_lufs},
-                    {"min_integrated_lufs", d.min_integrated_lufs},
-                    {"max_integrated_lufs", d.max_integrated_lufs},
-                    {"max_true_peak_dbtp", d.max_true_peak_dbtp ? nlohmann::json(*d.max_true_peak_dbtp)
-                                                                : nlohmann::json()}};
+  j["delivered"] = {
+      {"masters", d.masters},
+      {"mean_integrated_lufs", d.mean_integrated_lufs},
+      {"stddev_integrated_lufs", d.stddev_integrated_lufs},
+      {"min_integrated_lufs", d.min_integrated_lufs},
+      {"max_integrated_lufs", d.max_integrated_lufs},
+      {"max_true_peak_dbtp",
+       d.max_true_peak_dbtp ? nlohmann::json(*d.max_true_peak_dbtp) : nlohmann::json()}};
   j["open_notes"] = nlohmann::json::array();
   for (const auto& o : s.open_notes) {
     auto n = to_json(o.note);

@@ -64,7 +64,8 @@ std::string format_track_time(double seconds) {
 }
 
 std::string notes_csv(std::span<const Note> notes, std::span<const Track> tracks) {
-  std::string out = "id,session_id,track_id,track,time_s,time,author,status,text,created,resolved_by\r\n";
+  std::string out =
+      "id,session_id,track_id,track,time_s,time,author,status,text,created,resolved_by\r\n";
   for (const auto& n : notes) {
     std::string title;
     for (const auto& t : tracks) {

@@ -72,17 +72,31 @@ std::int64_t now_unix_ms() {
       .count();
 }
 
-std::string_view to_string(ErrorCode v) noexcept { return name_of(kErrorCode, v); }
-std::string_view to_string(SessionStatus v) noexcept { return name_of(kSessionStatus, v); }
-std::string_view to_string(Role v) noexcept { return name_of(kRole, v); }
-std::string_view to_string(CompareState v) noexcept { return name_of(kCompare, v); }
-std::string_view to_string(NoteStatus v) noexcept { return name_of(kNoteStatus, v); }
-std::string_view to_string(ReportKind v) noexcept { return name_of(kReportKind, v); }
+std::string_view to_string(ErrorCode v) noexcept {
+  return name_of(kErrorCode, v);
+}
+std::string_view to_string(SessionStatus v) noexcept {
+  return name_of(kSessionStatus, v);
+}
+std::string_view to_string(Role v) noexcept {
+  return name_of(kRole, v);
+}
+std::string_view to_string(CompareState v) noexcept {
+  return name_of(kCompare, v);
+}
+std::string_view to_string(NoteStatus v) noexcept {
+  return name_of(kNoteStatus, v);
+}
+std::string_view to_string(ReportKind v) noexcept {
+  return name_of(kReportKind, v);
+}
 
 std::optional<SessionStatus> parse_session_status(std::string_view s) noexcept {
   return parse(kSessionStatus, s);
 }
-std::optional<Role> parse_role(std::string_view s) noexcept { return parse(kRole, s); }
+std::optional<Role> parse_role(std::string_view s) noexcept {
+  return parse(kRole, s);
+}
 std::optional<CompareState> parse_compare_state(std::string_view s) noexcept {
   return parse(kCompare, s);
 }

@@ -130,6 +130,8 @@ static_assert(kApplicationId == 1279345489);
 
 }  // namespace
 
-std::span<const Migration> migrations() noexcept { return kMigrations; }
+std::span<const Migration> migrations() noexcept {
+  return kMigrations;
+}
 
 }  // namespace lacquer::session

@@ -95,7 +95,9 @@ Connection::Connection(const std::filesystem::path& path, int flags) {
   }
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  sqlite3_close_v2(db_);
+}
 
 Result<void> Connection::exec(std::string_view sql, std::string_view what) const {
   const std::string text(sql);
@@ -106,8 +108,7 @@ Result<void> Connection::exec(std::string_view sql, std::string_view what) const
 
 Result<Statement> Connection::prepare(std::string_view sql, std::string_view what) const {
   sqlite3_stmt* stmt = nullptr;
-  const int rc =
-      sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return make_error(db_, rc, what);

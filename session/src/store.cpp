@@ -1,9 +1,9 @@
 // Opening and migrating the store; sessions and tracks.
+#include <pwd.h>
+#include <unistd.h>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <pwd.h>
-#include <unistd.h>
 
 #include "lacquer/session/schema.hpp"
 #include "lacquer/session/sha256.hpp"
@@ -28,9 +28,8 @@ std::int64_t pragma_int(const sqlite::Connection& db, std::string_view sql,
 int check_identity(const sqlite::Connection& db, const std::filesystem::path& path) {
   const auto version = pragma_int(db, "PRAGMA user_version", path);
   if (version > kSchemaVersion) {
-    throw OpenError("database " + path.string() + " has schema version " +
-                    std::to_string(version) + ", newer than version " +
-                    std::to_string(kSchemaVersion) +
+    throw OpenError("database " + path.string() + " has schema version " + std::to_string(version) +
+                    ", newer than version " + std::to_string(kSchemaVersion) +
                     " which this lacquer understands; run a newer lacquer (or restore a "
                     "backup made before the upgrade)");
   }
@@ -187,7 +186,9 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path, Options op
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
-const std::filesystem::path& Store::path() const noexcept { return impl_->path; }
+const std::filesystem::path& Store::path() const noexcept {
+  return impl_->path;
+}
 
 int Store::schema_version() const {
   auto v = impl_->db.scalar("PRAGMA user_version", "read schema version");
@@ -195,9 +196,9 @@ int Store::schema_version() const {
 }
 
 Result<std::string> Store::integrity_check() const {
-  auto rows = detail::query_all<std::string>(
-      impl_->db, "PRAGMA integrity_check", "integrity check",
-      [](const sqlite::Statement& st) { return st.text(0); });
+  auto rows =
+      detail::query_all<std::string>(impl_->db, "PRAGMA integrity_check", "integrity check",
+                                     [](const sqlite::Statement& st) { return st.text(0); });
   if (!rows) return rows.error();
   std::string out;
   for (const auto& line : *rows) {
@@ -218,7 +219,7 @@ Result<Session> Store::create_session(const NewSession& s) {
       "create session", s.title, s.artist, s.client, s.studio, now);
   if (!r) return r.error();
   return Session{impl_->db.last_insert_rowid(), s.title, s.artist, s.client, s.studio,
-                 SessionStatus::open, now};
+                 SessionStatus::open,           now};
 }
 
 Result<Session> Store::session(Id id) const {
@@ -228,10 +229,10 @@ Result<Session> Store::session(Id id) const {
 }
 
 Result<std::vector<Session>> Store::sessions() const {
-  return detail::query_all<Session>(
-      impl_->db,
-      "SELECT " + std::string(kSessionColumns) + " FROM sessions ORDER BY created_unix_ms DESC, id DESC",
-      "list sessions", read_session);
+  return detail::query_all<Session>(impl_->db,
+                                    "SELECT " + std::string(kSessionColumns) +
+                                        " FROM sessions ORDER BY created_unix_ms DESC, id DESC",
+                                    "list sessions", read_session);
 }
 
 Result<void> Store::set_session_status(Id id, SessionStatus status) {
@@ -300,21 +301,21 @@ Result<Track> Store::add_track(const NewTrack& t) {
   if (!r) return r.error();
   const Id id = db.last_insert_rowid();
   if (auto c = tx.commit("add track"); !c) return c.error();
-  return Track{id, t.session_id, position, t.file_path, digest, t.title, isrc,
-               t.gap_before_s, t.target, std::nullopt, now};
+  return Track{id,   t.session_id,   position, t.file_path,  digest, t.title,
+               isrc, t.gap_before_s, t.target, std::nullopt, now};
 }
 
 Result<Track> Store::track(Id id) const {
   return detail::query_one<Track>(
-      impl_->db, "SELECT " + std::string(kTrackColumns) + " FROM tracks WHERE id = ?",
-      "read track", not_found("track", id), read_track, id);
+      impl_->db, "SELECT " + std::string(kTrackColumns) + " FROM tracks WHERE id = ?", "read track",
+      not_found("track", id), read_track, id);
 }
 
 Result<std::vector<Track>> Store::tracks(Id session_id) const {
-  return detail::query_all<Track>(
-      impl_->db,
-      "SELECT " + std::string(kTrackColumns) + " FROM tracks WHERE session_id = ? ORDER BY position",
-      "list tracks", read_track, session_id);
+  return detail::query_all<Track>(impl_->db,
+                                  "SELECT " + std::string(kTrackColumns) +
+                                      " FROM tracks WHERE session_id = ? ORDER BY position",
+                                  "list tracks", read_track, session_id);
 }
 
 // Paths ---------------------------------------------------------------------------

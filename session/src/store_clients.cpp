@@ -11,8 +11,7 @@ namespace {
 using detail::invalid;
 using detail::not_found;
 
-constexpr std::string_view kColumns =
-    "id, name, role, revoked, expires_unix_ms, created_unix_ms";
+constexpr std::string_view kColumns = "id, name, role, revoked, expires_unix_ms, created_unix_ms";
 
 Client read_client(const sqlite::Statement& st) {
   Client c;
@@ -50,8 +49,8 @@ Result<Client> Store::add_client_with_token(std::string_view name, Role role,
       "VALUES (?, ?, ?, ?, ?)",
       "add client", name, to_string(role), sha256_hex(token), expires_unix_ms, now);
   if (!r) return r.error();
-  return Client{impl_->db.last_insert_rowid(), std::string(name), role, false, expires_unix_ms,
-                now, {}};
+  return Client{
+      impl_->db.last_insert_rowid(), std::string(name), role, false, expires_unix_ms, now, {}};
 }
 
 Result<Invitation> Store::create_client(std::string_view name, Role role,
@@ -63,10 +62,10 @@ Result<Invitation> Store::create_client(std::string_view name, Role role,
 }
 
 Result<Client> Store::client(Id id) const {
-  return with_sessions(impl_->db, detail::query_one<Client>(
-                                      impl_->db,
-                                      "SELECT " + std::string(kColumns) + " FROM clients WHERE id = ?",
-                                      "read client", not_found("client", id), read_client, id));
+  return with_sessions(
+      impl_->db, detail::query_one<Client>(
+                     impl_->db, "SELECT " + std::string(kColumns) + " FROM clients WHERE id = ?",
+                     "read client", not_found("client", id), read_client, id));
 }
 
 Result<std::vector<Client>> Store::clients() const {
@@ -93,8 +92,7 @@ Result<void> Store::invite(Id client_id, Id session_id) {
 
 Result<void> Store::revoke_client(Id client_id) {
   sqlite::FullSync full(impl_->db);
-  auto r = impl_->db.run("UPDATE clients SET revoked = 1 WHERE id = ?", "revoke client",
-                         client_id);
+  auto r = impl_->db.run("UPDATE clients SET revoked = 1 WHERE id = ?", "revoke client", client_id);
   if (!r) return r;
   if (impl_->db.changes() == 0) return not_found("client", client_id);
   return {};
@@ -107,11 +105,11 @@ Result<Client> Store::authenticate(std::string_view token) const {
 Result<Client> Store::authenticate(std::string_view token, std::int64_t now_unix_ms) const {
   // The lookup is by digest, so timing reveals nothing about the token's characters.
   auto c = with_sessions(
-      impl_->db, detail::query_one<Client>(
-                     impl_->db,
-                     "SELECT " + std::string(kColumns) + " FROM clients WHERE token_sha256 = ?",
-                     "authenticate", Error{ErrorCode::unauthorized, "unknown token"}, read_client,
-                     sha256_hex(token)));
+      impl_->db,
+      detail::query_one<Client>(
+          impl_->db, "SELECT " + std::string(kColumns) + " FROM clients WHERE token_sha256 = ?",
+          "authenticate", Error{ErrorCode::unauthorized, "unknown token"}, read_client,
+          sha256_hex(token)));
   if (!c) return c;
   if (c->revoked) return Error{ErrorCode::unauthorized, "token of " + c->name + " was revoked"};
   if (c->expires_unix_ms && *c->expires_unix_ms <= now_unix_ms) {

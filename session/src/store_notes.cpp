@@ -14,17 +14,14 @@ using detail::kNoteColumns;
 using detail::read_note;
 
 Observation read_observation(const sqlite::Statement& st) {
-  return Observation{st.int64(0), st.int64(1), st.opt_int64(2), st.text(3), st.text(4),
-                     st.int64(5)};
+  return Observation{st.int64(0), st.int64(1), st.opt_int64(2),
+                     st.text(3),  st.text(4),  st.int64(5)};
 }
 
 Report read_report(const sqlite::Statement& st) {
-  return Report{st.int64(0),
-                st.int64(1),
-                st.opt_int64(2),
-                parse_report_kind(st.text(3)).value_or(ReportKind::render),
-                st.text(4),
-                detail::parse_stored_json(st.text(5)),
+  return Report{st.int64(0),     st.int64(1),
+                st.opt_int64(2), parse_report_kind(st.text(3)).value_or(ReportKind::render),
+                st.text(4),      detail::parse_stored_json(st.text(5)),
                 st.int64(6)};
 }
 
@@ -105,9 +102,9 @@ Result<Note> Store::add_note(const NewNote& n) {
 }
 
 Result<Note> Store::note(Id id) const {
-  return detail::query_one<Note>(
-      impl_->db, "SELECT " + std::string(kNoteColumns) + " FROM notes WHERE id = ?", "read note",
-      not_found("note", id), read_note, id);
+  return detail::query_one<Note>(impl_->db,
+                                 "SELECT " + std::string(kNoteColumns) + " FROM notes WHERE id = ?",
+                                 "read note", not_found("note", id), read_note, id);
 }
 
 Result<std::vector<Note>> Store::notes(const NoteFilter& f) const {
@@ -156,8 +153,12 @@ Result<Observation> Store::add_observation(Id session_id, std::optional<Id> trac
       "VALUES (?, ?, ?, ?, ?)",
       "add observation", session_id, track_id, topic, text, now);
   if (!r) return r.error();
-  return Observation{impl_->db.last_insert_rowid(), session_id, track_id, std::string(topic),
-                     std::string(text), now};
+  return Observation{impl_->db.last_insert_rowid(),
+                     session_id,
+                     track_id,
+                     std::string(topic),
+                     std::string(text),
+                     now};
 }
 
 Result<std::vector<Observation>> Store::observations(Id session_id) const {
@@ -177,8 +178,8 @@ Result<Report> Store::add_report(Id session_id, std::optional<Id> track_id, Repo
       "VALUES (?, ?, ?, ?, ?, ?)",
       "add report", session_id, track_id, to_string(kind), label, data.dump(), now);
   if (!r) return r.error();
-  return Report{impl_->db.last_insert_rowid(), session_id, track_id, kind, std::string(label),
-                data, now};
+  return Report{
+      impl_->db.last_insert_rowid(), session_id, track_id, kind, std::string(label), data, now};
 }
 
 constexpr std::string_view kReportColumns =

@@ -55,8 +55,9 @@ Result<Snapshot> Store::store_snapshot(Id track_id, std::string_view name,
   sqlite::Transaction tx(db);
   if (auto r = tx.begin("store snapshot"); !r) return r.error();
   auto next = detail::query_one<int>(
-      db, "SELECT COALESCE(MAX(s.version), 0) + 1 FROM tracks t "
-          "LEFT JOIN snapshots s ON s.track_id = t.id WHERE t.id = ? GROUP BY t.id",
+      db,
+      "SELECT COALESCE(MAX(s.version), 0) + 1 FROM tracks t "
+      "LEFT JOIN snapshots s ON s.track_id = t.id WHERE t.id = ? GROUP BY t.id",
       "store snapshot", not_found("track", track_id),
       [](const sqlite::Statement& st) { return st.integer(0); }, track_id);
   if (!next) return next.error();

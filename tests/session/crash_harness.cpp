@@ -1,13 +1,13 @@
 #include "crash_harness.hpp"
 
-#include <cerrno>
-#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
-#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <sstream>
 
 #include "lacquer/session/store.hpp"
 

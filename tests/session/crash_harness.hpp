@@ -13,9 +13,9 @@ namespace lacquer::session::testing {
 using Acknowledged = std::map<std::int64_t, long>;
 
 struct CrashRound {
-  int new_notes = 0;      ///< notes the writer acknowledged in this round
-  bool killed = false;    ///< false when the writer had already exited on its own
-  std::string failure;    ///< empty when the database passed every check
+  int new_notes = 0;    ///< notes the writer acknowledged in this round
+  bool killed = false;  ///< false when the writer had already exited on its own
+  std::string failure;  ///< empty when the database passed every check
 };
 
 /// Starts `writer` on `db`, SIGKILLs it after `kill_after`, adds the ids it printed to

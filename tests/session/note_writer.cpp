@@ -1,10 +1,10 @@
 // Child of the crash test: writes notes as fast as it can and prints "ID SEQ" for each
 // one only after add_note() returned it, i.e. after its commit. The parent kills it at
 // a random moment and checks that every printed note survived.
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 #include "lacquer/session/store.hpp"
 

@@ -8,9 +8,9 @@
 
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 5000;
-  const std::filesystem::path db =
-      argc > 2 ? std::filesystem::path(argv[2])
-               : std::filesystem::temp_directory_path() / "lacquer-soak.db";
+  const std::filesystem::path db = argc > 2
+                                       ? std::filesystem::path(argv[2])
+                                       : std::filesystem::temp_directory_path() / "lacquer-soak.db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
 
   std::mt19937 rng(std::random_device{}());

@@ -22,9 +22,13 @@ struct ShimFile {
   bool log;
 };
 
-sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<ShimFile*>(f)->real; }
+sqlite3_file* real(sqlite3_file* f) {
+  return reinterpret_cast<ShimFile*>(f)->real;
+}
 
-int shim_close(sqlite3_file* f) { return real(f)->pMethods->xClose(real(f)); }
+int shim_close(sqlite3_file* f) {
+  return real(f)->pMethods->xClose(real(f));
+}
 int shim_read(sqlite3_file* f, void* p, int n, sqlite3_int64 o) {
   return real(f)->pMethods->xRead(real(f), p, n, o);
 }
@@ -41,31 +45,57 @@ int shim_sync(sqlite3_file* f, int flags) {
 int shim_file_size(sqlite3_file* f, sqlite3_int64* size) {
   return real(f)->pMethods->xFileSize(real(f), size);
 }
-int shim_lock(sqlite3_file* f, int l) { return real(f)->pMethods->xLock(real(f), l); }
-int shim_unlock(sqlite3_file* f, int l) { return real(f)->pMethods->xUnlock(real(f), l); }
+int shim_lock(sqlite3_file* f, int l) {
+  return real(f)->pMethods->xLock(real(f), l);
+}
+int shim_unlock(sqlite3_file* f, int l) {
+  return real(f)->pMethods->xUnlock(real(f), l);
+}
 int shim_check_reserved(sqlite3_file* f, int* out) {
   return real(f)->pMethods->xCheckReservedLock(real(f), out);
 }
 int shim_file_control(sqlite3_file* f, int op, void* arg) {
   return real(f)->pMethods->xFileControl(real(f), op, arg);
 }
-int shim_sector_size(sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); }
-int shim_device(sqlite3_file* f) { return real(f)->pMethods->xDeviceCharacteristics(real(f)); }
+int shim_sector_size(sqlite3_file* f) {
+  return real(f)->pMethods->xSectorSize(real(f));
+}
+int shim_device(sqlite3_file* f) {
+  return real(f)->pMethods->xDeviceCharacteristics(real(f));
+}
 int shim_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** p) {
   return real(f)->pMethods->xShmMap(real(f), region, size, extend, p);
 }
 int shim_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
   return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
 }
-void shim_shm_barrier(sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); }
-int shim_shm_unmap(sqlite3_file* f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); }
+void shim_shm_barrier(sqlite3_file* f) {
+  real(f)->pMethods->xShmBarrier(real(f));
+}
+int shim_shm_unmap(sqlite3_file* f, int del) {
+  return real(f)->pMethods->xShmUnmap(real(f), del);
+}
 
 // Version 2: memory-mapped I/O (version 3) is left out, SQLite then reads through xRead.
-const sqlite3_io_methods kMethods = {
-    2,           shim_close,        shim_read,          shim_write,          shim_truncate,
-    shim_sync,   shim_file_size,    shim_lock,          shim_unlock,         shim_check_reserved,
-    shim_file_control, shim_sector_size, shim_device, shim_shm_map, shim_shm_lock,
-    shim_shm_barrier,  shim_shm_unmap,   nullptr,     nullptr};
+const sqlite3_io_methods kMethods = {2,
+                                     shim_close,
+                                     shim_read,
+                                     shim_write,
+                                     shim_truncate,
+                                     shim_sync,
+                                     shim_file_size,
+                                     shim_lock,
+                                     shim_unlock,
+                                     shim_check_reserved,
+                                     shim_file_control,
+                                     shim_sector_size,
+                                     shim_device,
+                                     shim_shm_map,
+                                     shim_shm_lock,
+                                     shim_shm_barrier,
+                                     shim_shm_unmap,
+                                     nullptr,
+                                     nullptr};
 
 int shim_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out) {
   auto* s = reinterpret_cast<ShimFile*>(f);
@@ -118,10 +148,9 @@ TEST(Durability, IrreplaceableRecordsAreSyncedAtCommit) {
 
     // Recreatable records: committed at NORMAL, no sync of the log.
     EXPECT_EQ(log_syncs([&] { session_id = store->create_session({.title = "S"})->id; }), 0);
-    EXPECT_EQ(log_syncs([&] {
-                ASSERT_TRUE(store->add_observation(session_id, {}, "low end", "boomy"));
-              }),
-              0);
+    EXPECT_EQ(
+        log_syncs([&] { ASSERT_TRUE(store->add_observation(session_id, {}, "low end", "boomy")); }),
+        0);
     EXPECT_EQ(log_syncs([&] {
                 ASSERT_TRUE(store->set_session_status(session_id, ls::SessionStatus::attended));
               }),
@@ -129,7 +158,8 @@ TEST(Durability, IrreplaceableRecordsAreSyncedAtCommit) {
 
     // Notes, approvals and client records: FULL, the log synced at the commit.
     EXPECT_GE(log_syncs([&] {
-                note_id = store->add_note({.session_id = session_id, .author = "A", .text = "t"})->id;
+                note_id =
+                    store->add_note({.session_id = session_id, .author = "A", .text = "t"})->id;
               }),
               1);
     EXPECT_GE(log_syncs([&] { ASSERT_TRUE(store->resolve_note(note_id, "E")); }), 1);
@@ -137,8 +167,8 @@ TEST(Durability, IrreplaceableRecordsAreSyncedAtCommit) {
                 ASSERT_TRUE(store->set_session_status(session_id, ls::SessionStatus::approved));
               }),
               1);
-    EXPECT_GE(log_syncs([&] { client_id = store->create_client("C", ls::Role::client)->client.id; }),
-              1);
+    EXPECT_GE(
+        log_syncs([&] { client_id = store->create_client("C", ls::Role::client)->client.id; }), 1);
     EXPECT_GE(log_syncs([&] { ASSERT_TRUE(store->invite(client_id, session_id)); }), 1);
     EXPECT_GE(log_syncs([&] { ASSERT_TRUE(store->revoke_client(client_id)); }), 1);
 

@@ -48,11 +48,13 @@ class FeedbackTest : public ::testing::Test {
         add_renders(session->id, track->id, k);
       }
     }
-    auto extra = store->add_track({.session_id = orbit_sessions[2], .file_path = "/mix/13.wav",
-                                   .file_sha256 = kSha, .title = "Hidden"});
+    auto extra = store->add_track({.session_id = orbit_sessions[2],
+                                   .file_path = "/mix/13.wav",
+                                   .file_sha256 = kSha,
+                                   .title = "Hidden"});
     ASSERT_TRUE(extra);
-    ASSERT_TRUE(store->store_snapshot(
-        extra->id, "flat", {{"/chain/eq/bypass", true}, {"/chain/eq/1/gain", 100.0}}));
+    ASSERT_TRUE(store->store_snapshot(extra->id, "flat",
+                                      {{"/chain/eq/bypass", true}, {"/chain/eq/1/gain", 100.0}}));
 
     // QC events of the sources: clicks in all three sessions, clips in one, and a
     // dropout that a newer analysis of the same source no longer finds.
@@ -73,10 +75,15 @@ class FeedbackTest : public ::testing::Test {
     }
 
     // Notes: two open, one resolved.
-    ASSERT_TRUE(store->add_note({.session_id = orbit_sessions[0], .track_id = tracks[0],
-                                 .time_s = 92.0, .author = "Mara", .text = "pumping at 1:32"}));
-    auto resolved = store->add_note(
-        {.session_id = orbit_sessions[1], .track_id = tracks[4], .author = "Mara", .text = "fixed"});
+    ASSERT_TRUE(store->add_note({.session_id = orbit_sessions[0],
+                                 .track_id = tracks[0],
+                                 .time_s = 92.0,
+                                 .author = "Mara",
+                                 .text = "pumping at 1:32"}));
+    auto resolved = store->add_note({.session_id = orbit_sessions[1],
+                                     .track_id = tracks[4],
+                                     .author = "Mara",
+                                     .text = "fixed"});
     ASSERT_TRUE(resolved);
     ASSERT_TRUE(store->resolve_note(resolved->id, "Engineer"));
     ASSERT_TRUE(store->add_note(
@@ -86,14 +93,14 @@ class FeedbackTest : public ::testing::Test {
         {.title = "Other", .client = "Other Label", .studio = "Sunset Sound"});
     ASSERT_TRUE(other);
     for (int t = 0; t < 2; ++t) {
-      auto track = store->add_track({.session_id = other->id, .file_path = "/o.wav",
-                                     .file_sha256 = kSha, .title = "O"});
+      auto track = store->add_track(
+          {.session_id = other->id, .file_path = "/o.wav", .file_sha256 = kSha, .title = "O"});
       ASSERT_TRUE(track);
       ASSERT_TRUE(store->store_snapshot(track->id, "A", {{"/chain/eq/1/gain", -100.0}}));
       ASSERT_TRUE(store->add_report(other->id, track->id, ls::ReportKind::render, "r",
                                     {{"limiter", {{"max_gain_reduction_db", 20.0}}}}));
-      ASSERT_TRUE(store->add_report(other->id, track->id, ls::ReportKind::source, "s",
-                                    events("click", 7)));
+      ASSERT_TRUE(
+          store->add_report(other->id, track->id, ls::ReportKind::source, "s", events("click", 7)));
       ASSERT_TRUE(store->add_report(other->id, track->id, ls::ReportKind::deliverable, "d",
                                     {{"loudness", {{"integrated_lufs", -8.0}}}}));
     }

@@ -1,10 +1,10 @@
 // A full disk: a child process whose file size limit (RLIMIT_FSIZE, SIGXFSZ ignored)
 // stops the database from growing. Writes fail with a disk_full error naming the
 // cause, nothing acknowledged is lost, and the file is intact afterwards.
-#include <csignal>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <gtest/gtest.h>
 
@@ -33,7 +33,9 @@ struct ChildReport {
     auto store = ls::Store::open(db);
     const std::string text(3000, 'x');
     for (int i = 0; i < 10000; ++i) {
-      auto n = store->add_note({.session_id = session_id, .time_s = 1.0 * i, .author = "E",
+      auto n = store->add_note({.session_id = session_id,
+                                .time_s = 1.0 * i,
+                                .author = "E",
                                 .text = std::to_string(i) + text});
       if (!n) {
         out += "E " + std::to_string(static_cast<int>(n.error().code)) + " " + n.error().message +
@@ -63,7 +65,8 @@ ChildReport run_child(const std::filesystem::path& db, ls::Id session_id, rlim_t
   ::close(fds[1]);
   std::string text;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -117,7 +120,6 @@ TEST(FullDisk, WritesFailClearlyAndTheDatabaseStaysIntact) {
   EXPECT_EQ(store->integrity_check().value(), "ok");
   for (auto id : before) EXPECT_TRUE(store->note(id)) << id;
   for (auto id : report.acked) EXPECT_TRUE(store->note(id)) << id;
-  EXPECT_EQ(store->notes({.session_id = session_id})->size(),
-            before.size() + report.acked.size());
+  EXPECT_EQ(store->notes({.session_id = session_id})->size(), before.size() + report.acked.size());
   EXPECT_TRUE(store->add_note({.session_id = session_id, .author = "E", .text = "after"}));
 }

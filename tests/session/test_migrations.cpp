@@ -78,11 +78,11 @@ TEST(Migrations, FromVersionZero) {
   EXPECT_EQ(store->schema_version(), ls::kSchemaVersion);
   store.reset();
   Raw raw(dir / "empty.db");
-  for (const char* table :
-       {"sessions", "tracks", "snapshots", "clients", "client_sessions", "notes", "observations",
-        "reports"}) {
+  for (const char* table : {"sessions", "tracks", "snapshots", "clients", "client_sessions",
+                            "notes", "observations", "reports"}) {
     EXPECT_EQ(raw.scalar(std::string("SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-                                     "AND name = '") + table + "'"),
+                                     "AND name = '") +
+                         table + "'"),
               1)
         << table;
   }
@@ -104,12 +104,16 @@ TEST(Migrations, FromEachEarlierVersionKeepsData) {
           "INSERT INTO sessions (id, title, artist, client, status, created_unix_ms) "
           "VALUES (7, 'Old Record', 'Halden', 'Orbit', 'approved', 1000);"
           "INSERT INTO tracks (id, session_id, position, file_path, file_sha256, title, "
-          "created_unix_ms) VALUES (3, 7, 1, '/a.wav', '" + std::string(kSha) + "', 'A', 1000);"
+          "created_unix_ms) VALUES (3, 7, 1, '/a.wav', '" +
+          std::string(kSha) +
+          "', 'A', 1000);"
           "INSERT INTO snapshots (id, track_id, version, name, state_json, created_unix_ms) "
           "VALUES (5, 3, 1, 'A', '{\"/chain/eq/1/gain\":1.5}', 1000);"
           "UPDATE tracks SET snapshot_id = 5 WHERE id = 3;"
           "INSERT INTO clients (id, name, role, token_sha256, created_unix_ms) "
-          "VALUES (2, 'Mara', 'client', '" + std::string(kSha) + "', 1000);"
+          "VALUES (2, 'Mara', 'client', '" +
+          std::string(kSha) +
+          "', 1000);"
           "INSERT INTO client_sessions VALUES (2, 7);"
           "INSERT INTO notes (id, session_id, track_id, time_s, author, text, created_unix_ms, "
           "snapshot_id, compare_state) VALUES (11, 7, 3, 92.0, 'Mara', 'pumping', 1000, 5, 'A');");
@@ -152,8 +156,7 @@ TEST(Migrations, RefusesNewerSchema) {
     raw.exec("PRAGMA user_version = " + std::to_string(ls::kSchemaVersion + 1));
   }
   const auto msg = open_error(path);
-  EXPECT_NE(msg.find("schema version " + std::to_string(ls::kSchemaVersion + 1)),
-            std::string::npos)
+  EXPECT_NE(msg.find("schema version " + std::to_string(ls::kSchemaVersion + 1)), std::string::npos)
       << msg;
   EXPECT_NE(msg.find("newer"), std::string::npos) << msg;
   // Refused without a single change to the file.

@@ -22,14 +22,16 @@ class StoreTest : public ::testing::Test {
   void SetUp() override { store = ls::Store::open(dir / "lacquer.db"); }
 
   ls::Session make_session(const std::string& title = "First Light") {
-    auto s = store->create_session({.title = title, .artist = "Halden", .client = "Orbit Records",
-                                    .studio = "Blackbird"});
+    auto s = store->create_session(
+        {.title = title, .artist = "Halden", .client = "Orbit Records", .studio = "Blackbird"});
     EXPECT_TRUE(s) << s.error().message;
     return *s;
   }
   ls::Track make_track(ls::Id session_id, const std::string& title = "Opening") {
-    auto t = store->add_track({.session_id = session_id, .file_path = "/mix/" + title + ".wav",
-                               .file_sha256 = kAbcSha, .title = title});
+    auto t = store->add_track({.session_id = session_id,
+                               .file_path = "/mix/" + title + ".wav",
+                               .file_sha256 = kAbcSha,
+                               .title = title});
     EXPECT_TRUE(t) << t.error().message;
     return *t;
   }
@@ -92,15 +94,20 @@ TEST_F(StoreTest, TrackRoundTripWithHashIsrcAndOrder) {
   const auto s = make_session();
   const auto file = dir / "mix.wav";
   std::ofstream(file, std::ios::binary) << "abc";
-  auto t1 = store->add_track({.session_id = s.id, .file_path = file.string(), .title = "One",
-                              .isrc = "gb-abc-24-00001", .gap_before_s = 2.0,
+  auto t1 = store->add_track({.session_id = s.id,
+                              .file_path = file.string(),
+                              .title = "One",
+                              .isrc = "gb-abc-24-00001",
+                              .gap_before_s = 2.0,
                               .target = "spotify"});
   ASSERT_TRUE(t1) << t1.error().message;
   EXPECT_EQ(t1->file_sha256, kAbcSha);  // hashed from the file's bytes
   EXPECT_EQ(t1->isrc, "GBABC2400001");
   EXPECT_EQ(t1->position, 1);
-  auto t2 = store->add_track({.session_id = s.id, .file_path = "/b.wav",
-                              .file_sha256 = std::string(64, 'A'), .title = "Two"});
+  auto t2 = store->add_track({.session_id = s.id,
+                              .file_path = "/b.wav",
+                              .file_sha256 = std::string(64, 'A'),
+                              .title = "Two"});
   ASSERT_TRUE(t2);
   EXPECT_EQ(t2->position, 2);
   EXPECT_EQ(t2->file_sha256, std::string(64, 'a'));
@@ -118,13 +125,16 @@ TEST_F(StoreTest, TrackRoundTripWithHashIsrcAndOrder) {
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[1].title, "Two");
 
-  auto taken = store->add_track({.session_id = s.id, .file_path = "/c.wav",
-                                 .file_sha256 = kAbcSha, .position = 2});
+  auto taken = store->add_track(
+      {.session_id = s.id, .file_path = "/c.wav", .file_sha256 = kAbcSha, .position = 2});
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, ls::ErrorCode::constraint);
   EXPECT_NE(taken.error().message.find("UNIQUE"), std::string::npos) << taken.error().message;
-  EXPECT_EQ(store->add_track({.session_id = s.id, .file_path = "/c.wav", .file_sha256 = kAbcSha,
-                              .isrc = "GB-ABC-2X-00001"})
+  EXPECT_EQ(store
+                ->add_track({.session_id = s.id,
+                             .file_path = "/c.wav",
+                             .file_sha256 = kAbcSha,
+                             .isrc = "GB-ABC-2X-00001"})
                 .error()
                 .code,
             ls::ErrorCode::invalid_argument);
@@ -132,18 +142,21 @@ TEST_F(StoreTest, TrackRoundTripWithHashIsrcAndOrder) {
                 .error()
                 .code,
             ls::ErrorCode::invalid_argument);
-  EXPECT_EQ(store->add_track({.session_id = s.id, .file_path = (dir / "none.wav").string()})
-                .error()
-                .code,
-            ls::ErrorCode::not_found);
+  EXPECT_EQ(
+      store->add_track({.session_id = s.id, .file_path = (dir / "none.wav").string()}).error().code,
+      ls::ErrorCode::not_found);
 }
 
 TEST_F(StoreTest, SnapshotsVersionRecallAndDiff) {
   const auto t = make_track(make_session().id);
-  const json a = {{"/chain/eq/1/gain", 1.5}, {"/chain/eq/1/type", "bell"},
-                  {"/chain/limiter/ceiling", -1.0}, {"/chain/comp/bypass", true}};
-  const json b = {{"/chain/eq/1/gain", 2.5}, {"/chain/eq/1/type", "bell"},
-                  {"/chain/limiter/ceiling", -1}, {"/monitor/mono", 1}};
+  const json a = {{"/chain/eq/1/gain", 1.5},
+                  {"/chain/eq/1/type", "bell"},
+                  {"/chain/limiter/ceiling", -1.0},
+                  {"/chain/comp/bypass", true}};
+  const json b = {{"/chain/eq/1/gain", 2.5},
+                  {"/chain/eq/1/type", "bell"},
+                  {"/chain/limiter/ceiling", -1},
+                  {"/monitor/mono", 1}};
   auto sa = store->store_snapshot(t.id, "A", a);
   ASSERT_TRUE(sa) << sa.error().message;
   auto sb = store->store_snapshot(t.id, "v2 brighter", b);
@@ -188,8 +201,7 @@ TEST_F(StoreTest, SnapshotsVersionRecallAndDiff) {
             ls::ErrorCode::invalid_argument);
   EXPECT_EQ(store->store_snapshot(t.id, "x", {{"/chain/x", {1, 2}}}).error().code,
             ls::ErrorCode::invalid_argument);
-  EXPECT_EQ(store->store_snapshot(999, "x", json::object()).error().code,
-            ls::ErrorCode::not_found);
+  EXPECT_EQ(store->store_snapshot(999, "x", json::object()).error().code, ls::ErrorCode::not_found);
 }
 
 TEST_F(StoreTest, ClientTokensAreStoredOnlyAsHashes) {
@@ -213,11 +225,11 @@ TEST_F(StoreTest, ClientTokensAreStoredOnlyAsHashes) {
                                                "engineer-token-from-environment");
   ASSERT_TRUE(engineer);
   EXPECT_TRUE(ls::Store::may_access(*engineer, s2.id));
-  EXPECT_EQ(store->add_client_with_token("Again", ls::Role::engineer,
-                                         "engineer-token-from-environment")
-                .error()
-                .code,
-            ls::ErrorCode::constraint);
+  EXPECT_EQ(
+      store->add_client_with_token("Again", ls::Role::engineer, "engineer-token-from-environment")
+          .error()
+          .code,
+      ls::ErrorCode::constraint);
   EXPECT_EQ(store->add_client_with_token("Short", ls::Role::client, "1234").error().code,
             ls::ErrorCode::invalid_argument);
 
@@ -264,9 +276,12 @@ TEST_F(StoreTest, NoteRoundTripResolveAndFilters) {
   auto mara = store->create_client("Mara", ls::Role::client);
   ASSERT_TRUE(snap && mara);
 
-  auto n = store->add_note({.session_id = s.id, .track_id = t.id, .time_s = 92.0,
+  auto n = store->add_note({.session_id = s.id,
+                            .track_id = t.id,
+                            .time_s = 92.0,
                             .author_client_id = mara->client.id,
-                            .text = "limiter pumping at 1:32", .snapshot_id = snap->id,
+                            .text = "limiter pumping at 1:32",
+                            .snapshot_id = snap->id,
                             .compare_state = ls::CompareState::b});
   ASSERT_TRUE(n) << n.error().message;
   EXPECT_EQ(n->author, "Mara");  // filled from the client record
@@ -283,8 +298,8 @@ TEST_F(StoreTest, NoteRoundTripResolveAndFilters) {
   EXPECT_EQ(back->compare_state, ls::CompareState::b);
   EXPECT_EQ(back->created_unix_ms, n->created_unix_ms);
 
-  auto whole = store->add_note({.session_id = s.id, .time_s = 0.0, .author = "Engineer",
-                                .text = "Album sequence agreed"});
+  auto whole = store->add_note(
+      {.session_id = s.id, .time_s = 0.0, .author = "Engineer", .text = "Album sequence agreed"});
   ASSERT_TRUE(whole);
   EXPECT_FALSE(store->note(whole->id)->track_id);
   EXPECT_FALSE(store->note(whole->id)->compare_state);
@@ -309,14 +324,14 @@ TEST_F(StoreTest, NoteRoundTripResolveAndFilters) {
             ls::ErrorCode::invalid_argument);
   EXPECT_EQ(store->add_note({.session_id = s.id, .author = "x"}).error().code,
             ls::ErrorCode::invalid_argument);
-  EXPECT_EQ(store->add_note({.session_id = s.id, .time_s = -1, .author = "x", .text = "y"})
-                .error()
-                .code,
-            ls::ErrorCode::invalid_argument);
-  EXPECT_EQ(store->add_note({.session_id = s.id, .time_s = std::nan(""), .author = "x", .text = "y"})
-                .error()
-                .code,
-            ls::ErrorCode::invalid_argument);
+  EXPECT_EQ(
+      store->add_note({.session_id = s.id, .time_s = -1, .author = "x", .text = "y"}).error().code,
+      ls::ErrorCode::invalid_argument);
+  EXPECT_EQ(
+      store->add_note({.session_id = s.id, .time_s = std::nan(""), .author = "x", .text = "y"})
+          .error()
+          .code,
+      ls::ErrorCode::invalid_argument);
   EXPECT_EQ(store->add_note({.session_id = s.id, .text = "y"}).error().code,
             ls::ErrorCode::invalid_argument);
   EXPECT_EQ(store->add_note({.session_id = 999, .author = "x", .text = "y"}).error().code,

@@ -27,7 +27,7 @@ struct FeedbackOptions {
 /// Applied EQ of one band number (`/chain/eq/N/...`) across tracks.
 struct EqBandStats {
   int band = 0;
-  int tracks = 0;               ///< tracks whose applied snapshot sets this band's gain
+  int tracks = 0;  ///< tracks whose applied snapshot sets this band's gain
   double mean_gain_db = 0.0;
   double stddev_gain_db = 0.0;  ///< population standard deviation
   double min_gain_db = 0.0;

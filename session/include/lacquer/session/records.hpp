@@ -63,13 +63,13 @@ struct Session {
 struct Track {
   Id id = 0;
   Id session_id = 0;
-  int position = 0;        ///< 1-based order in the release
-  std::string file_path{};   ///< the source file as given
-  std::string file_sha256{}; ///< lower-case hex digest of the source file's bytes
+  int position = 0;           ///< 1-based order in the release
+  std::string file_path{};    ///< the source file as given
+  std::string file_sha256{};  ///< lower-case hex digest of the source file's bytes
   std::string title{};
-  std::string isrc{};        ///< 12 characters without dashes, or empty
+  std::string isrc{};  ///< 12 characters without dashes, or empty
   double gap_before_s = 0.0;
-  std::string target{};      ///< delivery target name ("spotify", "cd", ...), or empty
+  std::string target{};             ///< delivery target name ("spotify", "cd", ...), or empty
   std::optional<Id> snapshot_id{};  ///< the chain snapshot applied to this track
   std::int64_t created_unix_ms = 0;
 };
@@ -80,7 +80,7 @@ struct Snapshot {
   Id id = 0;
   Id track_id = 0;
   int version = 0;     ///< 1, 2, ... per track in the order stored
-  std::string name{};    ///< "A", "B", "v2 brighter", or empty
+  std::string name{};  ///< "A", "B", "v2 brighter", or empty
   nlohmann::json state = nlohmann::json::object();
   std::int64_t created_unix_ms = 0;
 };
@@ -108,15 +108,15 @@ struct Note {
   Id id = 0;
   Id session_id = 0;
   std::optional<Id> track_id{};  ///< empty for a note on the whole release
-  double time_s = 0.0;         ///< position in the track, as heard
+  double time_s = 0.0;           ///< position in the track, as heard
   std::optional<Id> author_client_id{};
-  std::string author{};          ///< the author's name when the note was made
+  std::string author{};  ///< the author's name when the note was made
   std::string text{};
   NoteStatus status = NoteStatus::open;
   std::int64_t created_unix_ms = 0;
   std::optional<std::int64_t> resolved_unix_ms{};
   std::string resolved_by{};
-  std::optional<Id> snapshot_id{};  ///< the snapshot playing when the note was made
+  std::optional<Id> snapshot_id{};              ///< the snapshot playing when the note was made
   std::optional<CompareState> compare_state{};  ///< what was being compared then
 };
 

@@ -32,7 +32,7 @@ struct NewTrack {
   std::string file_path{};
   std::string file_sha256{};
   std::string title{};
-  std::string isrc{};          ///< CC-XXX-YY-NNNNN with or without dashes, or empty
+  std::string isrc{};  ///< CC-XXX-YY-NNNNN with or without dashes, or empty
   double gap_before_s = 0.0;
   std::string target{};
   std::optional<int> position{};  ///< 1-based; appended after the last track when empty
