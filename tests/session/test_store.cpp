@@ -1,4 +1,5 @@
 // Round trips of every table on a temporary file, and the store's refusals.
+#include <chrono>
 #include <fstream>
 #include <iterator>
 
@@ -414,4 +415,28 @@ TEST(StoreOpen, CreatesMissingFolders) {
   ls::testing::TempDir dir;
   auto store = ls::Store::open(dir / "a/b/c/lacquer.db");
   EXPECT_TRUE(std::filesystem::exists(dir / "a/b/c/lacquer.db"));
+}
+
+TEST(StoreBusy, LockHeldElsewhereGivesBusyAfterTheTimeout) {
+  ls::testing::TempDir dir;
+  auto store = ls::Store::open(dir / "busy.db", {.busy_timeout_ms = 100});
+  const auto s = store->create_session({.title = "Locked"});
+  ASSERT_TRUE(s);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "busy.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto n = store->add_note({.session_id = s->id, .author = "A", .text = "waits"});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().code, ls::ErrorCode::busy);
+  EXPECT_NE(n.error().message.find("add note"), std::string::npos) << n.error().message;
+  EXPECT_NE(n.error().message.find("locked"), std::string::npos) << n.error().message;
+  EXPECT_GE(waited, std::chrono::milliseconds(100));
+  // Reads go on beside the other writer (WAL), and writes once it is done.
+  EXPECT_TRUE(store->session(s->id));
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_TRUE(store->add_note({.session_id = s->id, .author = "A", .text = "goes"}));
 }
