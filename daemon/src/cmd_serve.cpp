@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "control_wiring.hpp"
 #include "daemon_context.hpp"
 #include "lacquer/control/auth.hpp"
 #include "subcommand.hpp"
@@ -155,6 +156,7 @@ int serve(const ServeOptions& options) {
       });
   ctx.metrics.push_back([&ctx] { return ctx.listen->metrics(); });
   // Routes of the control layer go here, before the UI's catch-all.
+  attach_control(ctx);
   add_web_routes(ctx);
 
   ctx.jack->start();

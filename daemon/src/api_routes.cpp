@@ -1,0 +1,318 @@
+#include "api_routes.hpp"
+
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lacquer/control/ws_protocol.hpp"
+#include "lacquer/session/feedback.hpp"
+#include "lacquer/session/note_export.hpp"
+
+namespace lacquer::daemon {
+
+namespace {
+
+using control::ErrorCode;
+using control::Expected;
+using control::HttpRequest;
+using control::HttpResponse;
+using control::make_error;
+using control::Principal;
+using control::Role;
+using nlohmann::json;
+
+unsigned status_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::bad_request:
+    case ErrorCode::invalid_value:
+    case ErrorCode::unknown_path: return 400;
+    case ErrorCode::unauthorized: return 401;
+    case ErrorCode::forbidden: return 403;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::rate_limited: return 429;
+    case ErrorCode::unavailable: return 503;
+    case ErrorCode::internal: break;
+  }
+  return 500;
+}
+
+HttpResponse reply(const json& body, unsigned status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse fail(const control::Error& e) {
+  HttpResponse r = reply(control::error_json(e), status_of(e.code));
+  if (e.code == ErrorCode::unauthorized) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+HttpResponse text(std::string body, std::string type, std::string filename) {
+  HttpResponse r;
+  r.content_type = std::move(type);
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  return r;
+}
+
+Expected<Principal> bearer(ApiContext& api, const HttpRequest& req) {
+  const std::string header = req.header("authorization");
+  constexpr std::string_view kScheme = "Bearer ";
+  if (!header.starts_with(kScheme)) {
+    return make_error(ErrorCode::unauthorized, "send Authorization: Bearer TOKEN");
+  }
+  return api.auth.authenticate(std::string_view(header).substr(kScheme.size()),
+                               req.remote_address, control::Clock::now());
+}
+
+Expected<json> body_object(const HttpRequest& req) {
+  if (req.body.size() > kApiBodyLimitBytes) {
+    return make_error(ErrorCode::bad_request, "request body too large");
+  }
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return make_error(ErrorCode::bad_request, "the body is a JSON object");
+  }
+  return body;
+}
+
+std::string string_or(const json& body, const char* key) {
+  const auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+/// "/api/sessions/12/notes.csv" -> {"12", "notes.csv"}.
+std::vector<std::string> segments_after(const std::string& path, std::string_view prefix) {
+  std::vector<std::string> out;
+  std::string_view rest = std::string_view(path).substr(prefix.size());
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    out.emplace_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
+  return out;
+}
+
+std::optional<session::Id> parse_id(const std::string& s) {
+  session::Id id = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc() || end != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+json session_json(const session::Session& s) {
+  return {{"id", s.id},         {"title", s.title},   {"artist", s.artist},
+          {"client", s.client}, {"studio", s.studio}, {"status", session::to_string(s.status)},
+          {"created_unix_ms", s.created_unix_ms}};
+}
+
+json track_json(const session::Track& t) {
+  return {{"id", t.id},       {"position", t.position}, {"file", t.file_path},
+          {"title", t.title}, {"isrc", t.isrc},         {"target", t.target},
+          {"snapshot_id", t.snapshot_id ? json(*t.snapshot_id) : json(nullptr)}};
+}
+
+/// Everything under /api/sessions/ID/...
+HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Principal& who) {
+  const auto parts = segments_after(req.path, "/api/sessions/");
+  const auto id = parts.empty() ? std::nullopt : parse_id(parts[0]);
+  if (!id) return fail(make_error(ErrorCode::not_found, "no such session"));
+  if (!who.may_access(*id)) {
+    return fail(make_error(ErrorCode::forbidden, "not invited to session " + parts[0]));
+  }
+  const std::string what = parts.size() > 1 ? parts[1] : std::string();
+  const bool engineer = who.role == Role::engineer;
+  const auto engineer_only = [] {
+    return fail(make_error(ErrorCode::forbidden, "engineer only"));
+  };
+
+  if (what.empty() && req.method == "GET") {
+    auto s = api.store.session(*id);
+    if (!s.ok()) return fail(from_store(s.error()));
+    auto tracks = api.store.tracks(*id);
+    if (!tracks.ok()) return fail(from_store(tracks.error()));
+    json out = session_json(*s);
+    out["tracks"] = json::array();
+    for (const auto& t : *tracks) out["tracks"].push_back(track_json(t));
+    return reply(out);
+  }
+  if (what == "tracks" && req.method == "POST") {
+    if (!engineer) return engineer_only();
+    auto body = body_object(req);
+    if (!body.ok()) return fail(body.error());
+    session::NewTrack t;
+    t.session_id = *id;
+    t.file_path = string_or(*body, "file");
+    t.title = string_or(*body, "title");
+    t.isrc = string_or(*body, "isrc");
+    t.target = string_or(*body, "target");
+    if (t.file_path.empty()) return fail(make_error(ErrorCode::bad_request, "\"file\" is needed"));
+    auto track = api.store.add_track(t);
+    if (!track.ok()) return fail(from_store(track.error()));
+    return reply({{"id", track->id}}, 201);
+  }
+  if (what == "invites" && req.method == "POST") {
+    if (!engineer) return engineer_only();
+    auto body = body_object(req);
+    if (!body.ok()) return fail(body.error());
+    const std::string name = string_or(*body, "name");
+    if (name.empty()) return fail(make_error(ErrorCode::bad_request, "\"name\" is needed"));
+    auto invitation = api.store.create_client(name, session::Role::client);
+    if (!invitation.ok()) return fail(from_store(invitation.error()));
+    auto invited = api.store.invite(invitation->client.id, *id);
+    if (!invited.ok()) return fail(from_store(invited.error()));
+    const std::string host = req.header("host");
+    const std::string base = host.empty() ? api.public_base_url : "http://" + host;
+    return reply({{"client_id", invitation->client.id},
+                  {"token", invitation->token},
+                  {"url", base + "/#token=" + invitation->token}},
+                 201);
+  }
+  if (what == "open" && req.method == "POST") {
+    if (!engineer) return engineer_only();
+    auto opened = api.open_session(*id);
+    if (!opened.ok()) return fail(opened.error());
+    return reply({{"ok", true}, {"tracks", *opened}});
+  }
+  if (what == "notes" && req.method == "POST") {
+    auto body = body_object(req);
+    if (!body.ok()) return fail(body.error());
+    control::NotePlace place{*id, std::nullopt, 0.0};
+    if (const auto t = body->find("track"); t != body->end() && t->is_number_integer()) {
+      place.track_id = t->get<session::Id>();
+    }
+    const auto time = body->find("time_s");
+    if (time == body->end() || !time->is_number()) {
+      return fail(make_error(ErrorCode::bad_request, "\"time_s\" is a number"));
+    }
+    place.time_s = time->get<double>();
+    // Through the hub, so WebSocket and OSC subscribers hear of the note.
+    auto note = api.hub.add_note(who, place, string_or(*body, "text"));
+    if (!note.ok()) return fail(note.error());
+    return reply({{"id", note->id}}, 201);
+  }
+  if (req.method != "GET") return fail(make_error(ErrorCode::bad_request, "method not allowed"));
+
+  if (what == "notes" || what == "notes.csv" || what == "markers.txt" || what == "markers.csv") {
+    auto notes = api.store.notes(session::NoteFilter{.session_id = *id});
+    if (!notes.ok()) return fail(from_store(notes.error()));
+    if (what == "notes") {
+      json out = json::array();
+      for (const auto& n : *notes) out.push_back(session::to_json(n));
+      return reply(out);
+    }
+    if (what == "notes.csv") {
+      auto tracks = api.store.tracks(*id);
+      if (!tracks.ok()) return fail(from_store(tracks.error()));
+      return text(session::notes_csv(*notes, *tracks), "text/csv; charset=utf-8",
+                  "session-" + parts[0] + "-notes.csv");
+    }
+    if (what == "markers.txt") {
+      return text(session::notes_audacity_labels(*notes), "text/plain; charset=utf-8",
+                  "session-" + parts[0] + "-labels.txt");
+    }
+    return text(session::notes_reaper_markers(*notes), "text/csv; charset=utf-8",
+                "session-" + parts[0] + "-markers.csv");
+  }
+  if (what == "snapshots") {
+    if (!engineer) return engineer_only();
+    auto tracks = api.store.tracks(*id);
+    if (!tracks.ok()) return fail(from_store(tracks.error()));
+    json out = json::array();
+    for (const auto& t : *tracks) {
+      auto snaps = api.store.snapshots(t.id);
+      if (!snaps.ok()) return fail(from_store(snaps.error()));
+      for (const auto& s : *snaps) {
+        out.push_back({{"id", s.id}, {"track", s.track_id}, {"version", s.version},
+                       {"name", s.name}, {"state", s.state},
+                       {"created_unix_ms", s.created_unix_ms}});
+      }
+    }
+    return reply(out);
+  }
+  return fail(make_error(ErrorCode::not_found, "no such endpoint"));
+}
+
+}  // namespace
+
+control::Error from_store(const session::Error& error) {
+  switch (error.code) {
+    case session::ErrorCode::not_found: return make_error(ErrorCode::not_found, error.message);
+    case session::ErrorCode::invalid_argument:
+    case session::ErrorCode::constraint: return make_error(ErrorCode::invalid_value, error.message);
+    case session::ErrorCode::unauthorized:
+      return make_error(ErrorCode::unauthorized, error.message);
+    case session::ErrorCode::busy: return make_error(ErrorCode::unavailable, error.message);
+    default: break;
+  }
+  return make_error(ErrorCode::internal, error.message);
+}
+
+void add_api_routes(control::HttpServer& http, ApiContext& api) {
+  http.route("GET", "/api/schema", [&api](const HttpRequest&) {
+    return reply({{"paths", control::schema_json(api.hub.table())}});
+  });
+  http.route("GET", "/api/state", [&api](const HttpRequest& req) {
+    auto who = bearer(api, req);
+    if (!who.ok()) return fail(who.error());
+    json out{{"values", api.hub.state(who->role)}};
+    if (const auto t = api.hub.transport_state()) out["transport"] = control::transport_json(*t);
+    return reply(out);
+  });
+  http.route("GET", "/api/sessions", [&api](const HttpRequest& req) {
+    auto who = bearer(api, req);
+    if (!who.ok()) return fail(who.error());
+    auto sessions = api.store.sessions();
+    if (!sessions.ok()) return fail(from_store(sessions.error()));
+    json out = json::array();
+    for (const auto& s : *sessions) {
+      if (who->may_access(s.id)) out.push_back(session_json(s));
+    }
+    return reply(out);
+  });
+  http.route("POST", "/api/sessions", [&api](const HttpRequest& req) {
+    auto who = bearer(api, req);
+    if (!who.ok()) return fail(who.error());
+    if (who->role != Role::engineer) return fail(make_error(ErrorCode::forbidden, "engineer only"));
+    auto body = body_object(req);
+    if (!body.ok()) return fail(body.error());
+    session::NewSession s{string_or(*body, "title"), string_or(*body, "artist"),
+                          string_or(*body, "client"), string_or(*body, "studio")};
+    auto created = api.store.create_session(s);
+    if (!created.ok()) return fail(from_store(created.error()));
+    return reply({{"id", created->id}}, 201);
+  });
+  for (const char* method : {"GET", "POST"}) {
+    http.route(method, "/api/sessions/*", [&api](const HttpRequest& req) {
+      auto who = bearer(api, req);
+      if (!who.ok()) return fail(who.error());
+      return session_route(api, req, *who);
+    });
+  }
+  http.route("GET", "/api/feedback", [&api](const HttpRequest& req) {
+    auto who = bearer(api, req);
+    if (!who.ok()) return fail(who.error());
+    if (who->role != Role::engineer) return fail(make_error(ErrorCode::forbidden, "engineer only"));
+    session::FeedbackScope scope;
+    // ?client=NAME or ?studio=NAME (one of them; values are plain names).
+    const auto query = req.target.find('?');
+    if (query != std::string::npos) {
+      const std::string q = req.target.substr(query + 1);
+      const auto eq = q.find('=');
+      const std::string key = q.substr(0, eq);
+      const std::string value = eq == std::string::npos ? std::string() : q.substr(eq + 1);
+      if (key == "client") scope.client = value;
+      if (key == "studio") scope.studio = value;
+    }
+    auto summary = api.store.feedback(scope);
+    if (!summary.ok()) return fail(from_store(summary.error()));
+    return reply(session::to_json(*summary));
+  });
+}
+
+}  // namespace lacquer::daemon

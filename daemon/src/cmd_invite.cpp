@@ -1,0 +1,56 @@
+// `lacquer invite --session ID --name NAME`: creates a client invited to one session and
+// prints its link. The token travels in the URL fragment, which browsers never send.
+#include <cstdio>
+#include <memory>
+
+#include "lacquer/session/store.hpp"
+#include "subcommand.hpp"
+
+namespace lacquer::daemon {
+
+namespace {
+
+struct InviteOptions {
+  std::int64_t session = 0;
+  std::string name;
+  std::string db;
+  std::string url = "http://127.0.0.1:8080";
+};
+
+int invite(const InviteOptions& o) {
+  auto store = session::Store::open(o.db.empty() ? session::default_database_path() : std::filesystem::path(o.db));
+  auto s = store->session(o.session);
+  if (!s.ok()) {
+    std::fprintf(stderr, "lacquer invite: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  auto invitation = store->create_client(o.name, session::Role::client);
+  if (!invitation.ok()) {
+    std::fprintf(stderr, "lacquer invite: %s\n", invitation.error().message.c_str());
+    return 1;
+  }
+  auto invited = store->invite(invitation->client.id, o.session);
+  if (!invited.ok()) {
+    std::fprintf(stderr, "lacquer invite: %s\n", invited.error().message.c_str());
+    return 1;
+  }
+  std::string base = o.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::printf("%s/#token=%s\n", base.c_str(), invitation->token.c_str());
+  return 0;
+}
+
+const bool registered = register_subcommand(
+    "invite", "Invite a client to a session and print the link (the token is shown once)",
+    [](CLI::App& app) {
+      auto o = std::make_shared<InviteOptions>();
+      app.add_option("--session", o->session, "Session id")->required();
+      app.add_option("--name", o->name, "The client's name, shown on their notes")->required();
+      app.add_option("--db", o->db, "SQLite database file");
+      app.add_option("--url", o->url, "Where the daemon is reached (http://HOST:PORT)");
+      return [o] { return invite(*o); };
+    });
+
+}  // namespace
+
+}  // namespace lacquer::daemon

@@ -1,0 +1,294 @@
+#include "control_wiring.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "api_routes.hpp"
+#include "lacquer/control/meter_poller.hpp"
+#include "lacquer/control/osc_server.hpp"
+#include "lacquer/control/ws_server.hpp"
+#include "lacquer/session/store.hpp"
+
+namespace lacquer::daemon {
+
+namespace {
+
+using control::ErrorCode;
+using control::Expected;
+using control::make_error;
+
+/// The player as the hub drives it.
+class PlayerTransport : public control::TransportPort {
+ public:
+  explicit PlayerTransport(Player& player) : player_(player) {}
+  void play() override { player_.play(); }
+  void stop() override { player_.stop(); }
+  void locate(double seconds) override { player_.locate(seconds); }
+  void select(std::int32_t track) override { player_.select(track); }
+  void set_loop(bool loop) override {
+    loop_ = loop;
+    player_.set_loop(loop);
+  }
+  control::TransportState state() const override {
+    const TransportStatus s = player_.status();
+    return control::TransportState{s.playing, s.track,
+                                   static_cast<std::int32_t>(player_.tracks().size()),
+                                   s.position_s, s.duration_s, loop_};
+  }
+
+ private:
+  Player& player_;
+  bool loop_ = true;  // the player's default
+};
+
+/// Notes and snapshots in the session store, for the session loaded in the player.
+class StoreSessions : public control::SessionPort {
+ public:
+  StoreSessions(session::Store& store, const control::TransportPort& transport)
+      : store_(store), transport_(transport) {}
+
+  /// Makes `id` the current session with these tracks in playlist order.
+  void set_current(session::Id id, std::vector<session::Track> tracks) {
+    current_ = id;
+    tracks_ = std::move(tracks);
+  }
+
+  Expected<control::NoteRecord> add_note(const control::Principal& author,
+                                         const control::NotePlace& place,
+                                         std::string_view text) override {
+    session::NewNote n;
+    n.session_id = place.session_id;
+    n.track_id = place.track_id;
+    n.time_s = place.time_s;
+    if (author.client_id > 0) n.author_client_id = author.client_id;
+    n.author = author.name;
+    n.text = std::string(text);
+    auto note = store_.add_note(n);
+    if (!note.ok()) return from_store(note.error());
+    return record(*note);
+  }
+
+  Expected<std::vector<control::NoteRecord>> notes(std::int64_t session_id) override {
+    auto notes = store_.notes(session::NoteFilter{.session_id = session_id});
+    if (!notes.ok()) return from_store(notes.error());
+    std::vector<control::NoteRecord> out;
+    for (const auto& n : *notes) out.push_back(record(n));
+    return out;
+  }
+
+  Expected<control::NoteRecord> resolve_note(std::int64_t note_id,
+                                             const control::Principal& by) override {
+    auto note = store_.resolve_note(note_id, by.name);
+    if (!note.ok()) return from_store(note.error());
+    return record(*note);
+  }
+
+  Expected<control::NotePlace> place(const control::TransportState& state) override {
+    if (!current_) return make_error(ErrorCode::not_found, "no session is open");
+    control::NotePlace p{*current_, std::nullopt, state.position_s};
+    if (state.track >= 0 && static_cast<std::size_t>(state.track) < tracks_.size()) {
+      p.track_id = tracks_[static_cast<std::size_t>(state.track)].id;
+    }
+    return p;
+  }
+
+  Expected<std::int64_t> store_snapshot(std::string_view name,
+                                        const nlohmann::json& state) override {
+    auto track = current_track();
+    if (!track.ok()) return track.error();
+    auto snapshot = store_.store_snapshot(*track, name, state);
+    if (!snapshot.ok()) return from_store(snapshot.error());
+    return std::int64_t{snapshot->version};
+  }
+
+  Expected<nlohmann::json> load_snapshot(std::string_view name) override {
+    auto track = current_track();
+    if (!track.ok()) return track.error();
+    auto snapshot = store_.snapshot_by_name(*track, name);
+    if (!snapshot.ok()) return from_store(snapshot.error());
+    auto applied = store_.recall_snapshot(snapshot->id);
+    if (!applied.ok()) return from_store(applied.error());
+    return applied->state;
+  }
+
+ private:
+  Expected<session::Id> current_track() const {
+    const auto index = static_cast<std::size_t>(std::max(0, transport_.state().track));
+    if (!current_ || index >= tracks_.size()) {
+      return make_error(ErrorCode::not_found, "no session with tracks is open");
+    }
+    return tracks_[index].id;
+  }
+
+  control::NoteRecord record(const session::Note& n) const {
+    control::NoteRecord r;
+    r.id = n.id;
+    r.session_id = n.session_id;
+    r.track_id = n.track_id;
+    for (std::size_t i = 0; i < tracks_.size() && n.track_id; ++i) {
+      if (tracks_[i].id == *n.track_id) r.track_index = static_cast<std::int32_t>(i);
+    }
+    r.time_s = n.time_s;
+    r.author = n.author;
+    r.text = n.text;
+    r.resolved = n.status == session::NoteStatus::resolved;
+    r.created_unix_ms = n.created_unix_ms;
+    return r;
+  }
+
+  session::Store& store_;
+  const control::TransportPort& transport_;
+  std::optional<session::Id> current_;
+  std::vector<session::Track> tracks_;  // the current session's, in playlist order
+};
+
+/// Everything the control layer adds to the daemon, destroyed after the executor stops.
+struct ControlWiring {
+  explicit ControlWiring(DaemonContext& ctx)
+      : store(session::Store::open(ctx.config.db_path.empty()
+                                        ? session::default_database_path()
+                                        : std::filesystem::path(ctx.config.db_path))),
+        auth(settle_engineer_token(ctx.config, *store)),
+        hub(control::CommandTable::instance(), ctx.engine.params()),
+        transport(ctx.player),
+        sessions(*store, transport) {}
+
+  /// The configured token, or none when an engineer token is already stored hashed, or a
+  /// new one stored and printed once.
+  static std::string settle_engineer_token(const Config& config, session::Store& store) {
+    if (!config.engineer_token.empty()) return config.engineer_token;
+    auto clients = store.clients();
+    if (clients.ok()) {
+      for (const auto& c : *clients) {
+        if (c.role == session::Role::engineer && !c.revoked) return {};
+      }
+    }
+    auto created = store.create_client("engineer", session::Role::engineer);
+    if (!created.ok()) {
+      throw std::runtime_error("cannot create the engineer token: " + created.error().message);
+    }
+    std::printf("Engineer token (shown once, keep it): %s\n", created->token.c_str());
+    std::fflush(stdout);
+    return {};
+  }
+
+  std::unique_ptr<session::Store> store;
+  control::Authenticator auth;
+  control::ControlHub hub;
+  PlayerTransport transport;
+  StoreSessions sessions;
+  std::unique_ptr<control::WsServer> ws;
+  std::unique_ptr<control::OscServer> osc;
+  std::unique_ptr<control::MeterPoller> poller;
+  std::unique_ptr<ApiContext> api;
+};
+
+std::string metric(const char* name, const char* type, const char* help, double value) {
+  std::ostringstream out;
+  out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name << ' ' << type
+      << "\nlacquer_" << name << ' ' << value << '\n';
+  return out.str();
+}
+
+}  // namespace
+
+void attach_control(DaemonContext& ctx) {
+  auto w = std::make_shared<ControlWiring>(ctx);
+  ControlWiring* c = w.get();
+
+  c->auth.set_lookup([c](std::string_view token) -> Expected<control::Principal> {
+    auto client = c->store->authenticate(token);
+    if (!client.ok()) return from_store(client.error());
+    return control::Principal{client->role == session::Role::engineer ? control::Role::engineer
+                                                                      : control::Role::client,
+                              client->id, client->name, client->sessions};
+  });
+  c->hub.set_transport(&c->transport);
+  c->hub.set_sessions(&c->sessions);
+
+  c->ws = std::make_unique<control::WsServer>(
+      ctx.io, c->hub, c->auth, control::WsServer::Options{.origins = ctx.config.ws_origins});
+  ctx.http->upgrade_route("/ws", [c](boost::asio::ip::tcp::socket socket, auto request) {
+    c->ws->handle_upgrade(std::move(socket), std::move(request));
+  });
+  c->hub.add_listener(c->ws.get());
+
+  control::OscServer::Options osc_options;
+  osc_options.port = ctx.config.osc_port;
+  osc_options.allow = ctx.config.osc_allow;
+  c->osc = std::make_unique<control::OscServer>(ctx.io, c->hub, osc_options);
+  c->hub.add_listener(c->osc.get());
+
+  c->poller = std::make_unique<control::MeterPoller>(
+      ctx.io, [&ctx](dsp::MeterSnapshot& m) { return ctx.engine.read_meters(m); }, c->hub);
+  c->poller->add_sink(c->ws.get());
+  c->poller->add_sink(c->osc.get());
+
+  // Listeners on /listen authenticate with the same tokens.
+  ctx.listen->set_authenticator(
+      [c](const std::string& token, const std::string& source) -> std::optional<std::string> {
+        auto who = c->auth.authenticate(token, source, control::Clock::now());
+        if (!who.ok()) return std::nullopt;
+        return std::string(control::to_string(who->role));
+      });
+
+  const std::string host = ctx.config.http_address == "0.0.0.0" || ctx.config.http_address == "::"
+                               ? std::string("localhost")
+                               : ctx.config.http_address;
+  c->api = std::make_unique<ApiContext>(ApiContext{
+      *c->store, c->hub, c->auth,
+      [c, &ctx](session::Id id) -> Expected<int> {
+        auto tracks = c->store->tracks(id);
+        if (!tracks.ok()) return from_store(tracks.error());
+        const double rate = ctx.jack->sample_rate();
+        std::vector<PlayerTrack> decoded;
+        for (const auto& t : *tracks) {
+          try {
+            decoded.push_back(decode_track(t.file_path, rate));
+          } catch (const std::exception& e) {
+            return make_error(ErrorCode::invalid_value, e.what());
+          }
+          decoded.back().title = t.title;
+        }
+        ctx.player.load(std::move(decoded), rate);
+        c->sessions.set_current(id, *tracks);
+        return static_cast<int>(tracks->size());
+      },
+      "http://" + host + ":" + std::to_string(ctx.http->port())});
+  add_api_routes(*ctx.http, *c->api);
+
+  c->osc->start();
+  c->poller->start();
+  spdlog::info("OSC on UDP and TCP port {}", c->osc->port());
+
+  ctx.on_stop.push_back([w] {
+    w->poller->stop();
+    w->osc->stop();
+    w->ws->stop();
+  });
+  ctx.metrics.push_back([c] {
+    return metric("ws_clients", "gauge", "open WebSocket control connections",
+                  static_cast<double>(c->ws->clients())) +
+           metric("ws_dropped_slow_total", "counter", "WebSocket clients dropped for a full outbox",
+                  static_cast<double>(c->ws->dropped_slow())) +
+           metric("osc_subscribers", "gauge", "OSC surfaces holding a lease",
+                  static_cast<double>(c->osc->subscribers())) +
+           metric("osc_refused_total", "counter", "OSC packets from outside the allow-list",
+                  static_cast<double>(c->osc->refused_source())) +
+           metric("osc_rate_limited_total", "counter", "OSC messages over the per-source limit",
+                  static_cast<double>(c->osc->rate_limited())) +
+           metric("osc_malformed_total", "counter", "malformed OSC packets",
+                  static_cast<double>(c->osc->malformed())) +
+           metric("commands_applied_total", "counter", "commands applied or answered",
+                  static_cast<double>(c->hub.applied())) +
+           metric("commands_refused_total", "counter", "commands refused",
+                  static_cast<double>(c->hub.refused())) +
+           metric("auth_failures_total", "counter", "failed token checks",
+                  static_cast<double>(c->auth.failures()));
+  });
+}
+
+}  // namespace lacquer::daemon
