@@ -27,6 +27,18 @@ std::uint32_t next_pow2(std::uint32_t n) {
   return p;
 }
 
+const MonitorPath::SpeakerSet& active_set(const MonitorPath::Params& p) noexcept {
+  return p.sets[static_cast<std::size_t>(std::clamp(p.speaker_set, 0, MonitorPath::kSpeakerSets - 1))];
+}
+
+// Linear gain of speaker `c`: level, dim, the set's calibration and the speaker's trim; 0 muted.
+double speaker_gain(const MonitorPath::Params& p, int c) noexcept {
+  if (p.mute) return 0.0;
+  const MonitorPath::SpeakerSet& set = active_set(p);
+  return db_to_gain(p.level_db + (p.dim ? p.dim_db : 0.0) + set.calibration_db +
+                    set.speakers[static_cast<std::size_t>(c)].trim_db);
+}
+
 }  // namespace
 
 void MonitorPath::prepare(double sample_rate, std::uint32_t /*max_block*/) {
@@ -129,12 +141,11 @@ void MonitorPath::reset(const Params& p) noexcept {
   }
   source_gain_db_ = source_gains_db(p, loudness_);
   for (int s = 0; s < 2; ++s) source_gain_[s].reset(db_to_gain(source_gain_db_[s]));
-  const SpeakerSet& set = p.sets[static_cast<std::size_t>(std::clamp(p.speaker_set, 0, 2))];
+  const SpeakerSet& set = active_set(p);
   for (int c = 0; c < 2; ++c) {
     SpeakerState& s = speaker_[c];
     const Speaker& sp = set.speakers[c];
-    const double db = p.level_db + (p.dim ? p.dim_db : 0.0) + set.calibration_db + sp.trim_db;
-    s.gain.reset(p.mute ? 0.0 : db_to_gain(db));
+    s.gain.reset(speaker_gain(p, c));
     for (int b = 0; b < kCorrectionBands; ++b) {
       s.glide[b].reset(sp.eq[b].freq_hz, sp.eq[b].q, sp.eq[b].gain_db);
       s.state[b].reset();
@@ -190,12 +201,11 @@ void MonitorPath::update_targets() noexcept {
 
   update_source_gains();
 
-  const SpeakerSet& set = p.sets[static_cast<std::size_t>(std::clamp(p.speaker_set, 0, 2))];
+  const SpeakerSet& set = active_set(p);
   for (int c = 0; c < 2; ++c) {
     SpeakerState& s = speaker_[c];
     const Speaker& sp = set.speakers[c];
-    const double db = p.level_db + (p.dim ? p.dim_db : 0.0) + set.calibration_db + sp.trim_db;
-    s.gain.set_target(p.mute ? 0.0 : db_to_gain(db));
+    s.gain.set_target(speaker_gain(p, c));
     for (int b = 0; b < kCorrectionBands; ++b) {
       s.glide[b].set_target(sp.eq[b].freq_hz, sp.eq[b].q, sp.eq[b].gain_db);
     }
