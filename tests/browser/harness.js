@@ -85,7 +85,7 @@ export async function startDaemon({ demo = true } = {}) {
     await stop();
     throw err;
   }
-  return { base, token, log, stop, api: (method, path, body) => apiCall(base, token, method, path, body) };
+  return { base, token, dir, log, stop, api: (method, path, body) => apiCall(base, token, method, path, body) };
 }
 
 async function apiCall(base, token, method, path, body) {
