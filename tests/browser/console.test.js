@@ -126,3 +126,19 @@ test('the EQ curve is dragged to set a band', async () => {
   assert.ok(Math.abs(Math.log(freq / expectedFreq)) < 0.05, `freq ${freq}, expected about ${expectedFreq}`);
   assert.deepEqual(page.errors, []);
 });
+
+test('meters show the daemon’s loudness and gain reduction while the demo plays', async () => {
+  const readout = (key) => page.locator(`[data-readout="${key}"] .value`).textContent();
+  const m = await waitFor('a momentary loudness reading', async () => {
+    const v = Number(await readout('m'));
+    return Number.isFinite(v) && v < 0 && v > -70 ? v : null;
+  }, 5000);
+  const s = Number(await readout('s'));
+  assert.ok(Number.isFinite(s) && s < 0, `short-term ${s}`);
+  console.log(`console meters: M ${m} LUFS, S ${s} LUFS, TP max ${await readout('tp')} dBTP`);
+  for (const stage of ['comp', 'limiter']) {
+    assert.equal(await page.locator(`.stage-tile[data-stage="${stage}"] lq-meter.gr`).count(), 1, `GR meter on ${stage}`);
+  }
+  assert.equal(await page.locator('.stage-panel[data-stage="multiband"] [data-gr-band] lq-meter.gr').count(), 4, 'GR per multiband band');
+  assert.deepEqual(page.errors, []);
+});
