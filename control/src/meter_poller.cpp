@@ -1,5 +1,6 @@
 #include "lacquer/control/meter_poller.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -12,14 +13,40 @@ struct MeterField {
   double (*read)(const dsp::MeterSnapshot&);
 };
 
+double louder(const std::array<double, 2>& v) { return std::max(v[0], v[1]); }
+
 // The one table of meters: adding a field to dsp::MeterSnapshot means one line here, and
 // the protocol document and the pushes follow.
-constexpr std::array<MeterField, 4> kMeters = {{
-    {"/meter/in/peak_l", [](const dsp::MeterSnapshot& m) { return m.sample_peak_in_dbfs[0]; }},
-    {"/meter/in/peak_r", [](const dsp::MeterSnapshot& m) { return m.sample_peak_in_dbfs[1]; }},
-    {"/meter/out/peak_l", [](const dsp::MeterSnapshot& m) { return m.sample_peak_out_dbfs[0]; }},
-    {"/meter/out/peak_r", [](const dsp::MeterSnapshot& m) { return m.sample_peak_out_dbfs[1]; }},
+using M = dsp::MeterSnapshot;
+constexpr std::array<MeterField, 26> kMeters = {{
+    {"/meter/in/lufs_m", [](const M& m) { return m.in.loudness.momentary_lufs; }},
+    {"/meter/in/lufs_s", [](const M& m) { return m.in.loudness.short_term_lufs; }},
+    {"/meter/in/lufs_i", [](const M& m) { return m.in.loudness.integrated_lufs; }},
+    {"/meter/in/lra", [](const M& m) { return m.in.loudness.lra_lu; }},
+    {"/meter/in/tp", [](const M& m) { return louder(m.in.true_peak_dbtp); }},
+    {"/meter/in/tp_max", [](const M& m) { return louder(m.in.true_peak_max_dbtp); }},
+    {"/meter/in/peak_l", [](const M& m) { return m.sample_peak_in_dbfs[0]; }},
+    {"/meter/in/peak_r", [](const M& m) { return m.sample_peak_in_dbfs[1]; }},
+    {"/meter/in/plr", [](const M& m) { return m.in.plr_db; }},
+    {"/meter/in/correlation", [](const M& m) { return m.in.correlation; }},
+    {"/meter/out/lufs_m", [](const M& m) { return m.out.loudness.momentary_lufs; }},
+    {"/meter/out/lufs_s", [](const M& m) { return m.out.loudness.short_term_lufs; }},
+    {"/meter/out/lufs_i", [](const M& m) { return m.out.loudness.integrated_lufs; }},
+    {"/meter/out/lra", [](const M& m) { return m.out.loudness.lra_lu; }},
+    {"/meter/out/tp", [](const M& m) { return louder(m.out.true_peak_dbtp); }},
+    {"/meter/out/tp_max", [](const M& m) { return louder(m.out.true_peak_max_dbtp); }},
+    {"/meter/out/peak_l", [](const M& m) { return m.sample_peak_out_dbfs[0]; }},
+    {"/meter/out/peak_r", [](const M& m) { return m.sample_peak_out_dbfs[1]; }},
+    {"/meter/out/plr", [](const M& m) { return m.out.plr_db; }},
+    {"/meter/out/correlation", [](const M& m) { return m.out.correlation; }},
+    {"/meter/multiband/1/gr", [](const M& m) { return m.multiband_gr_db[0]; }},
+    {"/meter/multiband/2/gr", [](const M& m) { return m.multiband_gr_db[1]; }},
+    {"/meter/multiband/3/gr", [](const M& m) { return m.multiband_gr_db[2]; }},
+    {"/meter/multiband/4/gr", [](const M& m) { return m.multiband_gr_db[3]; }},
+    {"/meter/comp/gr", [](const M& m) { return m.comp_gr_db; }},
+    {"/meter/limiter/gr", [](const M& m) { return m.limiter_gr_db; }},
 }};
+static_assert(dsp::MultibandStage::kBands == 4, "one /meter/multiband/N/gr line per band");
 
 constexpr std::array<std::string_view, kMeters.size()> make_paths() {
   std::array<std::string_view, kMeters.size()> paths{};

@@ -269,7 +269,8 @@ TEST_F(HubFixture, SnapshotsStoreTheChainAndRecallEchoesEveryPath) {
   listener.changes.clear();
   ASSERT_TRUE(set("/snapshot/recall", std::string("A")).ok());
   EXPECT_EQ(stored("/chain/eq/4/gain"), 3.5);
-  EXPECT_EQ(stored("/chain/output/dither"), 3.0);
+  EXPECT_EQ(stored("/chain/output/dither"),
+            *schema().choice_value(schema().id("/chain/output/dither"), "shibata"));
   EXPECT_EQ(stored("/monitor/level"), -10.0);
   EXPECT_EQ(listener.changes.size(), chain_params + 1);  // every path, then the recall
   auto missing = set("/snapshot/recall", std::string("Z"));
