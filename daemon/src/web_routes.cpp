@@ -37,7 +37,7 @@ fs::path resolve_web_root(const std::string& configured) {
 
 void add_web_routes(DaemonContext& ctx) {
   const fs::path root = fs::weakly_canonical(resolve_web_root(ctx.config.web_root));
-  spdlog::info("serving the UI from {}", root.string());
+  spdlog::debug("serving the UI from {}", root.string());
   ctx.http->route("GET", "/*", [root](const control::HttpRequest& request) {
     control::HttpResponse response;
     std::string relative = request.path.substr(1);
