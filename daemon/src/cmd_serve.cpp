@@ -15,9 +15,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "backup_schedule.hpp"
 #include "control_wiring.hpp"
 #include "daemon_context.hpp"
-#include "lacquer/control/auth.hpp"
+#include "lacquer/session/store.hpp"
 #include "subcommand.hpp"
 #include "web_routes.hpp"
 
@@ -128,6 +129,7 @@ int serve(const ServeOptions& options) {
   if (!options.http.empty()) parse_listen_address(options.http, config.http_address, config.http_port);
   if (options.osc_port >= 0) config.osc_port = static_cast<std::uint16_t>(options.osc_port);
   if (!options.db.empty()) config.db_path = options.db;
+  if (config.db_path.empty()) config.db_path = session::default_database_path().string();
   if (!options.jack_server.empty()) config.jack_server = options.jack_server;
   if (options.demo) config.demo = true;
   if (!options.log_level.empty()) config.log_level = options.log_level;
@@ -148,16 +150,19 @@ int serve(const ServeOptions& options) {
   ctx.listen = std::make_unique<ListenServer>(ctx.io, ctx.listen_tap,
                                               ListenOptions{.origins = ctx.config.ws_origins});
   ctx.listen->attach(*ctx.http);
-  ctx.listen->set_authenticator(
-      [token = ctx.config.engineer_token](const std::string& given, const std::string&)
-          -> std::optional<std::string> {
-        if (!token.empty() && control::constant_time_equal(given, token)) return "engineer";
-        return std::nullopt;
-      });
   ctx.metrics.push_back([&ctx] { return ctx.listen->metrics(); });
-  // Routes of the control layer go here, before the UI's catch-all.
-  attach_control(ctx);
+  attach_control(ctx);  // also gives /listen its authenticator
   add_web_routes(ctx);
+
+  std::unique_ptr<BackupSchedule> backups;
+  if (ctx.config.backup_interval_h > 0.0) {
+    backups = std::make_unique<BackupSchedule>(
+        ctx.io, ctx.config.db_path,
+        std::chrono::seconds(static_cast<std::int64_t>(ctx.config.backup_interval_h * 3600.0)));
+    backups->start();
+    ctx.metrics.push_back([&backups] { return backups->metrics(); });
+    ctx.on_stop.push_back([&backups] { backups->stop(); });
+  }
 
   ctx.jack->start();
   if (ctx.config.demo) {
