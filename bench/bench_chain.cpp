@@ -7,6 +7,7 @@
 //   lacquer_bench_chain --chain FILE    write the benchmark's chain settings as a chain file
 //   lacquer_bench_chain --wav FILE      write the benchmark's input material as a WAV file
 //   lacquer_bench_chain --seconds N     material length (default 300)
+//   lacquer_bench_chain --offline       offline throughput only (for profilers)
 #include <sndfile.h>
 
 #include <algorithm>
@@ -152,7 +153,7 @@ void deinterleave(const std::vector<float>& x, std::vector<float>& l, std::vecto
   }
 }
 
-int run(double seconds) {
+int run(double seconds, bool offline_only) {
   const auto frames = static_cast<std::size_t>(seconds * kFs);
   std::vector<float> l, r;
   deinterleave(material(frames), l, r);
@@ -177,6 +178,8 @@ int run(double seconds) {
     std::printf("offline: %.0f s of stereo 48 kHz in %.2f s = %.0fx realtime (limiter GR %.1f dB)\n",
                 seconds, s, seconds / s, chain.meters().limiter_gr_db);
   }
+
+  if (offline_only) return 0;
 
   // Real-time load: 64-frame periods with the monitor path, as the JACK callback runs it.
   {
@@ -215,21 +218,24 @@ int main(int argc, char** argv) {
   double seconds = 300.0;
   const char* chain_file = nullptr;
   const char* wav_file = nullptr;
+  bool offline_only = false;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--seconds") == 0 && has_value) {
       seconds = std::stod(argv[++i]);
     } else if (std::strcmp(argv[i], "--chain") == 0 && has_value) {
       chain_file = argv[++i];
+    } else if (std::strcmp(argv[i], "--offline") == 0) {
+      offline_only = true;
     } else if (std::strcmp(argv[i], "--wav") == 0 && has_value) {
       wav_file = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds N] [--chain FILE] [--wav FILE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds N] [--offline] [--chain FILE] [--wav FILE]\n", argv[0]);
       return 2;
     }
   }
   if (chain_file != nullptr && write_chain(chain_file) != 0) return 1;
   if (wav_file != nullptr) return write_wav(wav_file, seconds);
   if (chain_file != nullptr) return 0;
-  return run(seconds);
+  return run(seconds, offline_only);
 }
