@@ -36,7 +36,6 @@ struct ServeOptions {
   std::string log_level;
 };
 
-constexpr double kDemoSeconds = 32.0;
 constexpr auto kSupervisePeriod = std::chrono::milliseconds(100);
 
 void setup_logging(const std::string& level) {
@@ -165,15 +164,7 @@ int serve(const ServeOptions& options) {
   }
 
   ctx.jack->start();
-  if (ctx.config.demo) {
-    const double rate = ctx.jack->sample_rate();
-    std::vector<PlayerTrack> tracks;
-    tracks.push_back(make_demo_track(rate, kDemoSeconds));
-    ctx.player.load(std::move(tracks), rate);
-    ctx.player.set_loop(true);
-    ctx.player.play();
-    spdlog::info("demo: playing {:.0f} s of synthesized programme in a loop", kDemoSeconds);
-  }
+  for (const auto& started : ctx.on_started) started();
 
   ctx.http->start();
   ctx.listen->start();

@@ -1,5 +1,7 @@
 #include "control_wiring.hpp"
 
+#include <sndfile.h>
+
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -186,6 +188,74 @@ struct ControlWiring {
   std::unique_ptr<ApiContext> api;
 };
 
+constexpr double kDemoSeconds = 32.0;
+constexpr const char* kDemoTitle = "Demo";
+constexpr const char* kDemoArtist = "Lacquer";
+
+/// Writes the synthesized demo programme beside the database (once per sample rate).
+std::filesystem::path write_demo_file(const Config& config, double rate) {
+  const std::filesystem::path path =
+      config.db_path + ".demo-" + std::to_string(static_cast<int>(rate)) + ".wav";
+  if (std::filesystem::exists(path)) return path;
+  const PlayerTrack track = make_demo_track(rate, kDemoSeconds);
+  SF_INFO info{};
+  info.samplerate = static_cast<int>(rate);
+  info.channels = 2;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  const std::string partial = path.string() + ".partial";
+  SNDFILE* file = sf_open(partial.c_str(), SFM_WRITE, &info);
+  if (file == nullptr) throw std::runtime_error("cannot write " + partial + ": " + sf_strerror(nullptr));
+  std::vector<float> interleaved(2 * track.left.size());
+  for (std::size_t i = 0; i < track.left.size(); ++i) {
+    interleaved[2 * i] = track.left[i];
+    interleaved[2 * i + 1] = track.right[i];
+  }
+  const auto frames = static_cast<sf_count_t>(track.left.size());
+  const bool complete = sf_writef_float(file, interleaved.data(), frames) == frames;
+  sf_close(file);
+  if (!complete) throw std::runtime_error("cannot write " + partial);
+  std::filesystem::rename(partial, path);
+  return path;
+}
+
+/// `--demo`: a session "Demo" holding the synthesized programme, opened and playing in a
+/// loop, so notes, invites and listening work as in a real session.
+void open_demo_session(DaemonContext& ctx, ControlWiring& c) {
+  const double rate = ctx.jack->sample_rate();
+  const std::filesystem::path file = write_demo_file(ctx.config, rate);
+  std::optional<session::Id> session_id;
+  std::optional<session::Id> track_id;
+  if (auto sessions = c.store->sessions(); sessions.ok()) {
+    for (const auto& s : *sessions) {
+      if (s.title == kDemoTitle && s.artist == kDemoArtist) session_id = s.id;
+    }
+  }
+  if (!session_id) {
+    auto created = c.store->create_session({kDemoTitle, kDemoArtist, "", ""});
+    if (!created.ok()) throw std::runtime_error("demo session: " + created.error().message);
+    session_id = created->id;
+  }
+  if (auto tracks = c.store->tracks(*session_id); tracks.ok()) {
+    for (const auto& t : *tracks) {
+      if (t.file_path == file.string()) track_id = t.id;
+    }
+  }
+  if (!track_id) {
+    session::NewTrack track;
+    track.session_id = *session_id;
+    track.file_path = file.string();
+    track.title = "Demo (synthesized)";
+    auto added = c.store->add_track(track);
+    if (!added.ok()) throw std::runtime_error("demo track: " + added.error().message);
+  }
+  auto opened = c.api->open_session(*session_id);
+  if (!opened.ok()) throw std::runtime_error("demo session: " + opened.error().message);
+  ctx.player.set_loop(true);
+  ctx.player.play();
+  spdlog::info("demo: session {} playing {:.0f} s of synthesized programme in a loop",
+               *session_id, kDemoSeconds);
+}
+
 std::string metric(const char* name, const char* type, const char* help, double value) {
   std::ostringstream out;
   out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name << ' ' << type
@@ -259,6 +329,8 @@ void attach_control(DaemonContext& ctx) {
       },
       "http://" + host + ":" + std::to_string(ctx.http->port())});
   add_api_routes(*ctx.http, *c->api);
+
+  if (ctx.config.demo) ctx.on_started.push_back([c, &ctx] { open_demo_session(ctx, *c); });
 
   c->osc->start();
   c->poller->start();

@@ -30,6 +30,8 @@ struct DaemonContext {
   ListenTap listen_tap;
   std::unique_ptr<control::HttpServer> http;
   std::unique_ptr<ListenServer> listen;
+  /// Run once JACK is joined (the sample rate is known), in order of registration.
+  std::vector<std::function<void()>> on_started;
   /// Run on the control executor at shutdown, in reverse order of registration.
   std::vector<std::function<void()>> on_stop;
   /// Lines added to /metrics by the parts wired in (Prometheus text, each ending in '\n').
