@@ -8,8 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 echo "== ThreadSanitizer: engine parameter path and chain swap"
 cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLACQUER_SANITIZER=thread -DLACQUER_BUILD_BENCH=OFF >/dev/null
-cmake --build "$root/build-tsan" --target lacquer_dsp_tests -j"$(nproc)"
-TSAN_OPTIONS="halt_on_error=1" "$root/build-tsan/tests/dsp/lacquer_dsp_tests" --gtest_filter='Engine.*'
+cmake --build "$root/build-tsan" --target lacquer_engine_tests -j"$(nproc)"
+TSAN_OPTIONS="halt_on_error=1" "$root/build-tsan/tests/dsp/lacquer_engine_tests"
 
 echo "== Unit, integration and browser tests"
 ctest --test-dir "$root/build" --output-on-failure -j2 --timeout 300
