@@ -123,14 +123,16 @@ TEST_F(ListenTest, OpusPacketsDecodeToTheProgramme) {
     EXPECT_EQ(h.codec, 1);
     EXPECT_EQ(h.frames, 960);
     EXPECT_EQ(h.flags & 1, 1);  // the demo is playing
-    if (i > 0) EXPECT_EQ(h.sequence, last_sequence + 1);
+    if (i > 0) {
+      EXPECT_EQ(h.sequence, last_sequence + 1);
+    }
     last_sequence = h.sequence;
     times.push_back(h.track_time);
     const int decoded = opus_decode_float(
         decoder, reinterpret_cast<const unsigned char*>(packet.data() + 24),
         static_cast<opus_int32>(packet.size() - 24), pcm.data(), 960, 0);
     ASSERT_EQ(decoded, 960);
-    for (float v : pcm) energy += static_cast<double>(v) * v;
+    for (float v : pcm) energy += static_cast<double>(v) * static_cast<double>(v);
     samples += pcm.size();
   }
   opus_decoder_destroy(decoder);
