@@ -22,7 +22,7 @@ trap cleanup EXIT
 
 jackd -n "$name" -d dummy -r "$rate" -p "$period" >"$work/jackd.log" 2>&1 &
 jackd_pid=$!
-jack_wait --server "$name" --wait --timeout 10 >/dev/null
+jack_wait --server "$name" --wait --timeout 10 >/dev/null 2>&1
 LACQUER_TOKEN=bench "$lacquer" serve --demo --jack-server "$name" --http "127.0.0.1:$port" \
   --osc $((port + 1)) --db "$work/bench.db" --log-level warn >"$work/serve.log" 2>&1 &
 daemon_pid=$!
