@@ -1,12 +1,12 @@
 #include "backup_schedule.hpp"
 
 #include <algorithm>
-#include <sstream>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "lacquer/session/store.hpp"
+#include "prometheus.hpp"
 
 namespace lacquer::daemon {
 
@@ -74,16 +74,13 @@ void BackupSchedule::prune() const {
 }
 
 std::string BackupSchedule::metrics() const {
-  std::ostringstream out;
-  out << "# HELP lacquer_backups_total Scheduled database backups written\n"
-      << "# TYPE lacquer_backups_total counter\nlacquer_backups_total " << done_.load() << '\n'
-      << "# HELP lacquer_backup_failures_total Scheduled database backups that failed\n"
-      << "# TYPE lacquer_backup_failures_total counter\nlacquer_backup_failures_total "
-      << failed_.load() << '\n'
-      << "# HELP lacquer_backup_last_unix_seconds Time of the last good backup\n"
-      << "# TYPE lacquer_backup_last_unix_seconds gauge\nlacquer_backup_last_unix_seconds "
-      << last_unix_s_.load() << '\n';
-  return out.str();
+  return prometheus_metric("backups_total", "counter", "Scheduled database backups written",
+                           static_cast<double>(done_.load())) +
+         prometheus_metric("backup_failures_total", "counter",
+                           "Scheduled database backups that failed",
+                           static_cast<double>(failed_.load())) +
+         prometheus_metric("backup_last_unix_seconds", "gauge", "Time of the last good backup",
+                           static_cast<double>(last_unix_s_.load()));
 }
 
 }  // namespace lacquer::daemon

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <sstream>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +17,7 @@
 #include "backup_schedule.hpp"
 #include "control_wiring.hpp"
 #include "daemon_context.hpp"
+#include "prometheus.hpp"
 #include "lacquer/session/store.hpp"
 #include "subcommand.hpp"
 #include "web_routes.hpp"
@@ -68,31 +68,28 @@ std::string healthz(const DaemonContext& ctx) {
 
 std::string metrics(const DaemonContext& ctx) {
   const JackBackend& jack = *ctx.jack;
-  std::ostringstream out;
-  const auto gauge = [&out](const char* name, const char* help, double value) {
-    out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name
-        << " gauge\nlacquer_" << name << ' ' << value << '\n';
-  };
-  const auto counter = [&out](const char* name, const char* help, double value) {
-    out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name
-        << " counter\nlacquer_" << name << ' ' << value << '\n';
-  };
-  gauge("jack_connected", "1 when joined to the JACK server", jack.connected() ? 1 : 0);
-  gauge("sample_rate_hz", "JACK sample rate", jack.sample_rate());
-  gauge("period_frames", "JACK period size", jack.period_frames());
-  counter("xruns_total", "JACK xruns seen", static_cast<double>(jack.xruns()));
-  counter("jack_reconnects_total", "times the daemon rejoined a returned JACK server",
-          static_cast<double>(jack.reconnects()));
-  gauge("dsp_load_percent", "JACK's DSP load", jack.dsp_load_percent());
-  gauge("process_load_ratio", "share of the period spent in Lacquer's process callback",
-        jack.process_load());
-  gauge("chain_latency_frames", "latency of the chain", ctx.engine.latency_frames());
-  counter("chain_swaps_total", "chains swapped in by the audio thread",
-          static_cast<double>(ctx.engine.swaps()));
-  gauge("http_connections", "open HTTP connections",
-        static_cast<double>(ctx.http->connections()));
-  for (const auto& extra : ctx.metrics) out << extra();
-  return out.str();
+  std::string out =
+      prometheus_metric("jack_connected", "gauge", "1 when joined to the JACK server",
+                        jack.connected() ? 1 : 0) +
+      prometheus_metric("sample_rate_hz", "gauge", "JACK sample rate", jack.sample_rate()) +
+      prometheus_metric("period_frames", "gauge", "JACK period size", jack.period_frames()) +
+      prometheus_metric("xruns_total", "counter", "JACK xruns seen",
+                        static_cast<double>(jack.xruns())) +
+      prometheus_metric("jack_reconnects_total", "counter",
+                        "times the daemon rejoined a returned JACK server",
+                        static_cast<double>(jack.reconnects())) +
+      prometheus_metric("dsp_load_percent", "gauge", "JACK's DSP load", jack.dsp_load_percent()) +
+      prometheus_metric("process_load_ratio", "gauge",
+                        "share of the period spent in Lacquer's process callback",
+                        jack.process_load()) +
+      prometheus_metric("chain_latency_frames", "gauge", "latency of the chain",
+                        ctx.engine.latency_frames()) +
+      prometheus_metric("chain_swaps_total", "counter", "chains swapped in by the audio thread",
+                        static_cast<double>(ctx.engine.swaps())) +
+      prometheus_metric("http_connections", "gauge", "open HTTP connections",
+                        static_cast<double>(ctx.http->connections()));
+  for (const auto& extra : ctx.metrics) out += extra();
+  return out;
 }
 
 void add_health_routes(DaemonContext& ctx) {

@@ -4,11 +4,11 @@
 
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
 #include "api_routes.hpp"
+#include "prometheus.hpp"
 #include "lacquer/control/meter_poller.hpp"
 #include "lacquer/control/osc_server.hpp"
 #include "lacquer/control/ws_server.hpp"
@@ -256,12 +256,6 @@ void open_demo_session(DaemonContext& ctx, ControlWiring& c) {
                *session_id, kDemoSeconds);
 }
 
-std::string metric(const char* name, const char* type, const char* help, double value) {
-  std::ostringstream out;
-  out << "# HELP lacquer_" << name << ' ' << help << "\n# TYPE lacquer_" << name << ' ' << type
-      << "\nlacquer_" << name << ' ' << value << '\n';
-  return out.str();
-}
 
 }  // namespace
 
@@ -342,23 +336,23 @@ void attach_control(DaemonContext& ctx) {
     w->ws->stop();
   });
   ctx.metrics.push_back([c] {
-    return metric("ws_clients", "gauge", "open WebSocket control connections",
+    return prometheus_metric("ws_clients", "gauge", "open WebSocket control connections",
                   static_cast<double>(c->ws->clients())) +
-           metric("ws_dropped_slow_total", "counter", "WebSocket clients dropped for a full outbox",
+           prometheus_metric("ws_dropped_slow_total", "counter", "WebSocket clients dropped for a full outbox",
                   static_cast<double>(c->ws->dropped_slow())) +
-           metric("osc_subscribers", "gauge", "OSC surfaces holding a lease",
+           prometheus_metric("osc_subscribers", "gauge", "OSC surfaces holding a lease",
                   static_cast<double>(c->osc->subscribers())) +
-           metric("osc_refused_total", "counter", "OSC packets from outside the allow-list",
+           prometheus_metric("osc_refused_total", "counter", "OSC packets from outside the allow-list",
                   static_cast<double>(c->osc->refused_source())) +
-           metric("osc_rate_limited_total", "counter", "OSC messages over the per-source limit",
+           prometheus_metric("osc_rate_limited_total", "counter", "OSC messages over the per-source limit",
                   static_cast<double>(c->osc->rate_limited())) +
-           metric("osc_malformed_total", "counter", "malformed OSC packets",
+           prometheus_metric("osc_malformed_total", "counter", "malformed OSC packets",
                   static_cast<double>(c->osc->malformed())) +
-           metric("commands_applied_total", "counter", "commands applied or answered",
+           prometheus_metric("commands_applied_total", "counter", "commands applied or answered",
                   static_cast<double>(c->hub.applied())) +
-           metric("commands_refused_total", "counter", "commands refused",
+           prometheus_metric("commands_refused_total", "counter", "commands refused",
                   static_cast<double>(c->hub.refused())) +
-           metric("auth_failures_total", "counter", "failed token checks",
+           prometheus_metric("auth_failures_total", "counter", "failed token checks",
                   static_cast<double>(c->auth.failures()));
   });
 }

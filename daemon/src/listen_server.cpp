@@ -1,5 +1,7 @@
 #include "listen_server.hpp"
 
+#include "prometheus.hpp"
+
 #include <opus.h>
 #include <soxr.h>
 
@@ -9,7 +11,6 @@
 #include <cstring>
 #include <deque>
 #include <list>
-#include <sstream>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -453,19 +454,15 @@ std::uint64_t ListenServer::packets_skipped() const noexcept {
 }
 
 std::string ListenServer::metrics() const {
-  std::ostringstream out;
-  out << "# HELP lacquer_listeners Remote listeners on /listen\n# TYPE lacquer_listeners gauge\n"
-      << "lacquer_listeners " << listeners() << '\n'
-      << "# HELP lacquer_listen_packets_total Audio packets sent to listeners\n"
-      << "# TYPE lacquer_listen_packets_total counter\nlacquer_listen_packets_total "
-      << packets_sent() << '\n'
-      << "# HELP lacquer_listen_skipped_total Packets a slow listener skipped\n"
-      << "# TYPE lacquer_listen_skipped_total counter\nlacquer_listen_skipped_total "
-      << packets_skipped() << '\n'
-      << "# HELP lacquer_listen_overruns_total Tapped frames dropped before encoding\n"
-      << "# TYPE lacquer_listen_overruns_total counter\nlacquer_listen_overruns_total "
-      << tap_.overruns.load() << '\n';
-  return out.str();
+  return prometheus_metric("listeners", "gauge", "Remote listeners on /listen",
+                           static_cast<double>(listeners())) +
+         prometheus_metric("listen_packets_total", "counter", "Audio packets sent to listeners",
+                           static_cast<double>(packets_sent())) +
+         prometheus_metric("listen_skipped_total", "counter", "Packets a slow listener skipped",
+                           static_cast<double>(packets_skipped())) +
+         prometheus_metric("listen_overruns_total", "counter",
+                           "Tapped frames dropped before encoding",
+                           static_cast<double>(tap_.overruns.load()));
 }
 
 }  // namespace lacquer::daemon
