@@ -136,8 +136,10 @@ void LimiterStage::process(double* left, double* right, std::uint32_t n) noexcep
     const double xl = left[i] * drive;
     const double xr = right[i] * drive;
 
-    // Required gain for the detector's current sample.
-    const double peak = std::max(detector_[0].push(xl), detector_[1].push(xr));
+    // Required gain for the detector's current sample (only readings above the ceiling
+    // matter, which lets the detector skip interpolating quiet passages).
+    const double peak =
+        std::max(detector_[0].push_above(xl, ceiling), detector_[1].push_above(xr, ceiling));
     const double need = peak > ceiling ? ceiling / peak : 1.0;
 
     // Sliding minimum over the hold window.

@@ -28,6 +28,10 @@ double bessel_i0(double x) noexcept {
 TruePeakDetector::TruePeakDetector(Mode mode, double sample_rate) noexcept {
   constexpr int half = kTaps / 2;
   const double norm = bessel_i0(kKaiserBeta);
+  // coef[p][k]: weight of history slot k for the instant m + (p + 1) / 4 (accurate), and
+  // ebu[q - 1][k] for libebur128's instant m + q / factor.
+  double coef[kOversampling - 1][kTaps] = {};
+  double ebu[kOversampling - 1][kTaps] = {};
   for (int p = 0; p < kOversampling - 1; ++p) {
     const double frac = (p + 1) / static_cast<double>(kOversampling);
     double sum = 0.0;
@@ -39,19 +43,17 @@ TruePeakDetector::TruePeakDetector(Mode mode, double sample_rate) noexcept {
       const double sinc = std::sin(x) / x;
       const double u = t / half;
       const double window = bessel_i0(kKaiserBeta * std::sqrt(1.0 - u * u)) / norm;
-      coef_[p][k] = sinc * window;
-      sum += coef_[p][k];
+      coef[p][k] = sinc * window;
+      sum += coef[p][k];
     }
     // Unity gain at DC for every phase, so a constant signal reads exactly its value.
-    for (double& c : coef_[p]) c /= sum;
-
+    for (double& c : coef[p]) c /= sum;
   }
   if (mode == Mode::kConservative && sample_rate < 192000.0) {
     // libebur128's prototype: 49 taps at `factor` x, c[j] = sinc((j - 24) / factor) *
     // hann(j), not normalised. For the instant m + q / factor, tap j weighs input m + d
     // with j = 24 - factor * d + q.
     const int factor = sample_rate < 96000.0 ? 4 : 2;
-    ebu_phases_ = factor - 1;
     ebu_len_ = 48 / factor;
     ebu_first_ = half - 1 - (24 / factor - 1);
     for (int q = 1; q < factor; ++q) {
@@ -60,16 +62,32 @@ TruePeakDetector::TruePeakDetector(Mode mode, double sample_rate) noexcept {
         const int j = 24 - factor * d + q;
         const double arg = std::numbers::pi * (j - 24) / factor;
         const double hann = 0.5 * (1.0 - std::cos(2.0 * std::numbers::pi * j / 48.0));
-        ebu_coef_[q - 1][k] = std::sin(arg) / arg * hann;
+        ebu[q - 1][ebu_first_ + k] = std::sin(arg) / arg * hann;
       }
     }
   }
+  for (int k = 0; k < kTaps; ++k) {
+    lanes_[k] = {Pair{coef[0][k], coef[1][k]}, Pair{coef[2][k], ebu[0][k]},
+                 Pair{ebu[1][k], ebu[2][k]}};
+  }
+  gain_bound_ = 1.0;
+  for (int p = 0; p < kOversampling - 1; ++p) {
+    double acc = 0.0, eb = 0.0;
+    for (int k = 0; k < kTaps; ++k) {
+      acc += std::fabs(coef[p][k]);
+      eb += std::fabs(ebu[p][k]);
+    }
+    gain_bound_ = std::max({gain_bound_, acc, eb});
+  }
+  // Headroom for the rounding of the interpolators' sums.
+  gain_bound_ *= 1.0 + 1e-9;
   reset();
 }
 
 void TruePeakDetector::reset() noexcept {
   hist_.fill(0.0);
   pos_ = 0;
+  loud_left_ = kTaps;
 }
 
 double TruePeakDetector::push(double x) noexcept {
@@ -83,34 +101,48 @@ double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
   pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
   const double* w = hist_.data() + pos_;  // oldest first
 
-  // The three fractional phases accumulate side by side: three independent sums keep
-  // the FPU busy where one long dependency chain would stall it.
-  static_assert(kOversampling == 4);
-  double a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  Pair s0 = {0.0, 0.0};
+  Pair s1 = {0.0, 0.0};
   for (int k = 0; k < kTaps; ++k) {
-    const double v = w[k];
-    a1 += coef_[0][k] * v;
-    a2 += coef_[1][k] * v;
-    a3 += coef_[2][k] * v;
+    const Pair v = {w[k], w[k]};
+    s0 += lanes_[k][0] * v;
+    s1 += lanes_[k][1] * v;
   }
   out[0] = w[kTaps / 2 - 1];
-  out[1] = a1;
-  out[2] = a2;
-  out[3] = a3;
-  double peak = std::max({std::fabs(out[0]), std::fabs(a1), std::fabs(a2), std::fabs(a3)});
-  if (ebu_phases_ > 0) {
-    // Phases beyond ebu_phases_ have zero coefficients and read 0.
-    double e1 = 0.0, e2 = 0.0, e3 = 0.0;
-    const double* we = w + ebu_first_;
-    for (int k = 0; k < ebu_len_; ++k) {
-      const double v = we[k];
-      e1 += ebu_coef_[0][k] * v;
-      e2 += ebu_coef_[1][k] * v;
-      e3 += ebu_coef_[2][k] * v;
+  out[1] = s0[0];
+  out[2] = s0[1];
+  out[3] = s1[0];
+  // s1[1] is libebur128's first instant: zero weights, and so 0, in kAccurate.
+  double peak = std::max({std::fabs(out[0]), std::fabs(s0[0]), std::fabs(s0[1]),
+                          std::fabs(s1[0]), std::fabs(s1[1])});
+  if (ebu_len_ > 0) {
+    Pair s2 = {0.0, 0.0};
+    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; ++k) {
+      const Pair v = {w[k], w[k]};
+      s2 += lanes_[k][2] * v;
     }
-    peak = std::max({peak, std::fabs(e1), std::fabs(e2), std::fabs(e3)});
+    peak = std::max({peak, std::fabs(s2[0]), std::fabs(s2[1])});
   }
   return peak;
+}
+
+double TruePeakDetector::push_above(double x, double level) noexcept {
+  // Every reading is at most gain_bound_ times the largest input magnitude in the window,
+  // so once the last kTaps inputs were all quiet against this level, none can exceed it.
+  // A new level restarts the count: inputs judged against another level prove nothing.
+  if (level != quiet_level_) {
+    quiet_level_ = level;
+    loud_left_ = kTaps;
+  }
+  if (std::fabs(x) * gain_bound_ > level) loud_left_ = kTaps;
+  if (loud_left_ == 0) {
+    hist_[pos_] = x;
+    hist_[pos_ + kTaps] = x;
+    pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
+    return 0.0;
+  }
+  --loud_left_;
+  return push(x);
 }
 
 }  // namespace lacquer::dsp

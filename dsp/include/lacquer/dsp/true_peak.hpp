@@ -52,15 +52,31 @@ class TruePeakDetector {
   /// accurate interpolator to `out`.
   double push(double x, double out[kOversampling]) noexcept;
 
+  /// Same reading as push() when it may exceed `level` (> 0); 0 when every input in the
+  /// interpolators' reach is so small that no reading can exceed `level`, which is then
+  /// known without interpolating. For a caller that only acts on readings above a level
+  /// (the limiter's ceiling); its decisions are the same as with push().
+  double push_above(double x, double level) noexcept;
+
  private:
-  // coef_[p][k]: weight of history sample k (oldest first) for the instant m + (p + 1) / 4.
-  std::array<std::array<double, kTaps>, kOversampling - 1> coef_{};
-  // The libebur128-compatible interpolator (kConservative only): ebu_phases_ instants,
-  // each weighing history slots ebu_first_ .. ebu_first_ + ebu_len_ with ebu_coef_[p].
-  std::array<std::array<double, kTaps>, kOversampling - 1> ebu_coef_{};
-  int ebu_phases_ = 0;
+  // Two interpolated instants per vector; the element-wise sums keep each instant's sum
+  // in tap order, so the result is the same as scalar code, and compilers emit SIMD.
+  using Pair = double __attribute__((vector_size(2 * sizeof(double))));
+
+  // lanes_[k]: weights of history sample k (oldest first) for the instants
+  // {m + 1/4, m + 1/2}, {m + 3/4, libebur128 q = 1}, {libebur128 q = 2, q = 3}.
+  // The libebur128-compatible weights (kConservative only) are zero outside history
+  // slots ebu_first_ .. ebu_first_ + ebu_len_; phases beyond its factor are zero too.
+  alignas(16) std::array<std::array<Pair, 3>, kTaps> lanes_{};
   int ebu_first_ = 0;
   int ebu_len_ = 0;
+  // Largest sum of absolute weights of any instant: no reading exceeds it times the
+  // largest input magnitude in the window.
+  double gain_bound_ = 1.0;
+  // push_above(): pushes left before the window holds only inputs judged quiet against
+  // the current level (0 = all quiet), and that level.
+  int loud_left_ = kTaps;
+  double quiet_level_ = 0.0;
   // The last kTaps inputs, stored twice so hist_[pos_ .. pos_ + kTaps) is always the
   // window in time order without a wrap.
   std::array<double, 2 * kTaps> hist_{};
