@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
 namespace lacquer::dsp {
 
@@ -53,7 +52,6 @@ void CompStage::apply(const Params& p, bool jump) noexcept {
 void CompStage::process(double* left, double* right, std::uint32_t n) noexcept {
   if (bypass_.idle()) return;
   bypass_.capture(left, right, n);
-  constexpr double kNepersPerDb = std::numbers::ln10 / 20.0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const double sc_l = sidechain_state_[0].process(sidechain_hpf_, left[i]);
     const double sc_r = sidechain_state_[1].process(sidechain_hpf_, right[i]);
@@ -64,8 +62,8 @@ void CompStage::process(double* left, double* right, std::uint32_t n) noexcept {
     const double mix = mix_.next();
     // Parallel compression at zero latency is a blend of gains: dry + mix (wet - dry) =
     // x (1 + mix (g - 1)).
-    const double g_l = makeup * (gr_l == 0.0 ? 1.0 : std::exp(-gr_l * kNepersPerDb));
-    const double g_r = makeup * (gr_r == 0.0 ? 1.0 : std::exp(-gr_r * kNepersPerDb));
+    const double g_l = makeup * reduction_db_to_gain(gr_l);
+    const double g_r = makeup * reduction_db_to_gain(gr_r);
     left[i] *= 1.0 + mix * (g_l - 1.0);
     right[i] *= 1.0 + mix * (g_r - 1.0);
   }

@@ -70,7 +70,7 @@ void Dynamics::process(double sc_left, double sc_right, double& gr_left_db,
       power = power_[c];
     }
     target[c] = power > floor_power_
-                    ? static_gain_reduction_db(10.0 * std::log10(power), threshold_db_.current(),
+                    ? static_gain_reduction_db(power_to_db(power), threshold_db_.current(),
                                                slope_.current(), knee_db_.current())
                     : 0.0;
   }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
 namespace lacquer::dsp {
 
@@ -107,7 +106,6 @@ void MultibandStage::process(double* left, double* right, std::uint32_t n) noexc
 }
 
 void MultibandStage::process_split(double* left, double* right, std::uint32_t n) noexcept {
-  constexpr double kNepersPerDb = std::numbers::ln10 / 20.0;
   const bool mid_side = live_mode_ == Mode::mid_side;
   const int nbands = live_bands_;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -132,8 +130,8 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
       const double makeup = bs.makeup_.next();
       const double active = bs.active_.next();
       const double audible = bs.audible_.next();
-      const double g_a = makeup * (gr_a == 0.0 ? 1.0 : std::exp(-gr_a * kNepersPerDb));
-      const double g_b = makeup * (gr_b == 0.0 ? 1.0 : std::exp(-gr_b * kNepersPerDb));
+      const double g_a = makeup * reduction_db_to_gain(gr_a);
+      const double g_b = makeup * reduction_db_to_gain(gr_b);
       out_a += audible * (1.0 + active * (g_a - 1.0)) * band_a[k];
       out_b += audible * (1.0 + active * (g_b - 1.0)) * band_b[k];
     }
