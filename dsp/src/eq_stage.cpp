@@ -163,6 +163,12 @@ void EqStage::process_band(BandState& b, double* left, double* right, std::uint3
   const int sections = b.sections_;
   const bool fading = b.mix_.ramping();
   const ChannelMode mode = b.live_.mode;
+  bool ramping = false;
+  for (int s = 0; s < sections; ++s) ramping = ramping || b.coeffs_[s].ramping();
+  if (!fading && !ramping) {
+    process_band_steady(b, left, right, n);
+    return;
+  }
   for (std::uint32_t i = 0; i < n; ++i) {
     std::array<const BiquadCoeffs*, kMaxSections> c;
     for (int s = 0; s < sections; ++s) c[s] = &b.coeffs_[s].next();
@@ -199,6 +205,50 @@ void EqStage::process_band(BandState& b, double* left, double* right, std::uint3
         break;
       }
     }
+  }
+}
+
+void EqStage::process_band_steady(BandState& b, double* left, double* right,
+                                  std::uint32_t n) noexcept {
+  // Section after section over the whole chunk: each sample meets the same sections in the
+  // same order as in process_band(), so the output is identical.
+  auto run = [&b](int ch, double* x, std::uint32_t len) noexcept {
+    for (int s = 0; s < b.sections_; ++s) b.state_[ch][s].process(b.coeffs_[s].current(), x, len);
+  };
+  const ChannelMode mode = b.live_.mode;
+  switch (mode) {
+    case ChannelMode::stereo:
+      run(0, left, n);
+      run(1, right, n);
+      return;
+    case ChannelMode::left:
+      run(0, left, n);
+      return;
+    case ChannelMode::right:
+      run(1, right, n);
+      return;
+    case ChannelMode::mid:
+    case ChannelMode::side:
+      break;
+  }
+  const bool mid_band = mode == ChannelMode::mid;
+  std::uint32_t done = 0;
+  while (done < n) {
+    double ms[FilterGlide::kBlock];
+    const std::uint32_t len = std::min<std::uint32_t>(n - done, FilterGlide::kBlock);
+    double* l = left + done;
+    double* r = right + done;
+    for (std::uint32_t i = 0; i < len; ++i) {
+      ms[i] = mid_band ? 0.5 * (l[i] + r[i]) : 0.5 * (l[i] - r[i]);
+    }
+    run(0, ms, len);
+    for (std::uint32_t i = 0; i < len; ++i) {
+      const double mid = mid_band ? ms[i] : 0.5 * (l[i] + r[i]);
+      const double side = mid_band ? 0.5 * (l[i] - r[i]) : ms[i];
+      l[i] = mid + side;
+      r[i] = mid - side;
+    }
+    done += len;
   }
 }
 

@@ -49,6 +49,20 @@ class BiquadState {
     s2_ = c.b2 * x - c.a2 * y;
     return y;
   }
+  /// Filters x[0 .. n) in place with fixed coefficients; the same as n calls of
+  /// process(c, x[i]), with the state kept in registers.
+  void process(const BiquadCoeffs& c, double* x, std::uint32_t n) noexcept {
+    double s1 = s1_;
+    double s2 = s2_;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const double y = c.b0 * x[i] + s1;
+      s1 = c.b1 * x[i] - c.a1 * y + s2;
+      s2 = c.b2 * x[i] - c.a2 * y;
+      x[i] = y;
+    }
+    s1_ = s1;
+    s2_ = s2;
+  }
   void reset() noexcept { s1_ = s2_ = 0.0; }
 
  private:
@@ -88,6 +102,8 @@ class BiquadRamp {
 
   const BiquadCoeffs& current() const noexcept { return current_; }
   const BiquadCoeffs& target() const noexcept { return target_; }
+  /// True while next() still moves the coefficients.
+  bool ramping() const noexcept { return remaining_ != 0; }
 
  private:
   BiquadCoeffs current_;  // coefficients of the last sample

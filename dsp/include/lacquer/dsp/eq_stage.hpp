@@ -81,6 +81,8 @@ class EqStage {
   void switch_band(BandState& b) noexcept;
   void redesign(BandState& b, bool jump) noexcept;
   void process_band(BandState& b, double* left, double* right, std::uint32_t n) noexcept;
+  // process_band() while neither the coefficients nor the band's mix move.
+  void process_band_steady(BandState& b, double* left, double* right, std::uint32_t n) noexcept;
   static bool silent(const BandState& b) noexcept {
     return b.mix_.current() == 0.0 && !b.mix_.ramping();
   }
