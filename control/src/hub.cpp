@@ -326,7 +326,19 @@ Expected<NoteRecord> ControlHub::add_note(const Principal& who, const NotePlace&
   if (!std::isfinite(place.time_s) || place.time_s < 0.0) {
     return make_error(ErrorCode::invalid_value, "a note's time is a finite number >= 0");
   }
-  auto note = sessions_->add_note(who, place, text);
+  NotePlace heard = place;
+  const dsp::Schema& schema = params_.schema();
+  if (heard.compare.empty()) {
+    if (const auto id = schema.find("/monitor/compare")) {
+      const auto& choices = schema.spec(*id).choices;
+      const auto index = static_cast<std::size_t>(params_.get(*id));
+      if (index < choices.size()) heard.compare = choices[index];
+    }
+  } else if (heard.compare != "chain" && heard.compare != "bypass" && heard.compare != "A" &&
+             heard.compare != "B") {
+    return make_error(ErrorCode::invalid_value, "compare is chain, bypass, A or B");
+  }
+  auto note = sessions_->add_note(who, heard, text);
   if (!note.ok()) return note.error();
   broadcast_note(*note);
   return note;

@@ -200,6 +200,10 @@ json WsDispatcher::dispatch(WsClient& client, const json& req, Clock::time_point
     const auto time = req.find("time");
     if (time == req.end() || !time->is_number()) return error_json(missing("time", "a number"));
     place.time_s = time->get<double>();
+    if (const auto it = req.find("compare"); it != req.end() && !it->is_null()) {
+      if (!it->is_string()) return error_json(missing("compare", "chain, bypass, A or B"));
+      place.compare = it->get<std::string>();
+    }
     auto note = hub_.add_note(client.principal, place, *text);
     if (!note.ok()) return error_json(note.error());
     json reply = ok_reply("note");
@@ -290,6 +294,7 @@ json note_json(const NoteRecord& n) {
            {"author", n.author}, {"text", n.text},              {"resolved", n.resolved},
            {"created_unix_ms", n.created_unix_ms}};
   out["track"] = n.track_id ? json(*n.track_id) : json(nullptr);
+  out["compare"] = n.compare.empty() ? json(nullptr) : json(n.compare);
   return out;
 }
 

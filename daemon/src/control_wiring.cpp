@@ -65,6 +65,7 @@ class StoreSessions : public control::SessionPort {
     n.session_id = place.session_id;
     n.track_id = place.track_id;
     n.time_s = place.time_s;
+    n.compare_state = session::parse_compare_state(place.compare);
     if (author.client_id > 0) n.author_client_id = author.client_id;
     n.author = author.name;
     n.text = std::string(text);
@@ -136,6 +137,7 @@ class StoreSessions : public control::SessionPort {
     r.time_s = n.time_s;
     r.author = n.author;
     r.text = n.text;
+    if (n.compare_state) r.compare = std::string(session::to_string(*n.compare_state));
     r.resolved = n.status == session::NoteStatus::resolved;
     r.created_unix_ms = n.created_unix_ms;
     return r;

@@ -174,7 +174,8 @@ TEST(WebSocket, ClientTokenIsRefusedOnEveryChainPathButMayLeaveNotes) {
   EXPECT_EQ((*params)["code"], "forbidden");
 
   auto note = c.request({{"op", "note"}, {"session", kClientSession}, {"track", 101},
-                         {"time", 63.25}, {"text", "snare too bright at the bridge"}, {"id", 9}});
+                         {"time", 63.25}, {"text", "snare too bright at the bridge"},
+                         {"compare", "bypass"}, {"id", 9}});
   ASSERT_TRUE(note);
   EXPECT_EQ((*note)["op"], "note");
   EXPECT_EQ((*note)["ok"], true);
@@ -192,6 +193,18 @@ TEST(WebSocket, ClientTokenIsRefusedOnEveryChainPathButMayLeaveNotes) {
   ASSERT_TRUE(listed);
   ASSERT_EQ((*listed)["notes"].size(), 1U);
   EXPECT_EQ((*listed)["notes"][0]["text"], "snare too bright at the bridge");
+  EXPECT_EQ((*listed)["notes"][0]["compare"], "bypass");
+
+  // Without a compare state the note records what the room plays; a made-up one is refused.
+  auto unstated = c.request({{"op", "note"}, {"session", kClientSession}, {"track", 101},
+                             {"time", 70.0}, {"text", "kick"}});
+  ASSERT_TRUE(unstated);
+  EXPECT_EQ((*unstated)["ok"], true);
+  EXPECT_EQ(rig.on_executor([&] { return rig.sessions.stored.back().compare; }), "chain");
+  auto made_up = c.request({{"op", "note"}, {"session", kClientSession}, {"track", 101},
+                            {"time", 71.0}, {"text", "x"}, {"compare", "louder"}});
+  ASSERT_TRUE(made_up);
+  EXPECT_EQ((*made_up)["code"], "invalid_value");
 }
 
 TEST(WebSocket, UnauthenticatedConnectionsMayOnlyAuthenticate) {

@@ -41,6 +41,7 @@ class FakeSessions : public SessionPort {
     n.time_s = place.time_s;
     n.author = author.name;
     n.text = std::string(text);
+    n.compare = place.compare;
     stored.push_back(n);
     return n;
   }

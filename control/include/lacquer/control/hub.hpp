@@ -49,6 +49,9 @@ struct NotePlace {
   std::int64_t session_id = 0;
   std::optional<std::int64_t> track_id;  ///< empty: a note on the whole release
   double time_s = 0.0;
+  /// What the author heard: chain, bypass, A or B. Empty: what the room's monitors play
+  /// (`/monitor/compare`), filled in by the hub.
+  std::string compare;
 };
 
 /// A stored note as control shows it.
@@ -60,6 +63,7 @@ struct NoteRecord {
   double time_s = 0.0;
   std::string author;
   std::string text;
+  std::string compare;  ///< chain, bypass, A or B; empty when not recorded
   bool resolved = false;
   std::int64_t created_unix_ms = 0;
 };
