@@ -46,17 +46,14 @@ inline double reduction_db_to_gain(double reduction_db) noexcept {
   // x <= 0: truncating x - 1/2 rounds to the nearest integer.
   const int n = static_cast<int>(x - 0.5);
   const double f = (x - n) * kLn2;
-  double p = 1.0 / 3628800.0;
-  p = 1.0 / 362880.0 + f * p;
-  p = 1.0 / 40320.0 + f * p;
-  p = 1.0 / 5040.0 + f * p;
-  p = 1.0 / 720.0 + f * p;
-  p = 1.0 / 120.0 + f * p;
-  p = 1.0 / 24.0 + f * p;
-  p = 1.0 / 6.0 + f * p;
-  p = 0.5 + f * p;
-  p = 1.0 + f * p;
-  p = 1.0 + f * p;
+  // Estrin's scheme: the same polynomial as Horner's rule with a quarter of its
+  // dependency chain, which is what this costs per sample.
+  const double f2 = f * f;
+  const double f4 = f2 * f2;
+  const double q01 = (1.0 + f) + (0.5 + f * (1.0 / 6.0)) * f2;
+  const double q23 = (1.0 / 24.0 + f * (1.0 / 120.0)) + (1.0 / 720.0 + f * (1.0 / 5040.0)) * f2;
+  const double q45 = (1.0 / 40320.0 + f * (1.0 / 362880.0)) + (1.0 / 3628800.0) * f2;
+  const double p = q01 + (q23 + q45 * f4) * f4;
   const auto scale = std::bit_cast<double>(static_cast<std::uint64_t>(n + 1023)
                                            << 52);
   return p * scale;
