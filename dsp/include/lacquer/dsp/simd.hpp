@@ -1,0 +1,70 @@
+#pragma once
+// Small fixed-width vectors of doubles (GCC/Clang vector extensions) for the chain's inner
+// loops: a stereo frame as one f64x2 (left, right), or four crossover bands as one f64x4.
+// They compile to SSE2 on any x86-64 and to AVX/FMA where the build targets x86-64-v3; the
+// arithmetic is IEEE double lane by lane, as in scalar code.
+
+#include <bit>
+#include <cstdint>
+
+namespace lacquer::dsp::simd {
+
+using f64x2 = double __attribute__((vector_size(16)));
+using i64x2 = std::int64_t __attribute__((vector_size(16)));
+using f64x4 = double __attribute__((vector_size(32)));
+using i64x4 = std::int64_t __attribute__((vector_size(32)));
+
+/// The integer vector of the same lane count, as comparisons return it (all bits set = true).
+template <typename V>
+struct Mask;
+template <>
+struct Mask<f64x2> {
+  using type = i64x2;
+};
+template <>
+struct Mask<f64x4> {
+  using type = i64x4;
+};
+template <typename V>
+using mask_t = typename Mask<V>::type;
+
+template <typename V>
+inline V splat(double x) noexcept {
+  return V{} + x;
+}
+
+/// Lane-wise `mask ? a : b` for a comparison result `mask`.
+template <typename V>
+inline V select(mask_t<V> mask, V a, V b) noexcept {
+  const auto ai = std::bit_cast<mask_t<V>>(a);
+  const auto bi = std::bit_cast<mask_t<V>>(b);
+  return std::bit_cast<V>((ai & mask) | (bi & ~mask));
+}
+
+template <typename V>
+inline V max(V a, V b) noexcept {
+  return select<V>(a > b, a, b);
+}
+
+template <typename V>
+inline V min(V a, V b) noexcept {
+  return select<V>(a < b, a, b);
+}
+
+/// True when any lane of the mask is set.
+inline bool any(i64x2 m) noexcept { return (m[0] | m[1]) != 0; }
+inline bool any(i64x4 m) noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+
+/// Frame i of a planar stereo pair as (left, right), and back.
+inline f64x2 load_frame(const double* left, const double* right, std::uint32_t i) noexcept {
+  return f64x2{left[i], right[i]};
+}
+inline void store_frame(f64x2 v, double* left, double* right, std::uint32_t i) noexcept {
+  left[i] = v[0];
+  right[i] = v[1];
+}
+
+/// (right, left) of (left, right).
+inline f64x2 swap_lanes(f64x2 v) noexcept { return __builtin_shufflevector(v, v, 1, 0); }
+
+}  // namespace lacquer::dsp::simd
