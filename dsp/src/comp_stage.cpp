@@ -34,16 +34,15 @@ void CompStage::apply(const Params& p, bool jump) noexcept {
                                           1.0 - 1.0 / ratio, std::max(p.dynamics.knee_db, 0.0));
   }
   const double mix = std::clamp(p.mix_pct, 0.0, 100.0) * 0.01;
-  sidechain_hpf_ = design_biquad(BiquadShape::high_pass, sample_rate_, p.sidechain_hpf_hz,
-                                 kButterworthQ, 0.0);
+  sidechain_hpf_ = VectorCoeffs<simd::f64x2>::splat(
+      design_biquad(BiquadShape::high_pass, sample_rate_, p.sidechain_hpf_hz, kButterworthQ, 0.0));
   if (jump) {
-    dynamics_.reset(p.dynamics, p.detector, p.link_pct);
+    dynamics_.reset(0, p.dynamics, p.detector, p.link_pct);
     makeup_gain_.reset(db_to_gain(makeup_db));
     mix_.reset(mix);
-    sidechain_state_[0].reset();
-    sidechain_state_[1].reset();
+    sidechain_state_.reset();
   } else {
-    dynamics_.set(p.dynamics, p.detector, p.link_pct);
+    dynamics_.set(0, p.dynamics, p.detector, p.link_pct);
     makeup_gain_.set_target(db_to_gain(makeup_db));
     mix_.set_target(mix);
   }
@@ -53,19 +52,14 @@ void CompStage::process(double* left, double* right, std::uint32_t n) noexcept {
   if (bypass_.idle()) return;
   bypass_.capture(left, right, n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    const double sc_l = sidechain_state_[0].process(sidechain_hpf_, left[i]);
-    const double sc_r = sidechain_state_[1].process(sidechain_hpf_, right[i]);
-    double gr_l = 0.0;
-    double gr_r = 0.0;
-    dynamics_.process(sc_l, sc_r, gr_l, gr_r);
+    const simd::f64x2 x = simd::load_frame(left, right, i);
+    const simd::f64x2 gr = dynamics_.process(sidechain_state_.process(sidechain_hpf_, x));
     const double makeup = makeup_gain_.next();
     const double mix = mix_.next();
     // Parallel compression at zero latency is a blend of gains: dry + mix (wet - dry) =
     // x (1 + mix (g - 1)).
-    const double g_l = makeup * reduction_db_to_gain(gr_l);
-    const double g_r = makeup * reduction_db_to_gain(gr_r);
-    left[i] *= 1.0 + mix * (g_l - 1.0);
-    right[i] *= 1.0 + mix * (g_r - 1.0);
+    const simd::f64x2 g = makeup * reduction_db_to_gain(gr);
+    simd::store_frame(x * (1.0 + mix * (g - 1.0)), left, right, i);
   }
   bypass_.mix(left, right, n);
 }

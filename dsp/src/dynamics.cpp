@@ -15,77 +15,97 @@ double one_pole_coef(double time_ms, double sample_rate) noexcept {
 
 double slope_of(double ratio) noexcept { return 1.0 - 1.0 / std::clamp(ratio, 1.0, 100.0); }
 
+template <typename V>
+void set_pair(V& v, int pair, double value) noexcept {
+  v[2 * pair] = value;
+  v[2 * pair + 1] = value;
+}
+
 }  // namespace
 
-void Dynamics::prepare(double sample_rate) noexcept {
+double static_gain_reduction_db(double level_db, double threshold_db, double slope,
+                                double knee_db) noexcept {
+  using simd::f64x2;
+  using simd::splat;
+  return static_gain_reduction_db<f64x2>(splat<f64x2>(level_db), splat<f64x2>(threshold_db),
+                                         splat<f64x2>(slope), splat<f64x2>(knee_db),
+                                         splat<f64x2>(0.5 / knee_db))[0];
+}
+
+template <typename V>
+void Dynamics<V>::prepare(double sample_rate) noexcept {
   sample_rate_ = sample_rate;
-  threshold_db_.prepare(sample_rate, kCurveGlideMs);
-  slope_.prepare(sample_rate, kCurveGlideMs);
-  knee_db_.prepare(sample_rate, kCurveGlideMs);
-  rms_coef_ = one_pole_coef(kRmsWindowMs, sample_rate);
-}
-
-void Dynamics::reset(const DynamicsSettings& s, Detector detector, double link_pct) noexcept {
-  set(s, detector, link_pct);
-  threshold_db_.reset(s.threshold_db);
-  slope_.reset(slope_of(s.ratio));
-  knee_db_.reset(std::max(s.knee_db, 0.0));
-  update_floor();
-  power_[0] = power_[1] = 0.0;
-  gr_db_[0] = gr_db_[1] = 0.0;
-}
-
-void Dynamics::set(const DynamicsSettings& s, Detector detector, double link_pct) noexcept {
-  threshold_db_.set_target(s.threshold_db);
-  slope_.set_target(slope_of(s.ratio));
-  knee_db_.set_target(std::max(s.knee_db, 0.0));
-  attack_coef_ = one_pole_coef(s.attack_ms, sample_rate_);
-  release_coef_ = one_pole_coef(s.release_ms, sample_rate_);
-  detector_ = detector;
-  link_ = std::clamp(link_pct, 0.0, 100.0) * 0.01;
-}
-
-void Dynamics::update_floor() noexcept {
-  // Below T - W/2 the curve gives no reduction, so the log of the level is not needed there;
-  // with slope 0 (ratio 1) it never is.
-  floor_power_ = slope_.current() == 0.0
-                     ? std::numeric_limits<double>::infinity()
-                     : std::pow(10.0, (threshold_db_.current() - 0.5 * knee_db_.current()) / 10.0);
-}
-
-void Dynamics::process(double sc_left, double sc_right, double& gr_left_db,
-                       double& gr_right_db) noexcept {
-  if (threshold_db_.ramping() || slope_.ramping() || knee_db_.ramping()) {
-    threshold_db_.next();
-    slope_.next();
-    knee_db_.next();
-    update_floor();
+  for (int k = 0; k < kPairs; ++k) {
+    threshold_glide_[k].prepare(sample_rate, kCurveGlideMs);
+    slope_glide_[k].prepare(sample_rate, kCurveGlideMs);
+    knee_glide_[k].prepare(sample_rate, kCurveGlideMs);
   }
-  const double x[2] = {sc_left, sc_right};
-  double target[2];
-  for (int c = 0; c < 2; ++c) {
-    double power = x[c] * x[c];
-    if (detector_ == Detector::rms) {
-      power_[c] = power + rms_coef_ * (power_[c] - power);
-      power = power_[c];
+}
+
+template <typename V>
+void Dynamics<V>::reset(int pair, const DynamicsSettings& s, Detector detector,
+                        double link_pct) noexcept {
+  set(pair, s, detector, link_pct);
+  threshold_glide_[pair].reset(s.threshold_db);
+  slope_glide_[pair].reset(slope_of(s.ratio));
+  knee_glide_[pair].reset(std::max(s.knee_db, 0.0));
+  load_curve();
+  set_pair(power_, pair, 0.0);
+  set_pair(gr_db_, pair, 0.0);
+}
+
+template <typename V>
+void Dynamics<V>::set(int pair, const DynamicsSettings& s, Detector detector,
+                      double link_pct) noexcept {
+  threshold_glide_[pair].set_target(s.threshold_db);
+  slope_glide_[pair].set_target(slope_of(s.ratio));
+  knee_glide_[pair].set_target(std::max(s.knee_db, 0.0));
+  set_pair(attack_coef_, pair, one_pole_coef(s.attack_ms, sample_rate_));
+  set_pair(release_coef_, pair, one_pole_coef(s.release_ms, sample_rate_));
+  set_pair(rms_coef_, pair,
+           detector == Detector::rms ? one_pole_coef(kRmsWindowMs, sample_rate_) : 0.0);
+  set_pair(link_, pair, std::clamp(link_pct, 0.0, 100.0) * 0.01);
+  load_curve();
+}
+
+template <typename V>
+void Dynamics<V>::glide() noexcept {
+  for (int k = 0; k < kPairs; ++k) {
+    threshold_glide_[k].next();
+    slope_glide_[k].next();
+    knee_glide_[k].next();
+  }
+  load_curve();
+}
+
+template <typename V>
+void Dynamics<V>::load_curve() noexcept {
+  gliding_ = false;
+  for (int k = 0; k < kPairs; ++k) {
+    gliding_ = gliding_ || threshold_glide_[k].ramping() || slope_glide_[k].ramping() ||
+               knee_glide_[k].ramping();
+  }
+  for (int k = 0; k < kPairs; ++k) {
+    const double threshold = threshold_glide_[k].current();
+    const double slope = slope_glide_[k].current();
+    const double knee = knee_glide_[k].current();
+    set_pair(threshold_db_, k, threshold);
+    set_pair(slope_, k, slope);
+    set_pair(knee_db_, k, knee);
+    set_pair(half_inv_knee_, k, 0.5 / knee);
+    // While the curve glides the log is taken for every level (the curve still gives 0 below
+    // the knee) rather than a power of ten per sample; with slope 0 (ratio 1) it never is.
+    double floor = 0.0;
+    if (slope == 0.0) {
+      floor = std::numeric_limits<double>::infinity();
+    } else if (!gliding_) {
+      floor = std::pow(10.0, (threshold - 0.5 * knee) / 10.0);
     }
-    target[c] = power > floor_power_
-                    ? static_gain_reduction_db(power_to_db(power), threshold_db_.current(),
-                                               slope_.current(), knee_db_.current())
-                    : 0.0;
+    set_pair(floor_power_, k, floor);
   }
-  const double linked = std::max(target[0], target[1]);
-  for (int c = 0; c < 2; ++c) {
-    const double t = target[c] + link_ * (linked - target[c]);
-    const double coef = t > gr_db_[c] ? attack_coef_ : release_coef_;
-    double gr = t + coef * (gr_db_[c] - t);
-    // End the release's exponential tail at a reduction no meter shows, so that a
-    // compressor at rest returns to unity gain exactly (and never reaches denormals).
-    if (t == 0.0 && gr < 1e-9) gr = 0.0;
-    gr_db_[c] = gr;
-  }
-  gr_left_db = gr_db_[0];
-  gr_right_db = gr_db_[1];
 }
+
+template class Dynamics<simd::f64x2>;
+template class Dynamics<simd::f64x4>;
 
 }  // namespace lacquer::dsp

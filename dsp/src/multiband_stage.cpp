@@ -9,8 +9,8 @@ void MultibandStage::prepare(double sample_rate, std::uint32_t max_block) {
   bypass_.prepare(sample_rate, max_block);
   split_fade_.prepare(sample_rate, max_block);
   crossover_.prepare(sample_rate);
-  for (BandState& b : bands_) {
-    b.dynamics_.prepare(sample_rate);
+  for (auto& d : dynamics_) d.prepare(sample_rate);
+  for (BandGains& b : gains_) {
     b.makeup_.prepare(sample_rate, kGainGlideMs);
     b.active_.prepare(sample_rate, kGainGlideMs);
     b.audible_.prepare(sample_rate, kGainGlideMs);
@@ -47,22 +47,42 @@ void MultibandStage::apply_bands(bool jump) noexcept {
   for (int k = 0; k < live_bands_; ++k) any_solo = any_solo || params_.band[k].solo;
   for (int k = 0; k < kBands; ++k) {
     const Band& want = params_.band[k];
-    BandState& b = bands_[k];
+    BandGains& b = gains_[k];
     const double makeup = db_to_gain(want.makeup_db);
     const double active = want.bypass ? 0.0 : 1.0;
     const double audible = !any_solo || want.solo ? 1.0 : 0.0;
+    Dynamics<simd::f64x4>& d = dynamics_[k / 2];
     if (jump) {
-      b.dynamics_.reset(want.dynamics, params_.detector, params_.link_pct);
+      d.reset(k % 2, want.dynamics, params_.detector, params_.link_pct);
       b.makeup_.reset(makeup);
       b.active_.reset(active);
       b.audible_.reset(audible);
     } else {
-      b.dynamics_.set(want.dynamics, params_.detector, params_.link_pct);
+      d.set(k % 2, want.dynamics, params_.detector, params_.link_pct);
       b.makeup_.set_target(makeup);
       b.active_.set_target(active);
       b.audible_.set_target(audible);
     }
   }
+  // A reset gain does not move, so next_weights() then only loads the weights.
+  weights_moving_ = true;
+  if (jump) next_weights();
+}
+
+void MultibandStage::next_weights() noexcept {
+  bool moving = false;
+  for (int k = 0; k < kBands; ++k) {
+    BandGains& b = gains_[k];
+    const double makeup = b.makeup_.next();
+    const double active = b.active_.next();
+    const double audible = b.audible_.next();
+    moving = moving || b.makeup_.ramping() || b.active_.ramping() || b.audible_.ramping();
+    for (const int lane : {2 * (k % 2), 2 * (k % 2) + 1}) {
+      dry_weight_[k / 2][lane] = audible * (1.0 - active);
+      wet_weight_[k / 2][lane] = audible * active * makeup;
+    }
+  }
+  weights_moving_ = moving;
 }
 
 void MultibandStage::engage(bool on) noexcept {
@@ -94,7 +114,11 @@ void MultibandStage::process(double* left, double* right, std::uint32_t n) noexc
   bypass_.capture(left, right, n);
   if (!split_fade_.idle()) {
     split_fade_.capture(left, right, n);
-    process_split(left, right, n);
+    switch (live_bands_) {
+      case 2: process_split<1>(left, right, n); break;
+      case 3: process_split<2>(left, right, n); break;
+      default: process_split<3>(left, right, n); break;
+    }
     split_fade_.mix(left, right, n);
     if (restructuring_ && split_fade_.idle()) {
       restructuring_ = false;
@@ -105,43 +129,24 @@ void MultibandStage::process(double* left, double* right, std::uint32_t n) noexc
   bypass_.mix(left, right, n);
 }
 
+template <int kSplits>
 void MultibandStage::process_split(double* left, double* right, std::uint32_t n) noexcept {
+  constexpr int kPairs = kSplits >= 2 ? 2 : 1;
   const bool mid_side = live_mode_ == Mode::mid_side;
-  const int nbands = live_bands_;
   for (std::uint32_t i = 0; i < n; ++i) {
-    double a = left[i];
-    double b = right[i];
-    if (mid_side) {
-      a = 0.5 * (left[i] + right[i]);
-      b = 0.5 * (left[i] - right[i]);
+    simd::f64x2 x = simd::load_frame(left, right, i);
+    if (mid_side) x = 0.5 * simd::f64x2{x[0] + x[1], x[0] - x[1]};
+    simd::f64x4 bands[2];
+    crossover_.split<kSplits>(x, bands);
+    if (weights_moving_) next_weights();
+    simd::f64x4 sum{};
+    for (int p = 0; p < kPairs; ++p) {
+      const simd::f64x4 g = reduction_db_to_gain(dynamics_[p].process(bands[p]));
+      sum += (dry_weight_[p] + wet_weight_[p] * g) * bands[p];
     }
-    double band_a[kBands];
-    double band_b[kBands];
-    crossover_.tick();
-    crossover_.split(0, a, band_a);
-    crossover_.split(1, b, band_b);
-    double out_a = 0.0;
-    double out_b = 0.0;
-    for (int k = 0; k < nbands; ++k) {
-      BandState& bs = bands_[k];
-      double gr_a = 0.0;
-      double gr_b = 0.0;
-      bs.dynamics_.process(band_a[k], band_b[k], gr_a, gr_b);
-      const double makeup = bs.makeup_.next();
-      const double active = bs.active_.next();
-      const double audible = bs.audible_.next();
-      const double g_a = makeup * reduction_db_to_gain(gr_a);
-      const double g_b = makeup * reduction_db_to_gain(gr_b);
-      out_a += audible * (1.0 + active * (g_a - 1.0)) * band_a[k];
-      out_b += audible * (1.0 + active * (g_b - 1.0)) * band_b[k];
-    }
-    if (mid_side) {
-      left[i] = out_a + out_b;
-      right[i] = out_a - out_b;
-    } else {
-      left[i] = out_a;
-      right[i] = out_b;
-    }
+    simd::f64x2 y = simd::low_half(sum) + simd::high_half(sum);
+    if (mid_side) y = simd::f64x2{y[0] + y[1], y[0] - y[1]};
+    simd::store_frame(y, left, right, i);
   }
 }
 
@@ -149,7 +154,7 @@ double MultibandStage::gain_reduction_db() const noexcept {
   double gr = 0.0;
   for (int k = 0; k < live_bands_; ++k) {
     if (params_.band[k].bypass) continue;
-    gr = std::max(gr, bands_[k].dynamics_.gain_reduction_db());
+    gr = std::max(gr, band_gain_reduction_db(k));
   }
   return gr;
 }

@@ -9,6 +9,7 @@
 #include "lacquer/dsp/biquad.hpp"
 #include "lacquer/dsp/bypass.hpp"
 #include "lacquer/dsp/dynamics.hpp"
+#include "lacquer/dsp/vector_section.hpp"
 #include "lacquer/dsp/smoother.hpp"
 
 namespace lacquer::dsp {
@@ -46,7 +47,7 @@ class CompStage {
   void process(double* left, double* right, std::uint32_t n) noexcept;
   std::uint32_t latency_frames() const noexcept { return 0; }
   /// Current gain reduction (dB, >= 0), the larger of the two channels.
-  double gain_reduction_db() const noexcept { return dynamics_.gain_reduction_db(); }
+  double gain_reduction_db() const noexcept { return dynamics_.gain_reduction_db(0); }
 
  private:
   void apply(const Params& p, bool jump) noexcept;
@@ -54,9 +55,9 @@ class CompStage {
   double sample_rate_ = 48000.0;
   Params params_;
   BypassFade bypass_;
-  Dynamics dynamics_;
-  BiquadCoeffs sidechain_hpf_;      // side-chain high-pass, both channels
-  BiquadState sidechain_state_[2];
+  Dynamics<simd::f64x2> dynamics_;
+  VectorCoeffs<simd::f64x2> sidechain_hpf_;  // side-chain high-pass, both channels
+  VectorSection<simd::f64x2> sidechain_state_;
   LinearSmoother makeup_gain_;      // linear makeup (manual + automatic)
   LinearSmoother mix_;              // 0 = dry, 1 = compressed
 };

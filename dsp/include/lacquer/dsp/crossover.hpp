@@ -4,11 +4,16 @@
 // Each band below a split it did not go through passes that split's second-order allpass (LR4
 // low-pass + high-pass = that allpass), so every band carries the same phase and the bands sum
 // to one allpass: flat magnitude when they are summed at unity.
+//
+// A split's Butterworth low-pass and high-pass share their poles, so both, for both channels,
+// run as one f64x4 section (low left, low right, high left, high right), twice for LR4.
 
 #include <array>
 #include <cstdint>
 
 #include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/simd.hpp"
+#include "lacquer/dsp/vector_section.hpp"
 
 namespace lacquer::dsp {
 
@@ -28,38 +33,63 @@ class Crossover {
   /// Glides the split frequencies (a change of band count needs reset()).
   void set_freqs(const std::array<double, kMaxSplits>& freqs_hz) noexcept;
 
-  /// Advances the coefficient interpolation by one frame; call once per frame before split().
-  void tick() noexcept;
-
-  /// Splits one sample of channel `ch` (0 or 1) into bands[0..bands() - 1], low to high.
-  void split(int ch, double x, double* bands) noexcept;
+  /// Splits one frame (left, right) into the bands: bands[0] holds (band 1 left, band 1
+  /// right, band 2 left, band 2 right), bands[1] bands 3 and 4; lanes of bands beyond
+  /// bands() are 0. kSplits must be bands() - 1 (a template so that the tree unrolls).
+  template <int kSplits>
+  void split(simd::f64x2 frame, simd::f64x4 (&bands)[2]) noexcept {
+    static_assert(kSplits >= 1 && kSplits <= kMaxSplits);
+    if (moving_) tick();
+    simd::f64x2 rest = frame;
+    simd::f64x4 out[kSplits];
+    for (int k = 0; k < kSplits; ++k) {
+      const VectorCoeffs<simd::f64x4>& c = splits_[k].pass_.current();
+      const simd::f64x4 y = state_.pass_[k][0].process(c, simd::join(rest, rest));
+      out[k] = state_.pass_[k][1].process(c, y);
+      rest = simd::high_half(out[k]);
+    }
+    // Bands 1 and 2 in one vector; band 1 passes the allpass of split 2 (band 2 has an
+    // identity there) and both pass that of split 3.
+    simd::f64x4 low = out[0];
+    if constexpr (kSplits >= 2) low = simd::join(simd::low_half(out[0]), simd::low_half(out[1]));
+    for (int k = 1; k < kSplits; ++k) {
+      low = state_.compensation_[k - 1].process(splits_[k].all_pass_.current(), low);
+    }
+    bands[0] = low;
+    if constexpr (kSplits == 1) bands[1] = simd::f64x4{};
+    if constexpr (kSplits == 2) bands[1] = simd::join(simd::high_half(out[1]), simd::f64x2{});
+    if constexpr (kSplits == 3) bands[1] = out[2];
+  }
 
   int bands() const noexcept { return nbands_; }
 
  private:
   std::array<double, kMaxSplits> sanitise(const std::array<double, kMaxSplits>& f) const noexcept;
   void design(int k, bool jump) noexcept;
+  void tick() noexcept;
 
-  // One split: its frequency glide and the coefficient ramps of its Butterworth low-pass,
-  // high-pass (each run twice for LR4) and compensating allpass.
+  // One split: its frequency glide and the coefficient ramps of its low-pass/high-pass pair
+  // (lanes: low left, low right, high left, high right) and of its compensating allpass
+  // (lanes: band 1 left and right, band 2 left and right; identity where a band does not
+  // pass it).
   struct Split {
     FilterGlide glide_;
-    BiquadRamp low_pass_;
-    BiquadRamp high_pass_;
-    BiquadRamp all_pass_;
+    VectorCoeffsRamp<simd::f64x4> pass_;
+    VectorCoeffsRamp<simd::f64x4> all_pass_;
   };
-  // Filter state of one channel: two cascaded sections per split for the low and the high
-  // side, and allpass[band][split] for the compensation of band `band` at split `split`.
-  struct ChannelState {
-    std::array<std::array<BiquadState, 2>, kMaxSplits> low_;
-    std::array<std::array<BiquadState, 2>, kMaxSplits> high_;
-    std::array<std::array<BiquadState, kMaxSplits>, kMaxBands> all_pass_;
+  // Filter state: two cascaded sections per split, and the compensation of bands 1 and 2 at
+  // splits 2 and 3.
+  struct State {
+    std::array<std::array<VectorSection<simd::f64x4>, 2>, kMaxSplits> pass_;
+    std::array<VectorSection<simd::f64x4>, kMaxSplits - 1> compensation_;
   };
 
   double sample_rate_ = 48000.0;
   int nbands_ = kMaxBands;
   std::array<Split, kMaxSplits> splits_;
-  std::array<ChannelState, 2> state_;
+  std::array<double, kMaxSplits> target_hz_{};
+  State state_;
+  bool moving_ = false;               // a glide or a coefficient ramp is under way
   std::uint32_t until_redesign_ = 0;  // frames left before the glides advance again
 };
 

@@ -3,77 +3,92 @@
 // the soft-knee static curve of Giannoulis, Massberg & Reiss ("Digital Dynamic Range
 // Compressor Design — A Tutorial and Analysis", JAES 2012) in dB, stereo linking, and smooth
 // branching attack/release ballistics applied to the gain reduction in dB.
+//
+// It runs on vectors of doubles: one stereo compressor per f64x2 (left, right), two per f64x4
+// (two multiband bands), so that the per-sample logarithm and exponential of every channel
+// and band are computed together instead of one library call each.
 
-#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 
+#include "lacquer/dsp/simd.hpp"
 #include "lacquer/dsp/smoother.hpp"
 
 namespace lacquer::dsp {
 
-/// 10 log10(power) for a finite power > 0 (a normal double), within 1e-8 dB of the exact
-/// value: the mantissa is brought into [1/sqrt 2, sqrt 2) and its log taken by the series
-/// 2 atanh(t) = ln m with t = (m - 1) / (m + 1), |t| < 0.172, to t^9 (the first omitted
-/// term is below 1e-9). Inline and branch-light, unlike the library log10 the detector
-/// would otherwise call per sample and channel.
-inline double power_to_db(double power) noexcept {
-  constexpr double kDbPerLn = 4.3429448190325182765;   // 10 / ln 10
+/// 10 log10(power) lane by lane for finite powers >= 0 (0 and denormals give below
+/// -3000 dB), within 1e-8 dB of the exact value for normal powers: the mantissa is brought
+/// into [1/sqrt 2, sqrt 2) and its log taken by the series 2 atanh(t) = ln m with
+/// t = (m - 1) / (m + 1), |t| < 0.172, to t^9 (the first omitted term is below 1e-9).
+template <typename V>
+inline V power_to_db(V power) noexcept {
+  using I = simd::mask_t<V>;
+  constexpr double kDbPerLn = 4.3429448190325182765;      // 10 / ln 10
   constexpr double kDbPerOctave = 3.0102999566398119521;  // 10 log10(2)
-  const auto bits = std::bit_cast<std::uint64_t>(power);
-  auto exponent = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
-  double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
-  if (m > 1.4142135623730950488) {
-    m *= 0.5;
-    ++exponent;
-  }
-  const double t = (m - 1.0) / (m + 1.0);
-  const double t2 = t * t;
-  const double series =
-      1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0))));
-  return kDbPerOctave * exponent + kDbPerLn * 2.0 * t * series;
+  constexpr double kTwoPow52 = 4503599627370496.0;
+  const I bits = std::bit_cast<I>(power);
+  I biased_exponent = (bits >> 52) & 0x7ff;
+  V m = std::bit_cast<V>((bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL);
+  const I big = std::bit_cast<I>(m > 1.4142135623730950488);
+  m = simd::select<V>(big, m * 0.5, m);
+  biased_exponent -= big;  // a set lane is -1
+  // 2^52 + e has the integer e in its mantissa: the exponent as a double without a conversion
+  // instruction (x86 has none for 64-bit lanes below AVX-512).
+  const V exponent =
+      std::bit_cast<V>(biased_exponent | 0x4330000000000000LL) - (kTwoPow52 + 1023.0);
+  const V t = (m - 1.0) / (m + 1.0);
+  const V t2 = t * t;
+  const V series = 1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0))));
+  return kDbPerOctave * exponent + (2.0 * kDbPerLn) * t * series;
 }
 
-/// The linear gain 10^(-reduction_db / 20) of a gain reduction >= 0 dB, within a relative
-/// 1e-11 (1e-10 dB) of the exact value, and exactly 1 for 0 dB: 2^-x split into 2^-n and
-/// 2^f with |f| <= 1/2, the latter by its Taylor series to degree 10. Reductions beyond
-/// 6000 dB give the gain of 6000 dB (1e-300).
-inline double reduction_db_to_gain(double reduction_db) noexcept {
-  if (reduction_db == 0.0) return 1.0;
+/// The linear gain 10^(-reduction_db / 20) of gain reductions >= 0 dB, lane by lane, within
+/// a relative 1e-11 (1e-10 dB) of the exact value, and exactly 1 for 0 dB: 2^-x split into
+/// 2^-n and 2^f with |f| <= 1/2, the latter by its Taylor series to degree 10. Reductions
+/// beyond 6000 dB give the gain of 6000 dB (1e-300).
+template <typename V>
+inline V reduction_db_to_gain(V reduction_db) noexcept {
+  using I = simd::mask_t<V>;
   constexpr double kOctavesPerDb = 0.16609640474436811739;  // log2(10) / 20
   constexpr double kLn2 = 0.69314718055994530942;
-  const double x = -std::min(reduction_db, 6000.0) * kOctavesPerDb;
-  // x <= 0: truncating x - 1/2 rounds to the nearest integer.
-  const int n = static_cast<int>(x - 0.5);
-  const double f = (x - n) * kLn2;
-  // Estrin's scheme: the same polynomial as Horner's rule with a quarter of its
-  // dependency chain, which is what this costs per sample.
-  const double f2 = f * f;
-  const double f4 = f2 * f2;
-  const double q01 = (1.0 + f) + (0.5 + f * (1.0 / 6.0)) * f2;
-  const double q23 = (1.0 / 24.0 + f * (1.0 / 120.0)) + (1.0 / 720.0 + f * (1.0 / 5040.0)) * f2;
-  const double q45 = (1.0 / 40320.0 + f * (1.0 / 362880.0)) + (1.0 / 3628800.0) * f2;
-  const double p = q01 + (q23 + q45 * f4) * f4;
-  const auto scale = std::bit_cast<double>(static_cast<std::uint64_t>(n + 1023)
-                                           << 52);
-  return p * scale;
+  // Adding 1.5 * 2^52 rounds to an integer held in the low mantissa bits.
+  constexpr double kRound = 6755399441055744.0;
+  const V x = simd::min<V>(reduction_db, simd::splat<V>(6000.0)) * -kOctavesPerDb;
+  const V rounded = x + kRound;
+  const V n = rounded - kRound;
+  const I n_int = std::bit_cast<I>(rounded) - std::bit_cast<I>(simd::splat<V>(kRound));
+  const V f = (x - n) * kLn2;
+  // Estrin's scheme: the same polynomial as Horner's rule with a quarter of its dependency
+  // chain.
+  const V f2 = f * f;
+  const V f4 = f2 * f2;
+  const V q01 = (1.0 + f) + (0.5 + f * (1.0 / 6.0)) * f2;
+  const V q23 = (1.0 / 24.0 + f * (1.0 / 120.0)) + (1.0 / 720.0 + f * (1.0 / 5040.0)) * f2;
+  const V q45 = (1.0 / 40320.0 + f * (1.0 / 362880.0)) + (1.0 / 3628800.0) * f2;
+  const V p = q01 + (q23 + q45 * f4) * f4;
+  return p * std::bit_cast<V>((n_int + 1023) << 52);
 }
+
+/// Static gain reduction in dB (>= 0) for input levels `level_db`, lane by lane, with
+/// `slope` = 1 - 1/ratio and `half_inv_knee` = 1 / (2W): 0 below the knee,
+/// slope * (x - T + W/2)^2 / (2W) inside it, slope * (x - T) above it.
+template <typename V>
+inline V static_gain_reduction_db(V level_db, V threshold_db, V slope, V knee_db,
+                                  V half_inv_knee) noexcept {
+  const V over = level_db - threshold_db;
+  const V t = over + 0.5 * knee_db;
+  const V in_knee = slope * t * t * half_inv_knee;
+  const V above = simd::select<V>(2.0 * over < knee_db, in_knee, slope * over);
+  return simd::select<V>(2.0 * over <= -knee_db, V{}, above);
+}
+
+/// The same curve for one level (auto makeup, tests).
+double static_gain_reduction_db(double level_db, double threshold_db, double slope,
+                                double knee_db) noexcept;
 
 /// Level detector; the names are the values of /chain/comp/detector.
 enum class Detector { peak, rms };
-
-/// Static gain reduction in dB (>= 0) for an input level `level_db`, with `slope` = 1 - 1/ratio:
-/// 0 below the knee, slope * (x - T + W/2)^2 / (2W) inside it, slope * (x - T) above it.
-inline double static_gain_reduction_db(double level_db, double threshold_db, double slope,
-                                       double knee_db) noexcept {
-  const double over = level_db - threshold_db;
-  if (2.0 * over <= -knee_db) return 0.0;
-  if (2.0 * over < knee_db) {
-    const double t = over + 0.5 * knee_db;
-    return slope * t * t / (2.0 * knee_db);
-  }
-  return slope * over;
-}
 
 /// The compressor settings common to both stages.
 struct DynamicsSettings {
@@ -85,42 +100,80 @@ struct DynamicsSettings {
   bool operator==(const DynamicsSettings&) const = default;
 };
 
-/// Detector, static curve and ballistics for a pair of channels. Per frame it turns two
-/// side-chain samples into a gain reduction in dB for each channel.
+/// Detector, static curve and ballistics of the stereo compressors in the lanes of V: lanes
+/// 2k and 2k + 1 are the two channels of compressor k, linked to each other. Per frame it
+/// turns the side-chain samples into a gain reduction in dB per lane.
+template <typename V>
 class Dynamics {
  public:
+  /// Stereo compressors per vector.
+  static constexpr int kPairs = static_cast<int>(sizeof(V) / sizeof(double) / 2);
   /// Averaging time constant of the RMS detector.
   static constexpr double kRmsWindowMs = 10.0;
   /// Glide of threshold, ratio and knee (so that moving them cannot step the gain).
   static constexpr double kCurveGlideMs = 20.0;
 
   void prepare(double sample_rate) noexcept;
-  /// Jumps to the settings and clears the detector and gain state.
-  void reset(const DynamicsSettings& s, Detector detector, double link_pct) noexcept;
-  /// Glides threshold, ratio and knee; takes new time constants, detector and link at once.
-  void set(const DynamicsSettings& s, Detector detector, double link_pct) noexcept;
+  /// Jumps compressor `pair` to the settings and clears its detector and gain state.
+  void reset(int pair, const DynamicsSettings& s, Detector detector, double link_pct) noexcept;
+  /// Glides threshold, ratio and knee of `pair`; takes new time constants, detector and link
+  /// at once.
+  void set(int pair, const DynamicsSettings& s, Detector detector, double link_pct) noexcept;
 
-  /// One frame: the side-chain samples in, each channel's gain reduction (dB, >= 0) out.
-  void process(double sc_left, double sc_right, double& gr_left_db, double& gr_right_db) noexcept;
+  /// One frame: the side-chain samples in, each lane's gain reduction (dB, >= 0) out.
+  V process(V sidechain) noexcept {
+    if (gliding_) glide();
+    const V level = sidechain * sidechain;
+    power_ = level + rms_coef_ * (power_ - level);  // a peak detector has rms_coef_ 0
+    // Below T - W/2 the curve gives no reduction, so the log of the level is not needed there.
+    V target{};
+    if (simd::any(power_ > floor_power_)) {
+      target = static_gain_reduction_db<V>(power_to_db(power_), threshold_db_, slope_, knee_db_,
+                                           half_inv_knee_);
+    }
+    target += link_ * (simd::max<V>(target, simd::swap_pairs(target)) - target);
+    const V coef = simd::select<V>(target > gr_db_, attack_coef_, release_coef_);
+    V gr = target + coef * (gr_db_ - target);
+    // End the release's exponential tail at a reduction no meter shows, so that a
+    // compressor at rest returns to unity gain exactly (and never reaches denormals).
+    gr = simd::select<V>((target == 0.0) & (gr < 1e-9), V{}, gr);
+    gr_db_ = gr;
+    return gr;
+  }
 
-  /// Largest current gain reduction of the two channels, in dB.
-  double gain_reduction_db() const noexcept { return gr_db_[0] > gr_db_[1] ? gr_db_[0] : gr_db_[1]; }
+  /// Largest current gain reduction of the two channels of `pair`, in dB.
+  double gain_reduction_db(int pair) const noexcept {
+    const double l = gr_db_[2 * pair];
+    const double r = gr_db_[2 * pair + 1];
+    return l > r ? l : r;
+  }
 
  private:
-  void update_floor() noexcept;
+  void glide() noexcept;
+  void load_curve() noexcept;
 
   double sample_rate_ = 48000.0;
-  LinearSmoother threshold_db_;
-  LinearSmoother slope_;  // 1 - 1/ratio
-  LinearSmoother knee_db_;
-  double floor_power_ = 1.0;    // detector power below which the curve gives no reduction
-  double attack_coef_ = 0.0;    // one-pole coefficients exp(-1 / (tau * fs))
-  double release_coef_ = 0.0;
-  double rms_coef_ = 0.0;
-  double link_ = 1.0;           // 0 = independent channels, 1 = one gain for both
-  Detector detector_ = Detector::peak;
-  double power_[2] = {0.0, 0.0};  // detector state: mean square (rms) per channel
-  double gr_db_[2] = {0.0, 0.0};  // smoothed gain reduction per channel
+  std::array<LinearSmoother, kPairs> threshold_glide_;
+  std::array<LinearSmoother, kPairs> slope_glide_;  // 1 - 1/ratio
+  std::array<LinearSmoother, kPairs> knee_glide_;
+  bool gliding_ = false;
+  // Per lane: the curve (from the glides), the detector power below which it gives no
+  // reduction, one-pole coefficients exp(-1 / (tau * fs)), and the link (0 = independent
+  // channels, 1 = one gain for both).
+  V threshold_db_{};
+  V slope_{};
+  V knee_db_{};
+  V half_inv_knee_{};
+  V floor_power_{};
+  V attack_coef_{};
+  V release_coef_{};
+  V rms_coef_{};
+  V link_{};
+  V power_{};  // detector state: mean square per lane
+  V gr_db_{};  // smoothed gain reduction per lane
 };
+
+extern template class Dynamics<simd::f64x2>;
+extern template class Dynamics<simd::f64x4>;
 
 }  // namespace lacquer::dsp

@@ -15,6 +15,7 @@
 #include "lacquer/dsp/bypass.hpp"
 #include "lacquer/dsp/crossover.hpp"
 #include "lacquer/dsp/dynamics.hpp"
+#include "lacquer/dsp/simd.hpp"
 #include "lacquer/dsp/smoother.hpp"
 
 namespace lacquer::dsp {
@@ -63,13 +64,12 @@ class MultibandStage {
   double gain_reduction_db() const noexcept;
   /// Current gain reduction of one band (0-based).
   double band_gain_reduction_db(int band) const noexcept {
-    return bands_[band].dynamics_.gain_reduction_db();
+    return dynamics_[band / 2].gain_reduction_db(band % 2);
   }
 
  private:
-  // One band's compressor and its per-sample gains.
-  struct BandState {
-    Dynamics dynamics_;
+  // One band's per-sample gains.
+  struct BandGains {
     LinearSmoother makeup_;   // linear makeup gain
     LinearSmoother active_;   // 1 = compressed, 0 = band bypassed (unity)
     LinearSmoother audible_;  // 1 = heard, 0 = muted by another band's solo
@@ -79,6 +79,8 @@ class MultibandStage {
   void apply_structure() noexcept;
   void apply_bands(bool jump) noexcept;
   void engage(bool on) noexcept;
+  void next_weights() noexcept;
+  template <int kSplits>
   void process_split(double* left, double* right, std::uint32_t n) noexcept;
 
   Params params_;
@@ -88,7 +90,15 @@ class MultibandStage {
   BypassFade bypass_;            // the stage's bypass switch
   BypassFade split_fade_;        // dry while neutral or restructuring, else the split path
   Crossover crossover_;
-  std::array<BandState, kBands> bands_;
+  // Bands 1 and 2, and 3 and 4, in the lanes of one compressor each (as the crossover
+  // delivers them).
+  std::array<Dynamics<simd::f64x4>, 2> dynamics_;
+  std::array<BandGains, kBands> gains_;
+  bool weights_moving_ = false;  // a band gain is gliding
+  // Per lane, a band's output is (dry_weight_ + wet_weight_ * g) x band for its compressor
+  // gain g: audible (1 - active) + audible active makeup g.
+  std::array<simd::f64x4, 2> dry_weight_{};
+  std::array<simd::f64x4, 2> wet_weight_{};
 };
 
 }  // namespace lacquer::dsp

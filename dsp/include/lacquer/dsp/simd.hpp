@@ -10,11 +10,11 @@
 namespace lacquer::dsp::simd {
 
 using f64x2 = double __attribute__((vector_size(16)));
-using i64x2 = std::int64_t __attribute__((vector_size(16)));
+using i64x2 = long long __attribute__((vector_size(16)));
 using f64x4 = double __attribute__((vector_size(32)));
-using i64x4 = std::int64_t __attribute__((vector_size(32)));
+using i64x4 = long long __attribute__((vector_size(32)));
 
-/// The integer vector of the same lane count, as comparisons return it (all bits set = true).
+/// The integer vector of the same lane count; comparisons set all bits of a true lane.
 template <typename V>
 struct Mask;
 template <>
@@ -34,11 +34,12 @@ inline V splat(double x) noexcept {
 }
 
 /// Lane-wise `mask ? a : b` for a comparison result `mask`.
-template <typename V>
-inline V select(mask_t<V> mask, V a, V b) noexcept {
+template <typename V, typename M>
+inline V select(M mask, V a, V b) noexcept {
+  const auto m = std::bit_cast<mask_t<V>>(mask);
   const auto ai = std::bit_cast<mask_t<V>>(a);
   const auto bi = std::bit_cast<mask_t<V>>(b);
-  return std::bit_cast<V>((ai & mask) | (bi & ~mask));
+  return std::bit_cast<V>((ai & m) | (bi & ~m));
 }
 
 template <typename V>
@@ -51,9 +52,15 @@ inline V min(V a, V b) noexcept {
   return select<V>(a < b, a, b);
 }
 
-/// True when any lane of the mask is set.
-inline bool any(i64x2 m) noexcept { return (m[0] | m[1]) != 0; }
-inline bool any(i64x4 m) noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+/// True when any lane of a comparison result is set.
+template <typename M>
+inline bool any(M m) noexcept {
+  if constexpr (sizeof(M) == 16) {
+    return (m[0] | m[1]) != 0;
+  } else {
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
+  }
+}
 
 /// Frame i of a planar stereo pair as (left, right), and back.
 inline f64x2 load_frame(const double* left, const double* right, std::uint32_t i) noexcept {
@@ -64,7 +71,15 @@ inline void store_frame(f64x2 v, double* left, double* right, std::uint32_t i) n
   right[i] = v[1];
 }
 
-/// (right, left) of (left, right).
-inline f64x2 swap_lanes(f64x2 v) noexcept { return __builtin_shufflevector(v, v, 1, 0); }
+/// Lanes 2k and 2k + 1 exchanged: (right, left) of (left, right).
+inline f64x2 swap_pairs(f64x2 v) noexcept { return __builtin_shufflevector(v, v, 1, 0); }
+inline f64x4 swap_pairs(f64x4 v) noexcept { return __builtin_shufflevector(v, v, 1, 0, 3, 2); }
+
+/// The two halves of an f64x4, and an f64x4 of two halves.
+inline f64x2 low_half(f64x4 v) noexcept { return __builtin_shufflevector(v, v, 0, 1); }
+inline f64x2 high_half(f64x4 v) noexcept { return __builtin_shufflevector(v, v, 2, 3); }
+inline f64x4 join(f64x2 low, f64x2 high) noexcept {
+  return __builtin_shufflevector(low, high, 0, 1, 2, 3);
+}
 
 }  // namespace lacquer::dsp::simd

@@ -1,0 +1,102 @@
+#pragma once
+// Second-order sections (transposed direct form II, as BiquadState) run on every lane of a
+// vector at once, each lane with its own coefficients: the two channels of a stereo filter in
+// an f64x2, or the low-pass and high-pass of a crossover split for both channels in an f64x4.
+
+#include <cstdint>
+
+#include "lacquer/dsp/biquad.hpp"
+#include "lacquer/dsp/simd.hpp"
+
+namespace lacquer::dsp {
+
+/// Lane-wise coefficients of H(z) = (b0 + b1 z^-1 + b2 z^-2) / (1 + a1 z^-1 + a2 z^-2).
+template <typename V>
+struct VectorCoeffs {
+  V b0{};
+  V b1{};
+  V b2{};
+  V a1{};
+  V a2{};
+
+  /// Every lane filters with `c`.
+  static VectorCoeffs splat(const BiquadCoeffs& c) noexcept {
+    VectorCoeffs v;
+    v.set_lanes(0, static_cast<int>(sizeof(V) / sizeof(double)), c);
+    return v;
+  }
+  /// Lanes [first, first + count) filter with `c`.
+  void set_lanes(int first, int count, const BiquadCoeffs& c) noexcept {
+    for (int k = first; k < first + count; ++k) {
+      b0[k] = c.b0;
+      b1[k] = c.b1;
+      b2[k] = c.b2;
+      a1[k] = c.a1;
+      a2[k] = c.a2;
+    }
+  }
+};
+
+/// Filter state of one section on every lane.
+template <typename V>
+class VectorSection {
+ public:
+  V process(const VectorCoeffs<V>& c, V x) noexcept {
+    const V y = c.b0 * x + s1_;
+    s1_ = c.b1 * x - c.a1 * y + s2_;
+    s2_ = c.b2 * x - c.a2 * y;
+    return y;
+  }
+  void reset() noexcept { s1_ = s2_ = V{}; }
+
+ private:
+  V s1_{};
+  V s2_{};
+};
+
+/// Lane-wise coefficients moving linearly, sample by sample, to a new set (as BiquadRamp:
+/// every set on the way is stable when both ends are).
+template <typename V>
+class VectorCoeffsRamp {
+ public:
+  /// Jumps to `c` with no ramp.
+  void reset(const VectorCoeffs<V>& c) noexcept {
+    current_ = target_ = c;
+    remaining_ = 0;
+  }
+  /// Starts a ramp from the current coefficients to `c`, reached after `nsamples` calls of
+  /// next().
+  void set_target(const VectorCoeffs<V>& c, std::uint32_t nsamples) noexcept {
+    target_ = c;
+    remaining_ = nsamples;
+    const double inv = 1.0 / static_cast<double>(nsamples);
+    step_.b0 = (c.b0 - current_.b0) * inv;
+    step_.b1 = (c.b1 - current_.b1) * inv;
+    step_.b2 = (c.b2 - current_.b2) * inv;
+    step_.a1 = (c.a1 - current_.a1) * inv;
+    step_.a2 = (c.a2 - current_.a2) * inv;
+  }
+  /// Moves to the coefficients of the next sample.
+  void next() noexcept {
+    if (remaining_ == 0) return;
+    if (--remaining_ == 0) {
+      current_ = target_;
+      return;
+    }
+    current_.b0 += step_.b0;
+    current_.b1 += step_.b1;
+    current_.b2 += step_.b2;
+    current_.a1 += step_.a1;
+    current_.a2 += step_.a2;
+  }
+  const VectorCoeffs<V>& current() const noexcept { return current_; }
+  bool ramping() const noexcept { return remaining_ != 0; }
+
+ private:
+  VectorCoeffs<V> current_;
+  VectorCoeffs<V> target_;
+  VectorCoeffs<V> step_;
+  std::uint32_t remaining_ = 0;
+};
+
+}  // namespace lacquer::dsp
