@@ -132,6 +132,35 @@ TEST(Multiband, OneBandCompressesItsShareOfATone) {
   EXPECT_EQ(mb.band_gain_reduction_db(0), 0.0);
 }
 
+TEST(Multiband, EachBandsCompressorActsOnItsOwnBandAndChannel) {
+  // A tone in the middle of band k on the left channel only, every band set to compress it,
+  // no link: band k of the left channel reduces gain, every other band and the right channel
+  // stay at 0 dB.
+  const double fs = 48000.0;
+  const double tone_hz[4] = {40.0, 350.0, 2500.0, 12000.0};
+  for (int k = 0; k < 4; ++k) {
+    MultibandStage::Params p;
+    p.link_pct = 0.0;
+    for (auto& b : p.band) b.dynamics = {.threshold_db = -30.0, .ratio = 4.0};
+    MultibandStage mb;
+    mb.prepare(fs, 256);
+    mb.reset(p);
+    std::vector<double> l(24000), r(24000, 0.0);
+    for (std::size_t i = 0; i < l.size(); ++i) l[i] = 0.5 * std::sin(2 * std::numbers::pi * tone_hz[k] * i / fs);
+    test::run_stage(mb, l, r);
+    for (int b = 0; b < 4; ++b) {
+      if (b == k) {
+        EXPECT_GT(mb.band_gain_reduction_db(b), 10.0) << "band " << b;
+      } else {
+        EXPECT_LT(mb.band_gain_reduction_db(b), 1.0) << "band " << b << " with a tone in " << k;
+      }
+    }
+    double right = 0.0;
+    for (const double v : r) right = std::max(right, std::abs(v));
+    EXPECT_EQ(right, 0.0);
+  }
+}
+
 TEST(Multiband, MidSideKeepsASideOnlySignalSideOnly) {
   MultibandStage::Params p;
   p.mode = MultibandStage::Mode::mid_side;
