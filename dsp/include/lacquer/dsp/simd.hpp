@@ -33,13 +33,10 @@ inline V splat(double x) noexcept {
   return V{} + x;
 }
 
-/// Lane-wise `mask ? a : b` for a comparison result `mask`.
+/// Lane-wise `mask ? a : b` for a comparison result `mask` (one blend instruction).
 template <typename V, typename M>
 inline V select(M mask, V a, V b) noexcept {
-  const auto m = std::bit_cast<mask_t<V>>(mask);
-  const auto ai = std::bit_cast<mask_t<V>>(a);
-  const auto bi = std::bit_cast<mask_t<V>>(b);
-  return std::bit_cast<V>((ai & m) | (bi & ~m));
+  return mask ? a : b;
 }
 
 template <typename V>
