@@ -125,6 +125,8 @@ Chain::Chain(const ParamStore& params, double sample_rate)
     in_[c].assign(kMaxBlock, 0.0);
     buf_[c].assign(kMaxBlock, 0.0);
     dry_[c].assign(kMaxBlock, 0.0);
+    snapshot_a_[c].assign(kMaxBlock, 0.0);
+    snapshot_b_[c].assign(kMaxBlock, 0.0);
     mon_[c].assign(kMaxBlock, 0.0);
     dry_ring_[c].assign(std::bit_ceil(latency_ + kMaxBlock), 0.0);
   }
@@ -253,11 +255,13 @@ void Chain::read_params() noexcept {
 }
 
 void Chain::process(const float* const in[2], float* const out[2], float* const mon[2],
-                    std::uint32_t nframes) noexcept {
+                    std::uint32_t nframes, const SnapshotFeeds* snapshots) noexcept {
   read_params();
+  snapshots_ = snapshots;
   for (std::uint32_t offset = 0; offset < nframes; offset += kMaxBlock) {
     process_block(in, out, mon, offset, std::min(kMaxBlock, nframes - offset));
   }
+  snapshots_ = nullptr;
   meters_.frames += nframes;
 }
 
@@ -298,10 +302,21 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
         dry_[c][i] = dry_ring_[c][(dry_write_ + i - latency_) & dry_mask_];
       }
     }
-    const double* sources[2] = {l, r};
-    const double* bypass[2] = {dry_[0].data(), dry_[1].data()};
+    MonitorPath::Sources sources{};
+    sources[0] = {l, r};
+    sources[1] = {dry_[0].data(), dry_[1].data()};
+    if (snapshots_ != nullptr) {
+      std::array<std::vector<double>, 2>* prints[2] = {&snapshot_a_, &snapshot_b_};
+      for (int k = 0; k < 2; ++k) {
+        for (int c = 0; c < 2; ++c) {
+          const float* from = snapshots_->print[k][c] + offset;
+          std::copy(from, from + n, (*prints[k])[c].begin());
+        }
+        sources[2 + k] = {(*prints[k])[0].data(), (*prints[k])[1].data()};
+      }
+    }
     double* feed[2] = {mon_[0].data(), mon_[1].data()};
-    monitor_.process(sources, bypass, feed, n);
+    monitor_.process(sources, feed, n);
     for (int c = 0; c < 2; ++c) {
       for (std::uint32_t i = 0; i < n; ++i) mon[c][offset + i] = static_cast<float>(mon_[c][i]);
     }
@@ -321,15 +336,17 @@ void Chain::meter(std::uint32_t n) noexcept {
     meters_.sample_peak_out_dbfs[c] = meters_.out.sample_peak_dbfs[c];
   }
   // The monitor's platform preview and loudness match follow these readings.
-  const auto& li = meters_.in;
-  const auto& lo = meters_.out;
-  monitor_.set_loudness(
-      {.chain_integrated_lufs = lo.loudness.integrated_lufs,
-       .chain_short_term_lufs = lo.loudness.short_term_lufs,
-       .chain_true_peak_dbtp = std::max(lo.true_peak_max_dbtp[0], lo.true_peak_max_dbtp[1]),
-       .bypass_integrated_lufs = li.loudness.integrated_lufs,
-       .bypass_short_term_lufs = li.loudness.short_term_lufs,
-       .bypass_true_peak_dbtp = std::max(li.true_peak_max_dbtp[0], li.true_peak_max_dbtp[1])});
+  const auto loudness_of = [](const MeterReading& m) {
+    return MonitorPath::SourceLoudness{
+        .integrated_lufs = m.loudness.integrated_lufs,
+        .short_term_lufs = m.loudness.short_term_lufs,
+        .true_peak_dbtp = std::max(m.true_peak_max_dbtp[0], m.true_peak_max_dbtp[1])};
+  };
+  MonitorPath::Loudness loudness{loudness_of(meters_.out), loudness_of(meters_.in)};
+  if (snapshots_ != nullptr) {
+    for (int k = 0; k < 2; ++k) loudness[2 + k] = loudness_of(snapshots_->chains[k]->meters().out);
+  }
+  monitor_.set_loudness(loudness);
 }
 
 }  // namespace lacquer::dsp

@@ -11,7 +11,12 @@ constexpr double kCrossfadeMs = 10.0;
 }  // namespace
 
 Engine::Engine(const Schema& schema)
-    : params_(schema), retired_(kRetiredCapacity), fade_scratch_(4 * std::size_t{kMaxPeriod}) {}
+    : params_(schema),
+      snapshot_params_{{ParamStore(schema), ParamStore(schema)}},
+      compare_id_(schema.id("/monitor/compare")),
+      snapshot_scratch_(4 * std::size_t{kMaxPeriod}),
+      retired_(kRetiredCapacity),
+      fade_scratch_(4 * std::size_t{kMaxPeriod}) {}
 
 Engine::~Engine() {
   // The audio thread is stopped before the engine is destroyed.
@@ -19,9 +24,27 @@ Engine::~Engine() {
   delete pending_.exchange(nullptr);
   delete fading_out_;
   delete active_;
+  for (int k = 0; k < 2; ++k) {
+    delete snapshot_pending_[k].exchange(nullptr);
+    delete snapshot_active_[k];
+  }
 }
 
-void Engine::rebuild(double sample_rate) { install(std::make_unique<Chain>(params_, sample_rate)); }
+void Engine::rebuild(double sample_rate) {
+  sample_rate_.store(sample_rate, std::memory_order_relaxed);
+  install(std::make_unique<Chain>(params_, sample_rate));
+  restart_snapshots();
+}
+
+void Engine::restart_snapshots() {
+  const double rate = sample_rate_.load(std::memory_order_relaxed);
+  if (rate <= 0.0) return;
+  for (int k = 0; k < 2; ++k) {
+    auto chain = std::make_unique<Chain>(snapshot_params_[k], rate);
+    delete snapshot_pending_[k].exchange(chain.release(), std::memory_order_acq_rel);
+  }
+  collect_garbage();
+}
 
 void Engine::install(std::unique_ptr<Chain> chain) {
   latency_frames_.store(chain->latency_frames(), std::memory_order_release);
@@ -44,8 +67,18 @@ void Engine::retire(Chain* chain) noexcept {
   if (chain != nullptr) retired_.push(chain);
 }
 
-void Engine::process(const float* const in[2], float* const out[2], float* const mon[2],
-                     std::uint32_t nframes) noexcept {
+void Engine::take_pending() noexcept {
+  // A snapshot chain swaps without a crossfade: the monitors fade between sources already.
+  for (int k = 0; k < 2; ++k) {
+    if (snapshot_pending_[k].load(std::memory_order_relaxed) == nullptr ||
+        retired_.capacity() - retired_.size() < 1) {
+      continue;
+    }
+    if (Chain* next = snapshot_pending_[k].exchange(nullptr, std::memory_order_acq_rel)) {
+      retire(snapshot_active_[k]);
+      snapshot_active_[k] = next;
+    }
+  }
   // Only one pending chain and one fading chain can be retired per swap; with the ring full
   // the swap waits a period for the control thread to collect.
   if (pending_.load(std::memory_order_relaxed) != nullptr &&
@@ -60,7 +93,17 @@ void Engine::process(const float* const in[2], float* const out[2], float* const
       swaps_.fetch_add(1, std::memory_order_relaxed);
     }
   }
+}
 
+bool Engine::comparing_snapshots() const noexcept {
+  const auto compare = static_cast<MonitorPath::Compare>(params_.get(compare_id_));
+  return (compare == MonitorPath::Compare::a || compare == MonitorPath::Compare::b) &&
+         snapshot_active_[0] != nullptr && snapshot_active_[1] != nullptr;
+}
+
+void Engine::process(const float* const in[2], float* const out[2], float* const mon[2],
+                     std::uint32_t nframes) noexcept {
+  take_pending();
   for (std::uint32_t offset = 0; offset < nframes; offset += kMaxPeriod) {
     const std::uint32_t n = std::min(kMaxPeriod, nframes - offset);
     const float* slice_in[2] = {in[0] + offset, in[1] + offset};
@@ -84,16 +127,29 @@ void Engine::run_slice(const float* const in[2], float* const out[2], float* con
     }
     return;
   }
+  // The snapshot chains run first because `in` may alias `out`.
+  Chain::SnapshotFeeds feeds;
+  const Chain::SnapshotFeeds* snapshots = nullptr;
+  if (comparing_snapshots()) {
+    for (int k = 0; k < 2; ++k) {
+      float* print[2] = {snapshot_scratch_.data() + (2 * k) * std::size_t{kMaxPeriod},
+                         snapshot_scratch_.data() + (2 * k + 1) * std::size_t{kMaxPeriod}};
+      snapshot_active_[k]->process(in, print, nullptr, n);
+      feeds.chains[k] = snapshot_active_[k];
+      feeds.print[k] = {print[0], print[1]};
+    }
+    snapshots = &feeds;
+  }
   if (fading_out_ == nullptr) {
-    active_->process(in, out, mon, n);
+    active_->process(in, out, mon, n, snapshots);
     return;
   }
 
   // The old chain renders into scratch first because `in` may alias `out`.
   float* old_out[2] = {fade_scratch_.data(), fade_scratch_.data() + kMaxPeriod};
   float* old_mon[2] = {fade_scratch_.data() + 2 * kMaxPeriod, fade_scratch_.data() + 3 * kMaxPeriod};
-  fading_out_->process(in, old_out, old_mon, n);
-  active_->process(in, out, mon, n);
+  fading_out_->process(in, old_out, old_mon, n, snapshots);
+  active_->process(in, out, mon, n, snapshots);
   for (std::uint32_t i = 0; i < n; ++i) {
     const float w = fade_position_ < fade_length_
                         ? static_cast<float>(fade_position_) / static_cast<float>(fade_length_)

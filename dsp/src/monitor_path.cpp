@@ -52,7 +52,7 @@ void MonitorPath::prepare(double sample_rate, std::uint32_t /*max_block*/) {
     s.gain.prepare(sample_rate, 20.0);
     for (auto& g : s.glide) g.prepare(sample_rate, 30.0);
   }
-  source_.prepare(sample_rate, kFadeMs);
+  for (auto& w : source_weight_) w.prepare(sample_rate, kFadeMs);
   curve_mix_.prepare(sample_rate, kFadeMs);
   for (auto& m : matrix_) m.prepare(sample_rate, kFadeMs);
   for (auto& g : source_gain_) g.prepare(sample_rate, kLoudnessGainMs);
@@ -107,21 +107,27 @@ std::array<double, 4> MonitorPath::matrix(bool mono, bool side_solo, Solo solo) 
   return {1.0, 0.0, 0.0, 1.0};
 }
 
-std::array<double, 2> MonitorPath::source_gains_db(const Params& p, const Loudness& l) noexcept {
-  const double integrated[2] = {l.chain_integrated_lufs, l.bypass_integrated_lufs};
-  const double short_term[2] = {l.chain_short_term_lufs, l.bypass_short_term_lufs};
-  const double true_peak[2] = {l.chain_true_peak_dbtp, l.bypass_true_peak_dbtp};
-  std::array<double, 2> gain{0.0, 0.0};
+std::array<double, MonitorPath::kSources> MonitorPath::source_gains_db(const Params& p,
+                                                                      const Loudness& l) noexcept {
+  std::array<double, kSources> gain{};
   if (const LoudnessTarget* service = service_of(p.preview)) {
-    for (int s = 0; s < 2; ++s) gain[s] = playback_gain_db(*service, integrated[s], true_peak[s]);
+    for (int s = 0; s < kSources; ++s) {
+      gain[s] = playback_gain_db(*service, l[s].integrated_lufs, l[s].true_peak_dbtp);
+    }
   }
   if (p.match) {
-    const double* measure = p.match_on == MatchOn::integrated ? integrated : short_term;
-    if (std::isfinite(measure[0]) && std::isfinite(measure[1])) {
+    const bool snapshots = p.compare == Compare::a || p.compare == Compare::b;
+    const int pair[2] = {snapshots ? 2 : 0, snapshots ? 3 : 1};
+    double heard[2];
+    for (int k = 0; k < 2; ++k) {
+      const SourceLoudness& m = l[pair[k]];
+      heard[k] = (p.match_on == MatchOn::integrated ? m.integrated_lufs : m.short_term_lufs) +
+                 gain[pair[k]];
+    }
+    if (std::isfinite(heard[0]) && std::isfinite(heard[1])) {
       // Both play at the quieter of the two, so matching never raises anything.
-      const double heard[2] = {measure[0] + gain[0], measure[1] + gain[1]};
       const double reference = std::min(heard[0], heard[1]);
-      for (int s = 0; s < 2; ++s) gain[s] += reference - heard[s];
+      for (int k = 0; k < 2; ++k) gain[pair[k]] += reference - heard[k];
     }
   }
   return gain;
@@ -129,7 +135,9 @@ std::array<double, 2> MonitorPath::source_gains_db(const Params& p, const Loudne
 
 void MonitorPath::reset(const Params& p) noexcept {
   params_ = p;
-  source_.reset(p.compare == Compare::bypass ? 1.0 : 0.0);
+  for (int s = 0; s < kSources; ++s) {
+    source_weight_[s].reset(static_cast<int>(p.compare) == s ? 1.0 : 0.0);
+  }
   const auto m = matrix(p.mono, p.side_solo, p.solo);
   for (int k = 0; k < 4; ++k) matrix_[k].reset(m[k]);
   curve_ = curve_prev_ = static_cast<int>(p.preview) < kCurves ? static_cast<int>(p.preview) : 0;
@@ -140,7 +148,7 @@ void MonitorPath::reset(const Params& p) noexcept {
     }
   }
   source_gain_db_ = source_gains_db(p, loudness_);
-  for (int s = 0; s < 2; ++s) source_gain_[s].reset(db_to_gain(source_gain_db_[s]));
+  for (int s = 0; s < kSources; ++s) source_gain_[s].reset(db_to_gain(source_gain_db_[s]));
   const SpeakerSet& set = active_set(p);
   for (int c = 0; c < 2; ++c) {
     SpeakerState& s = speaker_[c];
@@ -178,12 +186,14 @@ void MonitorPath::update_source_gains() noexcept {
   const auto db = source_gains_db(params_, loudness_);
   if (db == source_gain_db_) return;
   source_gain_db_ = db;
-  for (int s = 0; s < 2; ++s) source_gain_[s].set_target(db_to_gain(db[s]));
+  for (int s = 0; s < kSources; ++s) source_gain_[s].set_target(db_to_gain(db[s]));
 }
 
 void MonitorPath::update_targets() noexcept {
   const Params& p = params_;
-  source_.set_target(p.compare == Compare::bypass ? 1.0 : 0.0);
+  for (int s = 0; s < kSources; ++s) {
+    source_weight_[s].set_target(static_cast<int>(p.compare) == s ? 1.0 : 0.0);
+  }
   const auto m = matrix(p.mono, p.side_solo, p.solo);
   for (int k = 0; k < 4; ++k) matrix_[k].set_target(m[k]);
 
@@ -226,8 +236,18 @@ double MonitorPath::delay_tap(const SpeakerState& s, std::uint32_t delay) const 
   return s.delay[(delay_write_ - delay) & delay_mask_];
 }
 
-void MonitorPath::process(const double* const chain[2], const double* const bypass[2],
-                          double* const out[2], std::uint32_t n) noexcept {
+void MonitorPath::process(const Sources& sources, double* const out[2],
+                          std::uint32_t n) noexcept {
+  // Only sources heard or fading run per sample; the gains of the others keep gliding.
+  std::array<int, kSources> playing{};
+  int nplaying = 0;
+  for (int s = 0; s < kSources; ++s) {
+    if (source_weight_[s].current() != 0.0 || source_weight_[s].ramping()) {
+      playing[nplaying++] = s;
+    } else {
+      source_gain_[s].advance(n);
+    }
+  }
   const double fade_step = 1.0 / static_cast<double>(fade_len_);
   for (std::uint32_t i = 0; i < n; ++i) {
     if (eq_phase_ == 0) {
@@ -240,11 +260,15 @@ void MonitorPath::process(const double* const chain[2], const double* const bypa
     eq_phase_ = (eq_phase_ + 1) % kEqBlock;
 
     // Compare: each source at its own preview/match gain, crossfaded.
-    const double w = source_.next();
-    const double gc = source_gain_[0].next();
-    const double gb = source_gain_[1].next();
-    const double x0 = (1.0 - w) * gc * chain[0][i] + w * gb * bypass[0][i];
-    const double x1 = (1.0 - w) * gc * chain[1][i] + w * gb * bypass[1][i];
+    double x0 = 0.0;
+    double x1 = 0.0;
+    for (int k = 0; k < nplaying; ++k) {
+      const int s = playing[k];
+      const double g = source_weight_[s].next() * source_gain_[s].next();
+      if (sources[s][0] == nullptr) continue;
+      x0 += g * sources[s][0][i];
+      x1 += g * sources[s][1][i];
+    }
 
     const double m0 = matrix_[0].next(), m1 = matrix_[1].next();
     const double m2 = matrix_[2].next(), m3 = matrix_[3].next();

@@ -4,6 +4,7 @@
 
 #include <ebur128.h>
 
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -35,19 +36,28 @@ Stereo sines(std::size_t n, double f_left, double a_left, double f_right, double
   return s;
 }
 
-// Runs the path in blocks; `params_at` may change parameters before each block.
+// Runs the path in blocks over the sources in Compare order (null: not running);
+// `params_at` may change parameters before each block.
 template <typename F>
-Stereo run(MonitorPath& m, const Stereo& chain, const Stereo& bypass, F params_at) {
-  Stereo out(chain.size());
-  for (std::size_t off = 0; off < chain.size(); off += kBlock) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kBlock, chain.size() - off));
+Stereo run_sources(MonitorPath& m, const std::array<const Stereo*, MonitorPath::kSources>& src,
+                   F params_at) {
+  Stereo out(src[0]->size());
+  for (std::size_t off = 0; off < out.size(); off += kBlock) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kBlock, out.size() - off));
     params_at(off);
-    const double* c[2] = {chain.ch[0].data() + off, chain.ch[1].data() + off};
-    const double* b[2] = {bypass.ch[0].data() + off, bypass.ch[1].data() + off};
+    MonitorPath::Sources sources{};
+    for (int k = 0; k < MonitorPath::kSources; ++k) {
+      if (src[k] != nullptr) sources[k] = {src[k]->ch[0].data() + off, src[k]->ch[1].data() + off};
+    }
     double* o[2] = {out.ch[0].data() + off, out.ch[1].data() + off};
-    m.process(c, b, o, n);
+    m.process(sources, o, n);
   }
   return out;
+}
+
+template <typename F>
+Stereo run(MonitorPath& m, const Stereo& chain, const Stereo& bypass, F params_at) {
+  return run_sources(m, {&chain, &bypass, nullptr, nullptr}, params_at);
 }
 
 Stereo run(MonitorPath& m, const Stereo& chain) {
@@ -234,12 +244,9 @@ TEST(MonitorPath, TranslationCurvesShape) {
 }
 
 TEST(MonitorPath, PlatformPreviewGainsFollowServiceRules) {
-  MonitorPath::Loudness loud{.chain_integrated_lufs = -8.0,
-                             .chain_short_term_lufs = -8.0,
-                             .chain_true_peak_dbtp = -0.2,
-                             .bypass_integrated_lufs = -20.0,
-                             .bypass_short_term_lufs = -20.0,
-                             .bypass_true_peak_dbtp = -6.0};
+  MonitorPath::Loudness loud{};
+  loud[0] = {.integrated_lufs = -8.0, .short_term_lufs = -8.0, .true_peak_dbtp = -0.2};
+  loud[1] = {.integrated_lufs = -20.0, .short_term_lufs = -20.0, .true_peak_dbtp = -6.0};
   struct Case {
     MonitorPath::Preview preview;
     double chain_db, bypass_db;
@@ -286,11 +293,11 @@ double integrated_lufs(const Stereo& s, std::size_t from) {
   return lufs;
 }
 
-TEST(MonitorPath, LoudnessMatchedCompareLevels) {
-  // The "chain" is the bypass signal brightened and made 7 dB louder: a spectral change, not
-  // a plain gain, so the match must rest on the loudness measurements.
-  const std::size_t n = 10 * static_cast<std::size_t>(kFs);
-  Stereo bypass(n), chain(n);
+// Noise with a 220 Hz tone (the "bypass"), and the same brightened and made 7 dB louder (the
+// "chain"): a spectral change, not a plain gain, so a match must rest on the loudness
+// measurements.
+std::array<Stereo, 2> plain_and_brightened(std::size_t n) {
+  Stereo plain(n), bright(n);
   std::uint32_t seed = 12345;
   auto noise = [&] {
     seed = seed * 1664525u + 1013904223u;
@@ -300,14 +307,19 @@ TEST(MonitorPath, LoudnessMatchedCompareLevels) {
   BiquadState st[2];
   for (std::size_t i = 0; i < n; ++i) {
     for (int c = 0; c < 2; ++c) {
-      bypass.ch[c][i] = 0.2 * noise() + 0.1 * std::sin(2.0 * kPi * 220.0 * i / kFs);
-      chain.ch[c][i] = db_to_gain(7.0) * st[c].process(shelf, bypass.ch[c][i]);
+      plain.ch[c][i] = 0.2 * noise() + 0.1 * std::sin(2.0 * kPi * 220.0 * i / kFs);
+      bright.ch[c][i] = db_to_gain(7.0) * st[c].process(shelf, plain.ch[c][i]);
     }
   }
-  MonitorPath::Loudness l;
-  l.chain_integrated_lufs = integrated_lufs(chain, 0);
-  l.bypass_integrated_lufs = integrated_lufs(bypass, 0);
-  ASSERT_GT(l.chain_integrated_lufs - l.bypass_integrated_lufs, 7.0);
+  return {plain, bright};
+}
+
+TEST(MonitorPath, LoudnessMatchedCompareLevels) {
+  const auto [bypass, chain] = plain_and_brightened(10 * static_cast<std::size_t>(kFs));
+  MonitorPath::Loudness l{};
+  l[0].integrated_lufs = integrated_lufs(chain, 0);
+  l[1].integrated_lufs = integrated_lufs(bypass, 0);
+  ASSERT_GT(l[0].integrated_lufs - l[1].integrated_lufs, 7.0);
 
   double heard[2];
   for (int s = 0; s < 2; ++s) {
@@ -321,7 +333,65 @@ TEST(MonitorPath, LoudnessMatchedCompareLevels) {
   }
   EXPECT_NEAR(heard[0], heard[1], 0.5);
   // Nothing is raised: both play at the quieter source's loudness.
-  EXPECT_NEAR(heard[1], l.bypass_integrated_lufs, 0.05);
+  EXPECT_NEAR(heard[1], l[1].integrated_lufs, 0.05);
+}
+
+TEST(MonitorPath, SnapshotCompareHearsAOrBMatchedBetweenThem) {
+  // Snapshot A plays the plain signal, B the brighter, louder one; the chain and bypass
+  // sources carry other signals that must not be heard.
+  const auto [a, b] = plain_and_brightened(10 * static_cast<std::size_t>(kFs));
+  const Stereo chain = sines(a.size(), 1000.0, 0.9, 1000.0, 0.9);
+  const Stereo bypass = sines(a.size(), 300.0, 0.9, 300.0, 0.9);
+  MonitorPath::Loudness l{};
+  l[0].integrated_lufs = integrated_lufs(chain, 0);
+  l[1].integrated_lufs = integrated_lufs(bypass, 0);
+  l[2].integrated_lufs = integrated_lufs(a, 0);
+  l[3].integrated_lufs = integrated_lufs(b, 0);
+
+  // Unmatched, each snapshot is heard exactly, after the switch's crossfade.
+  for (int s = 0; s < 2; ++s) {
+    MonitorPath::Params p;
+    MonitorPath m = prepared(p);
+    m.set_loudness(l);
+    p.compare = s == 0 ? MonitorPath::Compare::a : MonitorPath::Compare::b;
+    std::size_t switched_at = 0;
+    const Stereo out = run_sources(m, {&chain, &bypass, &a, &b}, [&](std::size_t off) {
+      if (off >= 4800 && switched_at == 0) {
+        m.set_params(p);
+        switched_at = off;
+      }
+    });
+    const Stereo& want = s == 0 ? a : b;
+    EXPECT_EQ(out.ch[0][1000], chain.ch[0][1000]);
+    for (std::size_t i = switched_at + 480; i < out.size(); i += 97) {
+      ASSERT_EQ(out.ch[0][i], want.ch[0][i]) << s << " " << i;
+      ASSERT_EQ(out.ch[1][i], want.ch[1][i]) << s << " " << i;
+    }
+  }
+
+  // Matched, A and B play at the quieter one's loudness; the chain and bypass loudness do
+  // not enter.
+  double heard[2];
+  for (int s = 0; s < 2; ++s) {
+    MonitorPath::Params p;
+    p.match = true;
+    p.compare = s == 0 ? MonitorPath::Compare::a : MonitorPath::Compare::b;
+    MonitorPath m = prepared(p);
+    m.set_loudness(l);
+    m.reset(p);
+    heard[s] = integrated_lufs(run_sources(m, {&chain, &bypass, &a, &b}, [](std::size_t) {}), 0);
+  }
+  EXPECT_NEAR(heard[0], l[2].integrated_lufs, 0.05);
+  EXPECT_NEAR(heard[1], l[2].integrated_lufs, 0.5);
+
+  // A snapshot chain that is not running plays silence.
+  MonitorPath::Params p;
+  p.compare = MonitorPath::Compare::b;
+  MonitorPath m = prepared(p);
+  const Stereo out = run_sources(m, {&chain, &bypass, nullptr, nullptr}, [](std::size_t) {});
+  double loudest = 0.0;
+  for (const double v : out.ch[0]) loudest = std::max(loudest, std::abs(v));
+  EXPECT_EQ(loudest, 0.0);
 }
 
 }  // namespace

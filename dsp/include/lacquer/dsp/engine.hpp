@@ -3,6 +3,7 @@
 // prepared off the audio thread, and hands retired ones back for freeing. process() is the
 // only function called on the audio thread.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -28,9 +29,17 @@ class Engine {
   ParamStore& params() noexcept { return params_; }
   const ParamStore& params() const noexcept { return params_; }
 
+  /// The stores of snapshots A (0) and B (1): while the monitors compare snapshots, a chain
+  /// for each plays from the same input and the monitors hear the one selected.
+  ParamStore& snapshot_params(int which) noexcept { return snapshot_params_[which]; }
+
   /// Control thread: builds a chain for `sample_rate` from the current parameters and
-  /// queues it; the audio thread crossfades to it at its next block.
+  /// queues it; the audio thread crossfades to it at its next block. The snapshot chains are
+  /// rebuilt too.
   void rebuild(double sample_rate);
+  /// Control thread: queues fresh chains (filter state, meters) for snapshots A and B at the
+  /// rate of the last rebuild(); a compare of snapshots starts with them.
+  void restart_snapshots();
 
   /// Control thread: queues a prepared chain.
   void install(std::unique_ptr<Chain> chain);
@@ -55,10 +64,18 @@ class Engine {
 
  private:
   void retire(Chain* chain) noexcept;
+  void take_pending() noexcept;
+  bool comparing_snapshots() const noexcept;
   void run_slice(const float* const in[2], float* const out[2], float* const mon[2],
                  std::uint32_t nframes) noexcept;
 
   ParamStore params_;
+  std::array<ParamStore, 2> snapshot_params_;
+  ParamId compare_id_;                       // /monitor/compare
+  std::atomic<double> sample_rate_{0.0};     // of the last rebuild()
+  std::array<std::atomic<Chain*>, 2> snapshot_pending_{};
+  std::array<Chain*, 2> snapshot_active_{};  // audio thread's snapshot chains
+  std::vector<float> snapshot_scratch_;      // their prints: [A|B][channel] x kMaxPeriod
   std::atomic<Chain*> pending_{nullptr};   // installed, not yet picked up by the audio thread
   Chain* active_ = nullptr;                // audio thread's chain
   Chain* fading_out_ = nullptr;            // previous chain during a crossfade

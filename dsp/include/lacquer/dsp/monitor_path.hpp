@@ -1,8 +1,10 @@
 #pragma once
-// The monitor path: what the room hears, never printed. It takes the chain's print output and
-// the chain's input delayed by the chain latency (the bypass signal), and applies in order:
+// The monitor path: what the room hears, never printed. It takes the chain's print output,
+// the chain's input delayed by the chain latency (the bypass signal) and, while snapshots are
+// compared, the print outputs of the chains of snapshots A and B, and applies in order:
 //
-//   compare  chain or bypass, crossfaded; loudness-matched on request so louder never wins
+//   compare  chain, bypass, A or B, crossfaded; loudness-matched on request so louder never
+//            wins
 //   preview  the gain a streaming service would apply (targets.hpp), or a translation curve
 //   matrix   mono, side solo, left/right solo (smoothed 2x2 matrix)
 //   gain     level + dim + mute + the speaker set's calibration + per-speaker trim
@@ -24,11 +26,10 @@
 // |         |      | 300 Hz Q 1; high shelf -5 dB 6 kHz (absorbent cabin, road noise)    |
 //
 // Compare: the platform gain of each source is computed from that source's own loudness and
-// true peak (chain: the output meter, bypass: the input meter). With `match` on, the source
-// heard is further turned down to the quieter of the two (after platform gains), so both play
-// at the same loudness (integrated or short-term) and nothing is ever raised by matching.
-// The snapshot compare (A/B) needs two chains: a Chain plays its own print path for A and B,
-// the Engine selects between two chains.
+// true peak (chain: the output meter, bypass: the input meter, A and B: their chains' output
+// meters). With `match` on, the source heard is further turned down to the quieter of the
+// compared pair (chain and bypass, or A and B; after platform gains), so both play at the same
+// loudness (integrated or short-term) and nothing is ever raised by matching.
 
 #include <array>
 #include <cstdint>
@@ -89,15 +90,21 @@ class MonitorPath {
     MatchOn match_on = MatchOn::integrated;
   };
 
-  /// Loudness of the two sources, fed once per block by the chain's meters.
-  struct Loudness {
-    double chain_integrated_lufs = -INFINITY;
-    double chain_short_term_lufs = -INFINITY;
-    double chain_true_peak_dbtp = -INFINITY;  ///< largest so far
-    double bypass_integrated_lufs = -INFINITY;
-    double bypass_short_term_lufs = -INFINITY;
-    double bypass_true_peak_dbtp = -INFINITY;
+  /// Sources the monitors can play, in Compare order: the chain, its input (bypass), and the
+  /// chains of snapshots A and B.
+  static constexpr int kSources = 4;
+
+  /// Loudness of one source, fed once per block from its meters.
+  struct SourceLoudness {
+    double integrated_lufs = -INFINITY;
+    double short_term_lufs = -INFINITY;
+    double true_peak_dbtp = -INFINITY;  ///< largest so far
   };
+  /// Loudness of every source, in Compare order.
+  using Loudness = std::array<SourceLoudness, kSources>;
+  /// Every source as planar (left, right), in Compare order; a source with null channels
+  /// (a snapshot chain that is not running) plays silence.
+  using Sources = std::array<std::array<const double*, 2>, kSources>;
 
   /// Allocates delay lines; not real-time.
   void prepare(double sample_rate, std::uint32_t max_block);
@@ -109,21 +116,20 @@ class MonitorPath {
   /// gains glide to follow them.
   void set_loudness(const Loudness& l) noexcept;
 
-  /// Audio thread: `chain` and `bypass` are the two sources (planar), `out` the monitor
-  /// feed; n <= max_block. `out` may alias neither source.
-  void process(const double* const chain[2], const double* const bypass[2], double* const out[2],
-               std::uint32_t n) noexcept;
+  /// Audio thread: plays the compared source into `out`, the monitor feed; n <= max_block.
+  /// `out` may alias no source.
+  void process(const Sources& sources, double* const out[2], std::uint32_t n) noexcept;
 
-  /// Gains (dB) the platform preview and loudness match apply to the chain and the bypass
-  /// source, as last targeted.
-  const std::array<double, 2>& source_gains_db() const noexcept { return source_gain_db_; }
+  /// Gains (dB) the platform preview and loudness match apply to each source, as last
+  /// targeted.
+  const std::array<double, kSources>& source_gains_db() const noexcept { return source_gain_db_; }
 
   /// Matrix (out = m[0] * L + m[1] * R, m[2] * L + m[3] * R) for the listening switches.
   static std::array<double, 4> matrix(bool mono, bool side_solo, Solo solo) noexcept;
 
-  /// Gains (dB) of the platform preview and loudness match for the chain and the bypass
-  /// source under `p` at loudness `l`.
-  static std::array<double, 2> source_gains_db(const Params& p, const Loudness& l) noexcept;
+  /// Gains (dB) of the platform preview and loudness match for every source under `p` at
+  /// loudness `l`. The match levels the compared pair: chain and bypass, or A and B.
+  static std::array<double, kSources> source_gains_db(const Params& p, const Loudness& l) noexcept;
 
  private:
   static constexpr int kCurveSections = 5;
@@ -163,10 +169,10 @@ class MonitorPath {
 
   Params params_;
   Loudness loudness_;
-  std::array<double, 2> source_gain_db_{};
+  std::array<double, kSources> source_gain_db_{};
 
-  LinearSmoother source_;  // 0 = chain, 1 = bypass
-  std::array<LinearSmoother, 2> source_gain_{};  // linear preview and match gain per source
+  std::array<LinearSmoother, kSources> source_weight_{};  // 1 = heard, crossfaded on a switch
+  std::array<LinearSmoother, kSources> source_gain_{};    // linear preview and match gain
   std::array<LinearSmoother, 4> matrix_{};
   std::array<Curve, kCurves> curves_{};
   int curve_ = 0;            // translation curve heard
