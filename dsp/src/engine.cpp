@@ -33,12 +33,13 @@ Engine::~Engine() {
 void Engine::rebuild(double sample_rate) {
   sample_rate_.store(sample_rate, std::memory_order_relaxed);
   install(std::make_unique<Chain>(params_, sample_rate));
-  restart_snapshots();
+  if (snapshots_started_) restart_snapshots();
 }
 
 void Engine::restart_snapshots() {
   const double rate = sample_rate_.load(std::memory_order_relaxed);
   if (rate <= 0.0) return;
+  snapshots_started_ = true;
   for (int k = 0; k < 2; ++k) {
     auto chain = std::make_unique<Chain>(snapshot_params_[k], rate);
     delete snapshot_pending_[k].exchange(chain.release(), std::memory_order_acq_rel);

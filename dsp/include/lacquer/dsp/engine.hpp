@@ -30,12 +30,13 @@ class Engine {
   const ParamStore& params() const noexcept { return params_; }
 
   /// The stores of snapshots A (0) and B (1): while the monitors compare snapshots, a chain
-  /// for each plays from the same input and the monitors hear the one selected.
+  /// for each plays from the same input and the monitors hear the one selected. The chains
+  /// exist once restart_snapshots() was called.
   ParamStore& snapshot_params(int which) noexcept { return snapshot_params_[which]; }
 
   /// Control thread: builds a chain for `sample_rate` from the current parameters and
-  /// queues it; the audio thread crossfades to it at its next block. The snapshot chains are
-  /// rebuilt too.
+  /// queues it; the audio thread crossfades to it at its next block. Snapshot chains, once
+  /// started, are rebuilt too.
   void rebuild(double sample_rate);
   /// Control thread: queues fresh chains (filter state, meters) for snapshots A and B at the
   /// rate of the last rebuild(); a compare of snapshots starts with them.
@@ -73,6 +74,7 @@ class Engine {
   std::array<ParamStore, 2> snapshot_params_;
   ParamId compare_id_;                       // /monitor/compare
   std::atomic<double> sample_rate_{0.0};     // of the last rebuild()
+  bool snapshots_started_ = false;           // control thread: snapshot chains were asked for
   std::array<std::atomic<Chain*>, 2> snapshot_pending_{};
   std::array<Chain*, 2> snapshot_active_{};  // audio thread's snapshot chains
   std::vector<float> snapshot_scratch_;      // their prints: [A|B][channel] x kMaxPeriod
