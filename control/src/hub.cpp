@@ -64,7 +64,7 @@ Expected<Value> value_from_json(const nlohmann::json& json) {
 }
 
 ControlHub::ControlHub(const CommandTable& table, dsp::ParamStore& params)
-    : table_(table), params_(params) {}
+    : table_(table), params_(params), compare_entry_(table.find("/monitor/compare")) {}
 
 void ControlHub::add_listener(HubListener* listener) { listeners_.push_back(listener); }
 
@@ -146,6 +146,10 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
   const Entry& e = *target.entry;
   if (e.param) {
     const double v = std::get<double>(value);
+    if (&e == compare_entry_ && comparing_snapshots(v)) {
+      auto started = start_snapshot_compare();
+      if (!started.ok()) return started.error();
+    }
     params_.set(*e.param, v);
     Change change = param_change(e, v);
     broadcast(change);
@@ -162,6 +166,11 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
       const auto& name = std::get<std::string>(value);
       auto stored = sessions_->store_snapshot(name, chain_state());
       if (!stored.ok()) return stored.error();
+      // A snapshot being compared is heard as stored from now on.
+      if (comparing_snapshots(params_.get(*compare_entry_->param)) && (name == "A" || name == "B")) {
+        auto loaded = load_snapshot_into(name == "A" ? 0 : 1);
+        if (!loaded.ok()) return loaded.error();
+      }
       Change change{&e, value, std::nullopt};
       broadcast(change);
       return change;
@@ -401,6 +410,58 @@ nlohmann::json ControlHub::chain_state() const {
     }
   }
   return out;
+}
+
+bool ControlHub::comparing_snapshots(double compare) const noexcept {
+  const auto c = static_cast<dsp::MonitorPath::Compare>(compare);
+  return c == dsp::MonitorPath::Compare::a || c == dsp::MonitorPath::Compare::b;
+}
+
+Expected<std::size_t> ControlHub::load_snapshot_into(int which) {
+  const char* name = which == 0 ? "A" : "B";
+  auto state = sessions_->load_snapshot(name);
+  if (!state.ok()) {
+    return make_error(state.error().code, std::string("comparing snapshots needs snapshot ") +
+                                              name + " of the current track: " +
+                                              state.error().message);
+  }
+  if (!state->is_object()) {
+    return make_error(ErrorCode::internal, std::string("snapshot ") + name + " is not an object");
+  }
+  // Paths the snapshot lacks (stored by an older schema) play as the chain has them now.
+  dsp::ParamStore& store = snapshot_engine_->snapshot_params(which);
+  const dsp::Schema& schema = params_.schema();
+  for (dsp::ParamId id = 0; id < static_cast<dsp::ParamId>(schema.size()); ++id) store.set(id, params_.get(id));
+  std::size_t count = 0;
+  for (const auto& [path, json] : state->items()) {
+    auto target = table_.resolve(path);
+    if (!target.ok() || !target->entry->param) continue;
+    auto value = value_from_json(json);
+    if (!value.ok()) continue;
+    auto valid = table_.validate(*target, *value);
+    if (!valid.ok()) continue;
+    store.set(*target->entry->param, std::get<double>(*valid));
+    ++count;
+  }
+  return count;
+}
+
+Expected<std::size_t> ControlHub::start_snapshot_compare() {
+  if (snapshot_engine_ == nullptr) {
+    return make_error(ErrorCode::unavailable, "this daemon cannot compare snapshots");
+  }
+  if (sessions_ == nullptr) return no_store();
+  std::size_t count = 0;
+  for (int which = 0; which < 2; ++which) {
+    auto loaded = load_snapshot_into(which);
+    if (!loaded.ok()) return loaded.error();
+    count += *loaded;
+  }
+  // Switching between A and B keeps the running chains (and their loudness so far).
+  if (!comparing_snapshots(params_.get(*compare_entry_->param))) {
+    snapshot_engine_->restart_snapshots();
+  }
+  return count;
 }
 
 Expected<std::size_t> ControlHub::apply_state(const nlohmann::json& state, Origin origin) {

@@ -274,6 +274,7 @@ void attach_control(DaemonContext& ctx) {
   });
   c->hub.set_transport(&c->transport);
   c->hub.set_sessions(&c->sessions);
+  c->hub.set_snapshot_engine(&ctx.engine);
 
   c->ws = std::make_unique<control::WsServer>(
       ctx.io, c->hub, c->auth, control::WsServer::Options{.origins = ctx.config.ws_origins});

@@ -10,6 +10,7 @@
 #include "lacquer/control/dispatch.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/control/rate_limit.hpp"
+#include "lacquer/dsp/engine.hpp"
 #include "lacquer/dsp/param_store.hpp"
 
 namespace lacquer::control {
@@ -276,6 +277,48 @@ TEST_F(HubFixture, SnapshotsStoreTheChainAndRecallEchoesEveryPath) {
   auto missing = set("/snapshot/recall", std::string("Z"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
+TEST_F(HubFixture, ComparingSnapshotsLoadsAAndBIntoTheEngine) {
+  const auto eq_gain = schema().id("/chain/eq/4/gain");
+  const auto compare_index = [](const char* name) {
+    return *schema().choice_value(schema().id("/monitor/compare"), name);
+  };
+  // Without an engine to play them, and without the snapshots, the compare is refused and
+  // stays where it was.
+  auto refused = set("/monitor/compare", std::string("A"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::unavailable);
+  dsp::Engine engine(schema());
+  hub.set_snapshot_engine(&engine);
+  refused = set("/monitor/compare", std::string("A"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::not_found);
+  EXPECT_NE(refused.error().message.find("snapshot A"), std::string::npos);
+  EXPECT_EQ(stored("/monitor/compare"), compare_index("chain"));
+
+  ASSERT_TRUE(set("/chain/eq/4/gain", 3.5).ok());
+  ASSERT_TRUE(set("/snapshot/store", std::string("A")).ok());
+  ASSERT_TRUE(set("/chain/eq/4/gain", -2.0).ok());
+  ASSERT_TRUE(set("/chain/comp/ratio", 3.0).ok());
+  ASSERT_TRUE(set("/snapshot/store", std::string("B")).ok());
+  // A path a snapshot lacks plays as the chain has it.
+  sessions.snapshots.at("B").erase("/chain/comp/ratio");
+  ASSERT_TRUE(set("/chain/comp/ratio", 5.0).ok());
+
+  ASSERT_TRUE(set("/monitor/compare", std::string("B")).ok());
+  EXPECT_EQ(stored("/monitor/compare"), compare_index("B"));
+  EXPECT_EQ(engine.snapshot_params(0).get(eq_gain), 3.5);
+  EXPECT_EQ(engine.snapshot_params(1).get(eq_gain), -2.0);
+  EXPECT_EQ(engine.snapshot_params(1).get(schema().id("/chain/comp/ratio")), 5.0);
+  // The chain being mastered is untouched by the compare.
+  EXPECT_EQ(stored("/chain/eq/4/gain"), -2.0);
+
+  // Storing A again while comparing is heard at once.
+  ASSERT_TRUE(set("/chain/eq/4/gain", 1.0).ok());
+  ASSERT_TRUE(set("/snapshot/store", std::string("A")).ok());
+  EXPECT_EQ(engine.snapshot_params(0).get(eq_gain), 1.0);
+  ASSERT_TRUE(set("/monitor/compare", std::string("chain")).ok());
 }
 
 TEST_F(HubFixture, WithoutPortsTheirPathsAreUnavailable) {

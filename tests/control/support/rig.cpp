@@ -19,6 +19,7 @@ Rig::Rig(RigOptions options) {
   });
   hub.set_transport(&transport);
   hub.set_sessions(&sessions);
+  hub.set_snapshot_engine(&engine);
   engine.rebuild(kRate);
 
   http = std::make_unique<HttpServer>(io, HttpServer::Options{.address = "127.0.0.1", .port = 0});

@@ -16,6 +16,7 @@
 #include "lacquer/control/auth.hpp"
 #include "lacquer/control/command.hpp"
 #include "lacquer/control/dispatch.hpp"
+#include "lacquer/dsp/engine.hpp"
 #include "lacquer/dsp/param_store.hpp"
 
 namespace lacquer::control {
@@ -115,6 +116,10 @@ class ControlHub {
   /// Ports may be absent (tests, a daemon without a store): their paths answer unavailable.
   void set_transport(TransportPort* transport) noexcept { transport_ = transport; }
   void set_sessions(SessionPort* sessions) noexcept { sessions_ = sessions; }
+  /// The engine whose snapshot chains play snapshots A and B: setting /monitor/compare to A
+  /// or B loads the current track's snapshots named A and B into them (and refuses the
+  /// change when either is missing).
+  void set_snapshot_engine(dsp::Engine* engine) noexcept { snapshot_engine_ = engine; }
   TransportPort* transport() const noexcept { return transport_; }
 
   void add_listener(HubListener* listener);
@@ -163,11 +168,16 @@ class ControlHub {
   void broadcast(const Change& change);
   void broadcast_note(const NoteRecord& note);
   Change param_change(const Entry& entry, double value) const;
+  bool comparing_snapshots(double compare) const noexcept;
+  Expected<std::size_t> load_snapshot_into(int which);
+  Expected<std::size_t> start_snapshot_compare();
 
   const CommandTable& table_;
   dsp::ParamStore& params_;
   TransportPort* transport_ = nullptr;
   SessionPort* sessions_ = nullptr;
+  dsp::Engine* snapshot_engine_ = nullptr;
+  const Entry* compare_entry_;  // /monitor/compare
   std::vector<HubListener*> listeners_;
   std::optional<NoteRecord> current_note_;  // where /note/next and /note/prev left off
   std::uint64_t applied_ = 0;
