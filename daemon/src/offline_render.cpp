@@ -368,7 +368,7 @@ void Pass::deliver(const double* left, const double* right, std::size_t n) {
         interleaved_out_[2 * i + c] = y;
         // y is on the grid k / 2^(bits-1); the integer k goes to the top bits of an int32,
         // which is how libsndfile takes integer PCM of any word length.
-        const auto k = static_cast<std::int32_t>(std::lround(y * scale));
+        const auto k = static_cast<std::int32_t>(std::rint(y * scale));
         pcm_[2 * i + c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(k) << shift);
       }
     }
