@@ -101,6 +101,26 @@ test('a change made by another client moves the control', async () => {
   await page.waitForSelector('.stage-tile[data-stage="comp"] lq-switch button[aria-pressed="true"]', { timeout: 2000 });
 });
 
+test('comparing snapshots is refused until A and B are stored, then the monitors play them', async () => {
+  const compare = page.locator('lq-choice[data-path="/monitor/compare"]').first();
+  await compare.locator('button[data-choice="A"]').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.toast.error')]
+    .some((t) => t.textContent.includes('snapshot A')), null, { timeout: 3000 });
+  assert.equal((await other.request({ op: 'get', path: '/monitor/compare' })).value, 'chain');
+  assert.equal(await compare.locator('button[data-choice="chain"]').getAttribute('aria-pressed'), 'true');
+
+  await other.request({ op: 'snapshot.store', name: 'A' });
+  await other.request({ op: 'set', path: '/chain/output/gain', value: -6 });
+  await other.request({ op: 'snapshot.store', name: 'B' });
+  await compare.locator('button[data-choice="B"]').click();
+  await page.waitForSelector('lq-choice[data-path="/monitor/compare"] button[data-choice="B"][aria-pressed="true"]', { timeout: 3000 });
+  await waitFor('the other client to hear of it', async () =>
+    other.pushes.some((p) => p.op === 'param' && p.path === '/monitor/compare' && p.value === 'B'), 2000);
+  await compare.locator('button[data-choice="chain"]').click();
+  await page.waitForSelector('lq-choice[data-path="/monitor/compare"] button[data-choice="chain"][aria-pressed="true"]', { timeout: 3000 });
+  await other.request({ op: 'set', path: '/chain/output/gain', value: 0 });
+});
+
 test('the EQ curve is dragged to set a band', async () => {
   await page.click('.stage-tile[data-stage="eq"] .stage-open');
   await other.request({ op: 'set', path: '/chain/eq/4/enabled', value: true });
