@@ -21,6 +21,7 @@
 #include "lacquer/dsp/dither.hpp"
 #include "lacquer/dsp/resampler.hpp"
 #include "lacquer/dsp/targets.hpp"
+#include "lacquer/dsp/true_peak.hpp"
 
 namespace lacquer::daemon {
 
@@ -228,8 +229,14 @@ class Pass {
     }
     dither_.prepare(format.rate_hz);
     if (format.bits > 0) dither_.set(dither, format.bits);
+    // Loudness by libebur128; the true peak by the limiter's detector, which reads at least
+    // what libebur128 would and skips the interpolation where no reading can beat the
+    // largest so far (libebur128's own true-peak mode costs more than the whole chain).
     ebur_.reset(ebur128_init(2, static_cast<unsigned long>(std::lround(format.rate_hz)),
-                             EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK));
+                             EBUR128_MODE_I));
+    for (auto& d : true_peak_) {
+      d = dsp::TruePeakDetector(dsp::TruePeakDetector::Mode::kConservative, format.rate_hz);
+    }
     for (auto& v : planar_in_) v.resize(kIoBlock);
     for (auto& v : planar_out_) v.resize(kIoBlock);
     interleaved_in_.resize(static_cast<std::size_t>(kIoBlock) * in.info.channels);
@@ -248,6 +255,8 @@ class Pass {
   std::array<std::vector<double>, 2> resampled_;  // the resampler's output block
   dsp::Dither dither_;
   std::unique_ptr<ebur128_state, EburCloser> ebur_;
+  std::array<dsp::TruePeakDetector, 2> true_peak_;
+  double peak_ = 0.0;  // largest true-peak reading of the output so far (linear)
   SndfilePtr out_;
   std::uint32_t skip_ = 0;  // chain latency frames still to drop from the output
   std::uint64_t written_ = 0;
@@ -314,17 +323,15 @@ Measurement Pass::run(const fs::path& out_path, Progress& progress) {
     }
   }
   out_.reset();  // closes and finalises the header
+  // The detectors read the instants around a sample kDelayFrames pushes later.
+  for (std::uint32_t i = 0; i < dsp::TruePeakDetector::kDelayFrames; ++i) {
+    for (auto& d : true_peak_) peak_ = std::max(peak_, d.push(0.0));
+  }
 
   Measurement m;
   m.frames_out = written_;
   ebur128_loudness_global(ebur_.get(), &m.integrated_lufs);
-  double peak = 0.0;
-  for (unsigned c = 0; c < 2; ++c) {
-    double tp = 0.0;
-    ebur128_true_peak(ebur_.get(), c, &tp);
-    peak = std::max(peak, tp);
-  }
-  m.true_peak_dbtp = dsp::gain_to_db(peak);
+  m.true_peak_dbtp = dsp::gain_to_db(peak_);
   return m;
 }
 
@@ -386,6 +393,14 @@ void Pass::deliver(const double* left, const double* right, std::size_t n) {
     }
   }
   ebur128_add_frames_double(ebur_.get(), interleaved_out_.data(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 2; ++c) {
+      // Readings that cannot exceed the peak so far are not computed (a floor keeps the
+      // level positive before the first sound).
+      const double level = std::max(peak_, 1e-9);
+      peak_ = std::max(peak_, true_peak_[c].push_above(interleaved_out_[2 * i + c], level));
+    }
+  }
   written_ += n;
 }
 
