@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace lacquer::dsp {
 
@@ -85,6 +86,36 @@ simd::f64x2 to_mid_side(simd::f64x2 v) noexcept {
   return 0.5 * (v * kPlusMinus + simd::swap_pairs(v));
 }
 simd::f64x2 from_mid_side(simd::f64x2 v) noexcept { return v * kPlusMinus + simd::swap_pairs(v); }
+
+// x[i] = (left[i], right[i]) for i < n, four frames per step.
+void interleave(const double* left, const double* right, simd::f64x2* x, std::uint32_t n) noexcept {
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    simd::f64x4 l, r;
+    std::memcpy(&l, left + i, sizeof(l));
+    std::memcpy(&r, right + i, sizeof(r));
+    const simd::f64x4 first = __builtin_shufflevector(l, r, 0, 4, 1, 5);
+    const simd::f64x4 second = __builtin_shufflevector(l, r, 2, 6, 3, 7);
+    std::memcpy(x + i, &first, sizeof(first));
+    std::memcpy(x + i + 2, &second, sizeof(second));
+  }
+  for (; i < n; ++i) x[i] = simd::load_frame(left, right, i);
+}
+
+// The inverse of interleave().
+void deinterleave(const simd::f64x2* x, double* left, double* right, std::uint32_t n) noexcept {
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    simd::f64x4 first, second;
+    std::memcpy(&first, x + i, sizeof(first));
+    std::memcpy(&second, x + i + 2, sizeof(second));
+    const simd::f64x4 l = __builtin_shufflevector(first, second, 0, 2, 4, 6);
+    const simd::f64x4 r = __builtin_shufflevector(first, second, 1, 3, 5, 7);
+    std::memcpy(left + i, &l, sizeof(l));
+    std::memcpy(right + i, &r, sizeof(r));
+  }
+  for (; i < n; ++i) simd::store_frame(x[i], left, right, i);
+}
 
 // One section of a steady pass: its coefficients, the lanes it filters, its state.
 struct Stage {
@@ -247,7 +278,7 @@ void EqStage::process(double* left, double* right, std::uint32_t n) noexcept {
                                   [](const BandState& b) { return !silent(b); });
   simd::f64x2* x = frames_.data();
   if (active) {
-    for (std::uint32_t i = 0; i < n; ++i) x[i] = simd::load_frame(left, right, i);
+    interleave(left, right, x, n);
   }
   std::uint32_t done = 0;
   while (done < n) {
@@ -268,7 +299,7 @@ void EqStage::process(double* left, double* right, std::uint32_t n) noexcept {
                                 FilterGlide::kBlock;
   }
   if (active) {
-    for (std::uint32_t i = 0; i < n; ++i) simd::store_frame(x[i], left, right, i);
+    deinterleave(x, left, right, n);
   }
   bypass_.mix(left, right, n);
 }
