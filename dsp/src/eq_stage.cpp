@@ -80,12 +80,38 @@ simd::i64x2 band_lanes(ChannelMode mode) noexcept {
   return simd::i64x2{-1, -1};
 }
 
-// (mid, side) = ((l + r) / 2, (l - r) / 2) of (l, r), and (l, r) = (m + s, m - s) back.
-constexpr simd::f64x2 kPlusMinus = {1.0, -1.0};
-simd::f64x2 to_mid_side(simd::f64x2 v) noexcept {
-  return 0.5 * (v * kPlusMinus + simd::swap_pairs(v));
+template <typename V>
+constexpr V plus_minus() noexcept {
+  if constexpr (sizeof(V) == sizeof(simd::f64x2)) {
+    return V{1.0, -1.0};
+  } else {
+    return V{1.0, -1.0, 1.0, -1.0};
+  }
 }
-simd::f64x2 from_mid_side(simd::f64x2 v) noexcept { return v * kPlusMinus + simd::swap_pairs(v); }
+
+// (mid, side) = ((l + r) / 2, (l - r) / 2) of (l, r), and (l, r) = (m + s, m - s) back; for
+// one frame or two.
+template <typename V>
+V to_mid_side(V v) noexcept {
+  return 0.5 * (v * plus_minus<V>() + simd::swap_pairs(v));
+}
+template <typename V>
+V from_mid_side(V v) noexcept {
+  return v * plus_minus<V>() + simd::swap_pairs(v);
+}
+
+// x[i] = f(x[i]) for i < n, two frames per step.
+template <typename F>
+void map_frames(simd::f64x2* x, std::uint32_t n, F f) noexcept {
+  std::uint32_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    simd::f64x4 v;
+    std::memcpy(&v, x + i, sizeof(v));
+    v = f(v);
+    std::memcpy(x + i, &v, sizeof(v));
+  }
+  if (i < n) x[i] = f(x[i]);
+}
 
 // x[i] = (left[i], right[i]) for i < n, four frames per step.
 void interleave(const double* left, const double* right, simd::f64x2* x, std::uint32_t n) noexcept {
@@ -165,9 +191,7 @@ constexpr PassFn kPasses[2][kMaxPass] = {
 void run_segment(const Stage* stages, int count, bool ms, simd::f64x2* x,
                  std::uint32_t n) noexcept {
   if (count == 0) return;
-  if (ms) {
-    for (std::uint32_t i = 0; i < n; ++i) x[i] = to_mid_side(x[i]);
-  }
+  if (ms) map_frames(x, n, [](auto v) noexcept { return to_mid_side(v); });
   const int passes = (count + kMaxPass - 1) / kMaxPass;
   for (int p = 0, done = 0; p < passes; ++p) {
     const int size = (count - done) / (passes - p);
@@ -178,9 +202,7 @@ void run_segment(const Stage* stages, int count, bool ms, simd::f64x2* x,
     kPasses[masked][size - 1](stages + done, x, n);
     done += size;
   }
-  if (ms) {
-    for (std::uint32_t i = 0; i < n; ++i) x[i] = from_mid_side(x[i]);
-  }
+  if (ms) map_frames(x, n, [](auto v) noexcept { return from_mid_side(v); });
 }
 
 }  // namespace
@@ -247,6 +269,7 @@ void EqStage::switch_band(BandState& b) noexcept {
   b.glide_.reset(b.live_.freq_hz, b.live_.q, b.live_.gain_db);
   redesign(b, true);
   for (VectorSection<simd::f64x2>& s : b.state_) s.reset();
+  b.mid_side_ = mid_side(b.live_.mode);
   if (b.live_.enabled) b.mix_.set_target(1.0);
 }
 
@@ -325,7 +348,7 @@ void EqStage::process_bands(simd::f64x2* x, std::uint32_t n) noexcept {
 void EqStage::process_moving(BandState& b, simd::f64x2* x, std::uint32_t n) noexcept {
   const int sections = b.sections_;
   const bool fading = b.mix_.ramping();
-  const bool ms = mid_side(b.live_.mode);
+  const bool ms = b.mid_side_;
   const simd::i64x2 lanes = band_lanes(b.live_.mode);
   for (std::uint32_t i = 0; i < n; ++i) {
     std::array<Coeffs, kMaxSections> c;
@@ -340,16 +363,40 @@ void EqStage::process_moving(BandState& b, simd::f64x2* x, std::uint32_t n) noex
   }
 }
 
+void EqStage::set_mid_side(BandState& b, bool ms) noexcept {
+  if (b.mid_side_ == ms) return;
+  for (int s = 0; s < b.sections_; ++s) {
+    if (ms) {
+      b.state_[s].map_state([](simd::f64x2 v) noexcept { return to_mid_side(v); });
+    } else {
+      b.state_[s].map_state([](simd::f64x2 v) noexcept { return from_mid_side(v); });
+    }
+  }
+  b.mid_side_ = ms;
+}
+
 void EqStage::process_steady(const int* first, const int* last, simd::f64x2* x,
                              std::uint32_t n) noexcept {
   // The sections of consecutive bands run in passes of up to kMaxPass over the chunk, so that
-  // their recursions overlap; consecutive mid/side bands share one conversion to (mid, side).
+  // their recursions overlap. A stereo band filters (left, right) and (mid, side) alike and
+  // joins the frames of the bands around it; the frames change only between a left/right
+  // band and a mid/side band.
   while (first != last) {
-    const bool ms = mid_side(bands_[*first].live_.mode);
+    bool ms = false;
+    bool fixed = false;  // a left/right or mid/side band has chosen `ms`
+    const int* end = first;
+    for (; end != last; ++end) {
+      const ChannelMode mode = bands_[*end].live_.mode;
+      if (mode == ChannelMode::stereo) continue;
+      if (fixed && mid_side(mode) != ms) break;
+      ms = mid_side(mode);
+      fixed = true;
+    }
     std::array<Stage, kBands * kMaxSections> stages;
     int count = 0;
-    for (; first != last && mid_side(bands_[*first].live_.mode) == ms; ++first) {
+    for (; first != end; ++first) {
       BandState& b = bands_[*first];
+      if (b.live_.mode == ChannelMode::stereo) set_mid_side(b, ms);
       const simd::i64x2 lanes = band_lanes(b.live_.mode);
       for (int s = 0; s < b.sections_; ++s) {
         stages[count++] = {&b.coeffs_[s].current(), lanes, &b.state_[s]};

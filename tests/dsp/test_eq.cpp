@@ -163,8 +163,9 @@ TEST(EqStage, ChannelModesFilterOnlyTheirSignal) {
 }
 
 // Eight bands of every mode in series, sample by sample with one BiquadState per channel and
-// section, as the bands are defined: the stage runs them fused in passes, mid/side bands on
-// (mid, side) frames, and must agree to rounding.
+// section, as the bands are defined: the stage runs them fused in passes, mid/side bands and
+// the stereo bands among them on (mid, side) frames, and must agree to rounding (amplified
+// up to some 1000 times by the steep 30 Hz high-pass).
 TEST(EqStage, FusedBandsMatchBandBySampleReference) {
   const double fs = 48000.0;
   EqStage::Params p;
@@ -249,7 +250,7 @@ TEST(EqStage, FusedBandsMatchBandBySampleReference) {
   for (std::size_t i = 0; i < n; ++i) {
     worst = std::max({worst, std::fabs(l[i] - ref_l[i]), std::fabs(r[i] - ref_r[i])});
   }
-  EXPECT_LT(worst, 1e-13);
+  EXPECT_LT(worst, 1e-12);
 }
 
 TEST(EqStage, DefaultsAreBitTransparent) {

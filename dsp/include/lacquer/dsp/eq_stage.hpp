@@ -69,7 +69,8 @@ class EqStage {
   // 1 fully applied. When want_ differs from live_ in type, slope or mode, mix_ falls to 0,
   // live_ takes want_ with cleared state, and mix_ rises again (`switching_`).
   // The sections filter a frame as one f64x2: (left, right), or (mid, side) for a mid or side
-  // band; a band of one signal filters both lanes and keeps the other lane's input.
+  // band and for a stereo band that runs among mid/side bands (`mid_side_`); a band of one
+  // signal filters both lanes and keeps the other lane's input.
   struct BandState {
     Band live_;
     Band want_;
@@ -79,6 +80,7 @@ class EqStage {
     std::array<VectorSection<simd::f64x2>, kMaxSections> state_;
     LinearSmoother mix_;
     bool switching_ = false;
+    bool mid_side_ = false;  // the state's lanes are (mid, side)
   };
 
   void reset_bands(const Params& p) noexcept;
@@ -89,6 +91,8 @@ class EqStage {
   bool steady() const noexcept;
   // The bands in order over frames x[0 .. n), steady bands fused into passes.
   void process_bands(simd::f64x2* x, std::uint32_t n) noexcept;
+  // A stereo band's state carried over to (mid, side) frames if `ms`, else to (left, right).
+  static void set_mid_side(BandState& b, bool ms) noexcept;
   // One band whose coefficients or mix move, sample by sample.
   void process_moving(BandState& b, simd::f64x2* x, std::uint32_t n) noexcept;
   // Steady bands first .. last - 1 (indices into `bands_`, in order).
