@@ -1,7 +1,9 @@
 #include "lacquer/dsp/dither.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <span>
 
 namespace lacquer::dsp {
@@ -49,6 +51,15 @@ constexpr double kRateTolerance = 0.05;
 // larger; feeding that back would drive the loop further into clipping, so it is capped.
 constexpr double kMaxErrorLsb = 2.0;
 
+// Lanes of unsigned 64-bit integers for the random generator.
+using u64x4 = std::uint64_t __attribute__((vector_size(32)));
+
+u64x4 rotl(u64x4 x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+// Adding and subtracting 1.5 * 2^52 rounds a double of magnitude below 2^51 to an integer,
+// ties to even, as nearbyint() does in the default rounding mode.
+constexpr double kRoundMagic = 0x1.8p52;
+
 constexpr std::string_view kNames[] = {"off", "tpdf", "lipshitz", "fweighted", "shibata"};
 
 }  // namespace
@@ -62,6 +73,17 @@ std::optional<DitherType> parse_dither_type(std::string_view name) noexcept {
     if (kNames[i] == name) return static_cast<DitherType>(i);
   }
   return std::nullopt;
+}
+
+Dither::Dither() noexcept {
+  // splitmix64, as the authors of xoshiro recommend for seeding it.
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (std::uint64_t& word : rng_) {
+    std::uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    word = z ^ (z >> 31);
+  }
 }
 
 void Dither::prepare(double sample_rate) noexcept {
@@ -95,41 +117,99 @@ void Dither::select_filter() noexcept {
   }
 }
 
-void Dither::reset() noexcept {
-  for (auto& e : err_) e.fill(0.0);
-  pos_ = {};
+void Dither::reset() noexcept { err_.fill(simd::f64x2{}); }
+
+void Dither::fill_noise(simd::f64x2* noise, std::uint32_t n) noexcept {
+  // Four xoshiro256++ streams at once. Each 64-bit draw makes two uniforms of 32 bits in
+  // [1, 2) (as mantissas); their difference is triangular on (-1, 1).
+  u64x4 s[4];
+  std::memcpy(s, rng_.data(), sizeof(s));
+  const u64x4 mantissa = u64x4{} + 0x000FFFFFFFF00000ull;
+  const u64x4 one = u64x4{} + 0x3FF0000000000000ull;
+  for (std::uint32_t i = 0; i < n; i += 2) {
+    const u64x4 r = rotl(s[0] + s[3], 23) + s[0];
+    const u64x4 t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    const auto high = std::bit_cast<simd::f64x4>(((r >> 12) & mantissa) | one);
+    const auto low = std::bit_cast<simd::f64x4>(((r << 20) & mantissa) | one);
+    const simd::f64x4 tpdf = high - low;  // two frames
+    std::memcpy(noise + i, &tpdf, sizeof(tpdf));
+  }
+  std::memcpy(rng_.data(), s, sizeof(s));
 }
 
-double Dither::uniform() noexcept {
-  rng_ ^= rng_ >> 12;
-  rng_ ^= rng_ << 25;
-  rng_ ^= rng_ >> 27;
-  const std::uint64_t r = rng_ * 0x2545F4914F6CDD1Dull;
-  return static_cast<double>(r >> 11) * 0x1.0p-53 - 0.5;
+template <int Taps>
+void Dither::quantise(double* left, double* right, std::uint32_t n) noexcept {
+  using simd::f64x2;
+  // Room for an odd n: the noise comes in pairs of frames.
+  f64x2 noise[kChunk];
+  if (type_ == DitherType::kOff) {
+    std::fill_n(noise, n, f64x2{});
+  } else {
+    fill_noise(noise, n);
+  }
+  // err_ followed by this pass's errors, so that every tap reads at a fixed offset.
+  f64x2 past[kMaxTaps + kChunk];
+  std::copy(err_.begin(), err_.end(), past);
+  f64x2 c[Taps > 0 ? Taps : 1];
+  for (int k = 0; k < Taps; ++k) c[k] = simd::splat<f64x2>(coef_[k]);
+  const double top = std::ldexp(1.0, bits_ - 1);  // grid values run -top .. top - 1
+  const f64x2 scale = simd::splat<f64x2>(1.0 / lsb_);
+  const f64x2 lsb = simd::splat<f64x2>(lsb_);
+  const f64x2 lowest = simd::splat<f64x2>(-top);
+  const f64x2 highest = simd::splat<f64x2>(top - 1.0);
+  const f64x2 max_error = simd::splat<f64x2>(kMaxErrorLsb);
+  const f64x2 magic = simd::splat<f64x2>(kRoundMagic);
+  f64x2 e = past[kMaxTaps - 1];  // the newest error, kept in a register
+  for (std::uint32_t i = 0; i < n; ++i) {
+    f64x2 d = simd::load_frame(left, right, i) * scale;
+    if constexpr (Taps > 1) {
+      // The older errors' feedback first: only the newest waits for the previous sample.
+      const f64x2* p = past + kMaxTaps + i - 1;  // p[-k]: the error k + 1 samples back
+      f64x2 older = c[Taps - 1] * p[1 - Taps];
+#pragma GCC unroll 20
+      for (int k = Taps - 2; k >= 1; --k) older += c[k] * p[-k];
+      d -= older;
+    }
+    if constexpr (Taps > 0) d -= c[0] * e;
+    // Clamped to the grid before rounding: the same as clamping after, and in range of
+    // kRoundMagic.
+    const f64x2 v = simd::min(simd::max(d + noise[i], lowest), highest);
+    const f64x2 y = (v + magic) - magic;
+    e = simd::min(simd::max(y - d, -max_error), max_error);
+    past[kMaxTaps + i] = e;
+    simd::store_frame(y * lsb, left, right, i);
+  }
+  std::copy(past + n, past + n + kMaxTaps, err_.begin());
 }
 
 void Dither::process(double* left, double* right, std::uint32_t n) noexcept {
-  const double scale = 1.0 / lsb_;
-  const double top = std::ldexp(1.0, bits_ - 1);  // grid values run -top .. top - 1
-  const bool dither = type_ != DitherType::kOff;
-  double* io[2] = {left, right};
-  for (int c = 0; c < 2; ++c) {
-    double* x = io[c];
-    auto& err = err_[c];
-    int pos = pos_[c];
-    for (std::uint32_t i = 0; i < n; ++i) {
-      double d = x[i] * scale;
-      const double* past = err.data() + pos;  // newest first
-      for (int k = 0; k < taps_; ++k) d -= coef_[k] * past[k];
-      const double tpdf = dither ? uniform() + uniform() : 0.0;
-      const double y = std::clamp(std::nearbyint(d + tpdf), -top, top - 1.0);
-      const double e = std::clamp(y - d, -kMaxErrorLsb, kMaxErrorLsb);
-      pos = pos == 0 ? kMaxTaps - 1 : pos - 1;
-      err[pos] = e;
-      err[pos + kMaxTaps] = e;
-      x[i] = y * lsb_;
+  for (std::uint32_t done = 0; done < n; done += kChunk) {
+    const std::uint32_t len = std::min(n - done, kChunk);
+    double* l = left + done;
+    double* r = right + done;
+    switch (taps_) {
+      case 0:
+        quantise<0>(l, r, len);
+        break;
+      case std::size(kLipshitz44):
+        quantise<std::size(kLipshitz44)>(l, r, len);
+        break;
+      case std::size(kFWeighted46):
+        quantise<std::size(kFWeighted46)>(l, r, len);
+        break;
+      case std::size(kShibata48):
+        quantise<std::size(kShibata48)>(l, r, len);
+        break;
+      case std::size(kShibata44):
+        quantise<std::size(kShibata44)>(l, r, len);
+        break;
     }
-    pos_[c] = pos;
   }
 }
 

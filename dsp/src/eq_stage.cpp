@@ -1,6 +1,8 @@
 #include "lacquer/dsp/eq_stage.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 namespace lacquer::dsp {
 
@@ -55,11 +57,160 @@ int design_band(EqType type, int slope_db_oct, double sample_rate, double freq_h
   return 0;
 }
 
+
+using Coeffs = VectorCoeffs<simd::f64x2>;
+using Section = VectorSection<simd::f64x2>;
+
+bool mid_side(ChannelMode mode) noexcept {
+  return mode == ChannelMode::mid || mode == ChannelMode::side;
+}
+
+// The lanes a band filters (all bits set): of (left, right), or of (mid, side) for mid/side.
+simd::i64x2 band_lanes(ChannelMode mode) noexcept {
+  switch (mode) {
+    case ChannelMode::left:
+    case ChannelMode::mid:
+      return simd::i64x2{-1, 0};
+    case ChannelMode::right:
+    case ChannelMode::side:
+      return simd::i64x2{0, -1};
+    case ChannelMode::stereo:
+      break;
+  }
+  return simd::i64x2{-1, -1};
+}
+
+template <typename V>
+constexpr V plus_minus() noexcept {
+  if constexpr (sizeof(V) == sizeof(simd::f64x2)) {
+    return V{1.0, -1.0};
+  } else {
+    return V{1.0, -1.0, 1.0, -1.0};
+  }
+}
+
+// (mid, side) = ((l + r) / 2, (l - r) / 2) of (l, r), and (l, r) = (m + s, m - s) back; for
+// one frame or two.
+template <typename V>
+V to_mid_side(V v) noexcept {
+  return 0.5 * (v * plus_minus<V>() + simd::swap_pairs(v));
+}
+template <typename V>
+V from_mid_side(V v) noexcept {
+  return v * plus_minus<V>() + simd::swap_pairs(v);
+}
+
+// x[i] = f(x[i]) for i < n, two frames per step.
+template <typename F>
+void map_frames(simd::f64x2* x, std::uint32_t n, F f) noexcept {
+  std::uint32_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    simd::f64x4 v;
+    std::memcpy(&v, x + i, sizeof(v));
+    v = f(v);
+    std::memcpy(x + i, &v, sizeof(v));
+  }
+  if (i < n) x[i] = f(x[i]);
+}
+
+// x[i] = (left[i], right[i]) for i < n, four frames per step.
+void interleave(const double* left, const double* right, simd::f64x2* x, std::uint32_t n) noexcept {
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    simd::f64x4 l, r;
+    std::memcpy(&l, left + i, sizeof(l));
+    std::memcpy(&r, right + i, sizeof(r));
+    const simd::f64x4 first = __builtin_shufflevector(l, r, 0, 4, 1, 5);
+    const simd::f64x4 second = __builtin_shufflevector(l, r, 2, 6, 3, 7);
+    std::memcpy(x + i, &first, sizeof(first));
+    std::memcpy(x + i + 2, &second, sizeof(second));
+  }
+  for (; i < n; ++i) x[i] = simd::load_frame(left, right, i);
+}
+
+// The inverse of interleave().
+void deinterleave(const simd::f64x2* x, double* left, double* right, std::uint32_t n) noexcept {
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    simd::f64x4 first, second;
+    std::memcpy(&first, x + i, sizeof(first));
+    std::memcpy(&second, x + i + 2, sizeof(second));
+    const simd::f64x4 l = __builtin_shufflevector(first, second, 0, 2, 4, 6);
+    const simd::f64x4 r = __builtin_shufflevector(first, second, 1, 3, 5, 7);
+    std::memcpy(left + i, &l, sizeof(l));
+    std::memcpy(right + i, &r, sizeof(r));
+  }
+  for (; i < n; ++i) simd::store_frame(x[i], left, right, i);
+}
+
+// One section of a steady pass: its coefficients, the lanes it filters, its state.
+struct Stage {
+  const BiquadCoeffs* c;
+  simd::i64x2 lanes;
+  Section* state;
+};
+
+// Sections of a steady pass.
+constexpr int kMaxPass = 4;
+
+// K sections in series over x[0 .. n), sample by sample with the state in locals, so that the
+// K recursions overlap. `Masked` when some section keeps one lane's input.
+template <int K, bool Masked>
+void run_pass(const Stage* stage, simd::f64x2* x, std::uint32_t n) noexcept {
+  std::array<Coeffs, K> c;
+  std::array<simd::i64x2, K> lanes;
+  std::array<Section, K> s;
+  for (int k = 0; k < K; ++k) {
+    c[k] = Coeffs::splat(*stage[k].c);
+    lanes[k] = stage[k].lanes;
+    s[k] = *stage[k].state;
+  }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    simd::f64x2 v = x[i];
+#pragma GCC unroll 4
+    for (int k = 0; k < K; ++k) {
+      const simd::f64x2 y = s[k].process(c[k], v);
+      if constexpr (Masked) {
+        v = simd::select(lanes[k], y, v);
+      } else {
+        v = y;
+      }
+    }
+    x[i] = v;
+  }
+  for (int k = 0; k < K; ++k) *stage[k].state = s[k];
+}
+
+using PassFn = void (*)(const Stage*, simd::f64x2*, std::uint32_t) noexcept;
+constexpr PassFn kPasses[2][kMaxPass] = {
+    {run_pass<1, false>, run_pass<2, false>, run_pass<3, false>, run_pass<4, false>},
+    {run_pass<1, true>, run_pass<2, true>, run_pass<3, true>, run_pass<4, true>}};
+
+// `count` sections of steady bands over x[0 .. n), on (mid, side) frames if `ms`: passes of
+// nearly equal length, as few as kMaxPass allows.
+void run_segment(const Stage* stages, int count, bool ms, simd::f64x2* x,
+                 std::uint32_t n) noexcept {
+  if (count == 0) return;
+  if (ms) map_frames(x, n, [](auto v) noexcept { return to_mid_side(v); });
+  const int passes = (count + kMaxPass - 1) / kMaxPass;
+  for (int p = 0, done = 0; p < passes; ++p) {
+    const int size = (count - done) / (passes - p);
+    bool masked = false;
+    for (int k = done; k < done + size; ++k) {
+      masked = masked || stages[k].lanes[0] == 0 || stages[k].lanes[1] == 0;
+    }
+    kPasses[masked][size - 1](stages + done, x, n);
+    done += size;
+  }
+  if (ms) map_frames(x, n, [](auto v) noexcept { return from_mid_side(v); });
+}
+
 }  // namespace
 
 void EqStage::prepare(double sample_rate, std::uint32_t max_block) {
   sample_rate_ = sample_rate;
   bypass_.prepare(sample_rate, max_block);
+  frames_.assign(max_block, simd::f64x2{});
   for (BandState& b : bands_) {
     b.glide_.prepare(sample_rate, kGlideMs);
     b.mix_.prepare(sample_rate, kBandFadeMs);
@@ -117,9 +268,8 @@ void EqStage::switch_band(BandState& b) noexcept {
   b.switching_ = false;
   b.glide_.reset(b.live_.freq_hz, b.live_.q, b.live_.gain_db);
   redesign(b, true);
-  for (auto& channel : b.state_) {
-    for (BiquadState& s : channel) s.reset();
-  }
+  for (VectorSection<simd::f64x2>& s : b.state_) s.reset();
+  b.mid_side_ = mid_side(b.live_.mode);
   if (b.live_.enabled) b.mix_.set_target(1.0);
 }
 
@@ -136,9 +286,23 @@ void EqStage::redesign(BandState& b, bool jump) noexcept {
   }
 }
 
+bool EqStage::steady() const noexcept {
+  for (const BandState& b : bands_) {
+    if (!silent(b) && (moving(b) || b.glide_.gliding())) return false;
+  }
+  return true;
+}
+
 void EqStage::process(double* left, double* right, std::uint32_t n) noexcept {
   if (bypass_.idle()) return;
   bypass_.capture(left, right, n);
+  // Bands only fall silent while processing; with none audible the block passes untouched.
+  const bool active = std::any_of(bands_.begin(), bands_.end(),
+                                  [](const BandState& b) { return !silent(b); });
+  simd::f64x2* x = frames_.data();
+  if (active) {
+    interleave(left, right, x, n);
+  }
   std::uint32_t done = 0;
   while (done < n) {
     if (until_redesign_ == 0) {
@@ -147,108 +311,98 @@ void EqStage::process(double* left, double* right, std::uint32_t n) noexcept {
       }
       until_redesign_ = FilterGlide::kBlock;
     }
-    const std::uint32_t chunk = std::min(n - done, until_redesign_);
-    for (BandState& b : bands_) {
-      if (silent(b)) continue;
-      process_band(b, left + done, right + done, chunk);
-      if (b.switching_ && silent(b)) switch_band(b);
-    }
+    // While nothing moves the redesign points pass without effect, so one chunk runs past
+    // them; the countdown keeps its phase.
+    const std::uint32_t chunk = steady() ? n - done : std::min(n - done, until_redesign_);
+    if (active) process_bands(x + done, chunk);
     done += chunk;
-    until_redesign_ -= chunk;
+    until_redesign_ = chunk <= until_redesign_
+                          ? until_redesign_ - chunk
+                          : (FilterGlide::kBlock - (chunk - until_redesign_) % FilterGlide::kBlock) %
+                                FilterGlide::kBlock;
+  }
+  if (active) {
+    deinterleave(x, left, right, n);
   }
   bypass_.mix(left, right, n);
 }
 
-void EqStage::process_band(BandState& b, double* left, double* right, std::uint32_t n) noexcept {
+void EqStage::process_bands(simd::f64x2* x, std::uint32_t n) noexcept {
+  std::array<int, kBands> run;  // steady bands not yet processed, in order
+  int count = 0;
+  for (int i = 0; i < kBands; ++i) {
+    BandState& b = bands_[i];
+    if (silent(b)) continue;
+    if (!moving(b)) {
+      run[count++] = i;
+      continue;
+    }
+    process_steady(run.data(), run.data() + count, x, n);
+    count = 0;
+    process_moving(b, x, n);
+    if (b.switching_ && silent(b)) switch_band(b);
+  }
+  process_steady(run.data(), run.data() + count, x, n);
+}
+
+void EqStage::process_moving(BandState& b, simd::f64x2* x, std::uint32_t n) noexcept {
   const int sections = b.sections_;
   const bool fading = b.mix_.ramping();
-  const ChannelMode mode = b.live_.mode;
-  bool ramping = false;
-  for (int s = 0; s < sections; ++s) ramping = ramping || b.coeffs_[s].ramping();
-  if (!fading && !ramping) {
-    process_band_steady(b, left, right, n);
-    return;
-  }
+  const bool ms = b.mid_side_;
+  const simd::i64x2 lanes = band_lanes(b.live_.mode);
   for (std::uint32_t i = 0; i < n; ++i) {
-    std::array<const BiquadCoeffs*, kMaxSections> c;
-    for (int s = 0; s < sections; ++s) c[s] = &b.coeffs_[s].next();
-    const double w = fading ? b.mix_.next() : 1.0;
-    // The band's output for input x on channel ch, faded against x while mix_ moves.
-    auto band = [&](int ch, double x) noexcept {
-      double y = x;
-      for (int s = 0; s < sections; ++s) y = b.state_[ch][s].process(*c[s], y);
-      return fading ? x + w * (y - x) : y;
-    };
-    switch (mode) {
-      case ChannelMode::stereo:
-        left[i] = band(0, left[i]);
-        right[i] = band(1, right[i]);
-        break;
-      case ChannelMode::left:
-        left[i] = band(0, left[i]);
-        break;
-      case ChannelMode::right:
-        right[i] = band(1, right[i]);
-        break;
-      case ChannelMode::mid: {
-        const double mid = band(0, 0.5 * (left[i] + right[i]));
-        const double side = 0.5 * (left[i] - right[i]);
-        left[i] = mid + side;
-        right[i] = mid - side;
-        break;
-      }
-      case ChannelMode::side: {
-        const double mid = 0.5 * (left[i] + right[i]);
-        const double side = band(0, 0.5 * (left[i] - right[i]));
-        left[i] = mid + side;
-        right[i] = mid - side;
-        break;
-      }
-    }
+    std::array<Coeffs, kMaxSections> c;
+    for (int s = 0; s < sections; ++s) c[s] = Coeffs::splat(b.coeffs_[s].next());
+    const simd::f64x2 in = ms ? to_mid_side(x[i]) : x[i];
+    simd::f64x2 y = in;
+    for (int s = 0; s < sections; ++s) y = b.state_[s].process(c[s], y);
+    // The band faded against its input while mix_ moves.
+    if (fading) y = in + b.mix_.next() * (y - in);
+    y = simd::select(lanes, y, in);
+    x[i] = ms ? from_mid_side(y) : y;
   }
 }
 
-void EqStage::process_band_steady(BandState& b, double* left, double* right,
-                                  std::uint32_t n) noexcept {
-  // Section after section over the whole chunk: each sample meets the same sections in the
-  // same order as in process_band(), so the output is identical.
-  auto run = [&b](int ch, double* x, std::uint32_t len) noexcept {
-    for (int s = 0; s < b.sections_; ++s) b.state_[ch][s].process(b.coeffs_[s].current(), x, len);
-  };
-  const ChannelMode mode = b.live_.mode;
-  switch (mode) {
-    case ChannelMode::stereo:
-      run(0, left, n);
-      run(1, right, n);
-      return;
-    case ChannelMode::left:
-      run(0, left, n);
-      return;
-    case ChannelMode::right:
-      run(1, right, n);
-      return;
-    case ChannelMode::mid:
-    case ChannelMode::side:
-      break;
+void EqStage::set_mid_side(BandState& b, bool ms) noexcept {
+  if (b.mid_side_ == ms) return;
+  for (int s = 0; s < b.sections_; ++s) {
+    if (ms) {
+      b.state_[s].map_state([](simd::f64x2 v) noexcept { return to_mid_side(v); });
+    } else {
+      b.state_[s].map_state([](simd::f64x2 v) noexcept { return from_mid_side(v); });
+    }
   }
-  const bool mid_band = mode == ChannelMode::mid;
-  std::uint32_t done = 0;
-  while (done < n) {
-    double ms[FilterGlide::kBlock];
-    const std::uint32_t len = std::min<std::uint32_t>(n - done, FilterGlide::kBlock);
-    double* l = left + done;
-    double* r = right + done;
-    for (std::uint32_t i = 0; i < len; ++i) {
-      ms[i] = mid_band ? 0.5 * (l[i] + r[i]) : 0.5 * (l[i] - r[i]);
+  b.mid_side_ = ms;
+}
+
+void EqStage::process_steady(const int* first, const int* last, simd::f64x2* x,
+                             std::uint32_t n) noexcept {
+  // The sections of consecutive bands run in passes of up to kMaxPass over the chunk, so that
+  // their recursions overlap. A stereo band filters (left, right) and (mid, side) alike and
+  // joins the frames of the bands around it; the frames change only between a left/right
+  // band and a mid/side band.
+  while (first != last) {
+    bool ms = false;
+    bool fixed = false;  // a left/right or mid/side band has chosen `ms`
+    const int* end = first;
+    for (; end != last; ++end) {
+      const ChannelMode mode = bands_[*end].live_.mode;
+      if (mode == ChannelMode::stereo) continue;
+      if (fixed && mid_side(mode) != ms) break;
+      ms = mid_side(mode);
+      fixed = true;
     }
-    run(0, ms, len);
-    for (std::uint32_t i = 0; i < len; ++i) {
-      const double mid = mid_band ? ms[i] : 0.5 * (l[i] + r[i]);
-      const double side = mid_band ? 0.5 * (l[i] - r[i]) : ms[i];
-      l[i] = mid + side;
-      r[i] = mid - side;
+    std::array<Stage, kBands * kMaxSections> stages;
+    int count = 0;
+    for (; first != end; ++first) {
+      BandState& b = bands_[*first];
+      if (b.live_.mode == ChannelMode::stereo) set_mid_side(b, ms);
+      const simd::i64x2 lanes = band_lanes(b.live_.mode);
+      for (int s = 0; s < b.sections_; ++s) {
+        stages[count++] = {&b.coeffs_[s].current(), lanes, &b.state_[s]};
+      }
     }
-    done += len;
+    run_segment(stages.data(), count, ms, x, n);
   }
 }
 

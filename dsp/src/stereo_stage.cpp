@@ -1,6 +1,9 @@
 #include "lacquer/dsp/stereo_stage.hpp"
 
 #include <algorithm>
+#include <cstring>
+
+#include "lacquer/dsp/simd.hpp"
 
 namespace lacquer::dsp {
 
@@ -72,10 +75,28 @@ void StereoStage::process(double* left, double* right, std::uint32_t n) noexcept
     process_mono(left, right, n);
     mono_fade_.mix(left, right, n);
   }
-  if (width_.ramping() || width_.current() != 1.0) {
+  // L = M + wS, R = M - wS written as a change of the input, exact at w = 1.
+  if (width_.ramping()) {
     for (std::uint32_t i = 0; i < n; ++i) {
-      // L = M + wS, R = M - wS written as a change of the input, exact at w = 1.
       const double extra = (width_.next() - 1.0) * 0.5 * (left[i] - right[i]);
+      left[i] += extra;
+      right[i] -= extra;
+    }
+  } else if (const double k = (width_.current() - 1.0) * 0.5; k != 0.0) {
+    // Four frames per step.
+    std::uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      simd::f64x4 l, r;
+      std::memcpy(&l, left + i, sizeof(l));
+      std::memcpy(&r, right + i, sizeof(r));
+      const simd::f64x4 extra = k * (l - r);
+      l += extra;
+      r -= extra;
+      std::memcpy(left + i, &l, sizeof(l));
+      std::memcpy(right + i, &r, sizeof(r));
+    }
+    for (; i < n; ++i) {
+      const double extra = k * (left[i] - right[i]);
       left[i] += extra;
       right[i] -= extra;
     }

@@ -62,6 +62,44 @@ TEST(Dither, TpdfErrorAt16BitsIsMinus96Point3) {
   EXPECT_NEAR(rms_db(e), expected_db, 0.05);  // ten seconds estimate it far better
 }
 
+TEST(Dither, TpdfIsTriangularUnbiasedWhiteAndIndependentPerChannel) {
+  // 16-bit TPDF on a constant 0.3 LSB, in blocks of odd and even sizes. With t triangular on
+  // (-1, 1) LSB, round(0.3 + t) is -1 for t < -0.8 (probability 0.2^2 / 2 = 0.02), +1 for
+  // t >= 0.2 (0.8^2 / 2 = 0.32), else 0; its mean is 0.3. The noise is white and independent
+  // between the channels.
+  const std::size_t n = std::size_t{1} << 20;
+  const double lsb = std::ldexp(1.0, -15);
+  const double x = 0.3 * lsb;
+  Dither d;
+  d.prepare(48000.0);
+  d.set(DitherType::kTpdf, 16);
+  std::vector<double> l(n, x), r(n, x);
+  for (std::size_t pos = 0, k = 0; pos < n; ++k) {
+    const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(1 + (k * 37) % 300, n - pos));
+    d.process(l.data() + pos, r.data() + pos, len);
+    pos += len;
+  }
+  double count[3] = {}, mean = 0.0, cross = 0.0, lag = 0.0, power = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double yl = l[i] / lsb, yr = r[i] / lsb;
+    ASSERT_TRUE(yl == -1.0 || yl == 0.0 || yl == 1.0) << yl;
+    count[static_cast<int>(yl) + 1] += 1.0;
+    mean += yl + yr;
+    const double el = yl - 0.3, er = yr - 0.3;
+    cross += el * er;
+    power += el * el;
+    if (i > 0) lag += el * (l[i - 1] / lsb - 0.3);
+  }
+  const double total = static_cast<double>(n);
+  // Standard errors: below 5e-4 for the probabilities and the mean, 1e-3 for the
+  // correlations.
+  EXPECT_NEAR(count[0] / total, 0.02, 0.003);
+  EXPECT_NEAR(count[2] / total, 0.32, 0.003);
+  EXPECT_NEAR(mean / (2.0 * total), 0.3, 0.003);
+  EXPECT_NEAR(cross / power, 0.0, 0.005);
+  EXPECT_NEAR(lag / power, 0.0, 0.005);
+}
+
 TEST(Dither, PlainRoundingErrorIsLsbOverRootTwelve) {
   const double expected_db = 20.0 * std::log10(std::ldexp(1.0, -15) / std::sqrt(12.0));
   const double rate = 44100.0;

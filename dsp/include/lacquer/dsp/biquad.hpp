@@ -132,6 +132,10 @@ class FilterGlide {
   /// Advances the glide by kBlock samples; true when the values changed, i.e. when the owner
   /// must redesign its sections.
   bool advance() noexcept;
+  /// True while the values still move towards their targets.
+  bool gliding() const noexcept {
+    return log_freq_.ramping() || log_q_.ramping() || gain_db_.ramping();
+  }
 
   double freq_hz() const noexcept;
   double q() const noexcept;

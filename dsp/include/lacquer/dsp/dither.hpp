@@ -23,6 +23,8 @@
 #include <optional>
 #include <string_view>
 
+#include "lacquer/dsp/simd.hpp"
+
 namespace lacquer::dsp {
 
 /// Dither choices, as the command path /chain/output/dither names them.
@@ -38,6 +40,9 @@ std::optional<DitherType> parse_dither_type(std::string_view name) noexcept;
 class Dither {
  public:
   static constexpr int kMaxTaps = 20;
+
+  /// Seeds the random sequence.
+  Dither() noexcept;
 
   /// Picks the shaping set for `sample_rate` and clears the state.
   void prepare(double sample_rate) noexcept;
@@ -58,8 +63,15 @@ class Dither {
   double lsb() const noexcept { return lsb_; }
 
  private:
+  // Frames quantised per pass: the noise for them is drawn at once.
+  static constexpr std::uint32_t kChunk = 64;
+
   void select_filter() noexcept;
-  double uniform() noexcept;  // in [-0.5, 0.5)
+  // Triangular noise of +-1 LSB for n <= kChunk frames, (left, right) per frame.
+  void fill_noise(simd::f64x2* noise, std::uint32_t n) noexcept;
+  // process() of n <= kChunk frames with a filter of `Taps` taps (taps_).
+  template <int Taps>
+  void quantise(double* left, double* right, std::uint32_t n) noexcept;
 
   double sample_rate_ = 48000.0;
   DitherType type_ = DitherType::kTpdf;
@@ -67,11 +79,12 @@ class Dither {
   double lsb_ = 1.0 / 32768.0;
   std::array<double, kMaxTaps> coef_{};
   int taps_ = 0;
-  // Past total errors per channel in LSB, newest first at err_[c][pos_[c]], stored twice
-  // so the taps read a contiguous run.
-  std::array<std::array<double, 2 * kMaxTaps>, 2> err_{};
-  std::array<int, 2> pos_{};
-  std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;  // xorshift64* state
+  // Past total errors in LSB, a (left, right) pair per frame, oldest first: the newest is
+  // err_[kMaxTaps - 1].
+  std::array<simd::f64x2, kMaxTaps> err_{};
+  // xoshiro256++ state of four streams run side by side: word w of stream k is
+  // rng_[4 * w + k].
+  std::array<std::uint64_t, 16> rng_{};
 };
 
 }  // namespace lacquer::dsp

@@ -6,10 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "lacquer/dsp/biquad.hpp"
 #include "lacquer/dsp/bypass.hpp"
+#include "lacquer/dsp/simd.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/vector_section.hpp"
 
 namespace lacquer::dsp {
 
@@ -65,26 +68,44 @@ class EqStage {
   // asked for. The band's output is x + mix_ * (filtered(x) - x): mix_ 0 is silent (skipped),
   // 1 fully applied. When want_ differs from live_ in type, slope or mode, mix_ falls to 0,
   // live_ takes want_ with cleared state, and mix_ rises again (`switching_`).
+  // The sections filter a frame as one f64x2: (left, right), or (mid, side) for a mid or side
+  // band and for a stereo band that runs among mid/side bands (`mid_side_`); a band of one
+  // signal filters both lanes and keeps the other lane's input.
   struct BandState {
     Band live_;
     Band want_;
     FilterGlide glide_;
     int sections_ = 1;
     std::array<BiquadRamp, kMaxSections> coeffs_;
-    std::array<std::array<BiquadState, kMaxSections>, 2> state_;  // [channel][section]
+    std::array<VectorSection<simd::f64x2>, kMaxSections> state_;
     LinearSmoother mix_;
     bool switching_ = false;
+    bool mid_side_ = false;  // the state's lanes are (mid, side)
   };
 
   void reset_bands(const Params& p) noexcept;
   void update_band(BandState& b, const Band& want) noexcept;
   void switch_band(BandState& b) noexcept;
   void redesign(BandState& b, bool jump) noexcept;
-  void process_band(BandState& b, double* left, double* right, std::uint32_t n) noexcept;
-  // process_band() while neither the coefficients nor the band's mix move.
-  void process_band_steady(BandState& b, double* left, double* right, std::uint32_t n) noexcept;
+  // True when no band moves: nothing glides, ramps or fades.
+  bool steady() const noexcept;
+  // The bands in order over frames x[0 .. n), steady bands fused into passes.
+  void process_bands(simd::f64x2* x, std::uint32_t n) noexcept;
+  // A stereo band's state carried over to (mid, side) frames if `ms`, else to (left, right).
+  static void set_mid_side(BandState& b, bool ms) noexcept;
+  // One band whose coefficients or mix move, sample by sample.
+  void process_moving(BandState& b, simd::f64x2* x, std::uint32_t n) noexcept;
+  // Steady bands first .. last - 1 (indices into `bands_`, in order).
+  void process_steady(const int* first, const int* last, simd::f64x2* x,
+                      std::uint32_t n) noexcept;
   static bool silent(const BandState& b) noexcept {
     return b.mix_.current() == 0.0 && !b.mix_.ramping();
+  }
+  // The band's mix or coefficients move in this chunk.
+  static bool moving(const BandState& b) noexcept {
+    bool ramping = b.mix_.ramping();
+    for (int s = 0; s < b.sections_; ++s) ramping = ramping || b.coeffs_[s].ramping();
+    return ramping;
   }
 
   double sample_rate_ = 48000.0;
@@ -92,6 +113,7 @@ class EqStage {
   BypassFade bypass_;
   std::array<BandState, kBands> bands_;
   std::uint32_t until_redesign_ = 0;  // samples left before the glides advance again
+  std::vector<simd::f64x2> frames_;   // the block as interleaved frames (left, right)
 };
 
 }  // namespace lacquer::dsp

@@ -8,6 +8,7 @@
 #include "lacquer/dsp/biquad.hpp"
 #include "lacquer/dsp/bypass.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/vector_section.hpp"
 
 namespace lacquer::dsp {
 
@@ -46,8 +47,8 @@ class InputStage {
   Params params_;
   BypassFade bypass_;
   BypassFade dc_fade_;  // dry while the DC blocker is off
-  BiquadCoeffs dc_block_;
-  std::array<BiquadState, 2> dc_state_;
+  VectorCoeffs<simd::f64x2> dc_block_;
+  VectorSection<simd::f64x2> dc_state_;  // (left, right)
   std::array<LinearSmoother, 2> gain_;  // trim x balance x polarity per channel
 };
 

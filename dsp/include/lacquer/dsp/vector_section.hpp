@@ -48,6 +48,14 @@ class VectorSection {
     return y;
   }
   void reset() noexcept { s1_ = s2_ = V{}; }
+  /// Carries the state over to the input f(x) for a linear map f across the lanes (e.g.
+  /// left/right to mid/side), for a filter that is the same on every lane: the state is a
+  /// linear function of the signal.
+  template <typename F>
+  void map_state(F f) noexcept {
+    s1_ = f(s1_);
+    s2_ = f(s2_);
+  }
 
  private:
   V s1_{};
