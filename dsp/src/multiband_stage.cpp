@@ -133,20 +133,29 @@ template <int kSplits>
 void MultibandStage::process_split(double* left, double* right, std::uint32_t n) noexcept {
   constexpr int kPairs = kSplits >= 2 ? 2 : 1;
   const bool mid_side = live_mode_ == Mode::mid_side;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    simd::f64x2 x = simd::load_frame(left, right, i);
-    if (mid_side) x = 0.5 * simd::f64x2{x[0] + x[1], x[0] - x[1]};
-    simd::f64x4 bands[2];
-    crossover_.split<kSplits>(x, bands);
-    if (weights_moving_) next_weights();
-    simd::f64x4 sum{};
-    for (int p = 0; p < kPairs; ++p) {
-      const simd::f64x4 g = reduction_db_to_gain(dynamics_[p].process(bands[p]));
-      sum += (dry_weight_[p] + wet_weight_[p] * g) * bands[p];
+  // In chunks, each pass (crossover splits, compressors, sum) over the whole chunk.
+  for (std::uint32_t offset = 0; offset < n; offset += kChunk) {
+    const std::uint32_t m = std::min(kChunk, n - offset);
+    double* l = left + offset;
+    double* r = right + offset;
+    for (std::uint32_t i = 0; i < m; ++i) {
+      simd::f64x2 x = simd::load_frame(l, r, i);
+      if (mid_side) x = 0.5 * simd::f64x2{x[0] + x[1], x[0] - x[1]};
+      frames_[i] = x;
     }
-    simd::f64x2 y = simd::low_half(sum) + simd::high_half(sum);
-    if (mid_side) y = simd::f64x2{y[0] + y[1], y[0] - y[1]};
-    simd::store_frame(y, left, right, i);
+    crossover_.split_block<kSplits>(frames_.data(), bands_[0].data(), bands_[1].data(), m);
+    for (int p = 0; p < kPairs; ++p) dynamics_[p].process_block(bands_[p].data(), reduction_[p].data(), m);
+    for (std::uint32_t i = 0; i < m; ++i) {
+      if (weights_moving_) next_weights();
+      simd::f64x4 sum{};
+      for (int p = 0; p < kPairs; ++p) {
+        const simd::f64x4 g = reduction_db_to_gain(reduction_[p][i]);
+        sum += (dry_weight_[p] + wet_weight_[p] * g) * bands_[p][i];
+      }
+      simd::f64x2 y = simd::low_half(sum) + simd::high_half(sum);
+      if (mid_side) y = simd::f64x2{y[0] + y[1], y[0] - y[1]};
+      simd::store_frame(y, l, r, i);
+    }
   }
 }
 

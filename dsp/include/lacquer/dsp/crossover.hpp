@@ -23,6 +23,8 @@ class Crossover {
   static constexpr int kMaxSplits = kMaxBands - 1;
   /// Glide of the split frequencies.
   static constexpr double kGlideMs = 20.0;
+  /// Most frames of one split_block() call.
+  static constexpr std::uint32_t kMaxBlockFrames = 64;
 
   void prepare(double sample_rate) noexcept;
 
@@ -61,6 +63,74 @@ class Crossover {
     if constexpr (kSplits == 3) bands[1] = out[2];
   }
 
+  /// split() for `n` frames: bands0[i] and bands1[i] are bands[0] and bands[1] of frame i.
+  /// With the frequencies at rest, each split runs over all frames with its state in
+  /// registers; the result is the same as n calls of split().
+  template <int kSplits>
+  void split_block(const simd::f64x2* frames, simd::f64x4* bands0, simd::f64x4* bands1,
+                   std::uint32_t n) noexcept {
+    if (moving_) {
+      for (std::uint32_t i = 0; i < n; ++i) {
+        simd::f64x4 bands[2];
+        split<kSplits>(frames[i], bands);
+        bands0[i] = bands[0];
+        bands1[i] = bands[1];
+      }
+      return;
+    }
+    // Split k's output goes to bands0 (k = 0), bands1 (the last split) or mid_ (between).
+    simd::f64x4* out[kSplits];
+    out[0] = bands0;
+    if constexpr (kSplits >= 2) out[kSplits - 1] = bands1;
+    if constexpr (kSplits == 3) out[1] = mid_.data();
+    for (int k = 0; k < kSplits; ++k) {
+      const VectorCoeffs<simd::f64x4> c = splits_[k].pass_.current();
+      VectorSection<simd::f64x4> first = state_.pass_[k][0];
+      VectorSection<simd::f64x4> second = state_.pass_[k][1];
+      simd::f64x4* to = out[k];
+      if (k == 0) {
+        for (std::uint32_t i = 0; i < n; ++i) {
+          to[i] = second.process(c, first.process(c, simd::join(frames[i], frames[i])));
+        }
+      } else {
+        const simd::f64x4* from = out[k - 1];
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const simd::f64x2 rest = simd::high_half(from[i]);
+          to[i] = second.process(c, first.process(c, simd::join(rest, rest)));
+        }
+      }
+      state_.pass_[k][0] = first;
+      state_.pass_[k][1] = second;
+    }
+    if constexpr (kSplits == 1) {
+      for (std::uint32_t i = 0; i < n; ++i) bands1[i] = simd::f64x4{};
+    } else {
+      // Bands 1 and 2 into bands0 through the compensating allpasses; the high half of
+      // the last split is what bands1 keeps.
+      const VectorCoeffs<simd::f64x4> a1 = splits_[1].all_pass_.current();
+      VectorSection<simd::f64x4> comp1 = state_.compensation_[0];
+      const simd::f64x4* second_split = out[1];
+      if constexpr (kSplits == 2) {
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const simd::f64x4 low =
+              simd::join(simd::low_half(bands0[i]), simd::low_half(second_split[i]));
+          bands0[i] = comp1.process(a1, low);
+          bands1[i] = simd::join(simd::high_half(second_split[i]), simd::f64x2{});
+        }
+      } else {
+        const VectorCoeffs<simd::f64x4> a2 = splits_[2].all_pass_.current();
+        VectorSection<simd::f64x4> comp2 = state_.compensation_[1];
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const simd::f64x4 low =
+              simd::join(simd::low_half(bands0[i]), simd::low_half(second_split[i]));
+          bands0[i] = comp2.process(a2, comp1.process(a1, low));
+        }
+        state_.compensation_[1] = comp2;
+      }
+      state_.compensation_[0] = comp1;
+    }
+  }
+
   int bands() const noexcept { return nbands_; }
 
  private:
@@ -90,6 +160,8 @@ class Crossover {
   std::array<double, kMaxSplits> target_hz_{};
   State state_;
   bool moving_ = false;               // a glide or a coefficient ramp is under way
+  // split_block(): output of the middle split of three, for the frames of one call.
+  std::array<simd::f64x4, kMaxBlockFrames> mid_;
   std::uint32_t until_redesign_ = 0;  // frames left before the glides advance again
 };
 

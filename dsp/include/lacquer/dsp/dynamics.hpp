@@ -123,22 +123,20 @@ class Dynamics {
   /// One frame: the side-chain samples in, each lane's gain reduction (dB, >= 0) out.
   V process(V sidechain) noexcept {
     if (gliding_) glide();
-    const V level = sidechain * sidechain;
-    power_ = level + rms_coef_ * (power_ - level);  // a peak detector has rms_coef_ 0
-    // Below T - W/2 the curve gives no reduction, so the log of the level is not needed there.
-    V target{};
-    if (simd::any(power_ > floor_power_)) {
-      target = static_gain_reduction_db<V>(power_to_db(power_), threshold_db_, slope_, knee_db_,
-                                           half_inv_knee_);
+    return step(sidechain, power_, gr_db_);
+  }
+
+  /// process() for `n` frames; while the curve is still, with the state in registers.
+  void process_block(const V* sidechain, V* gr_db, std::uint32_t n) noexcept {
+    if (gliding_) {
+      for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = process(sidechain[i]);
+      return;
     }
-    target += link_ * (simd::max<V>(target, simd::swap_pairs(target)) - target);
-    const V coef = simd::select<V>(target > gr_db_, attack_coef_, release_coef_);
-    V gr = target + coef * (gr_db_ - target);
-    // End the release's exponential tail at a reduction no meter shows, so that a
-    // compressor at rest returns to unity gain exactly (and never reaches denormals).
-    gr = simd::select<V>((target == 0.0) & (gr < 1e-9), V{}, gr);
+    V power = power_;
+    V gr = gr_db_;
+    for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = step(sidechain[i], power, gr);
+    power_ = power;
     gr_db_ = gr;
-    return gr;
   }
 
   /// Largest current gain reduction of the two channels of `pair`, in dB.
@@ -151,6 +149,26 @@ class Dynamics {
  private:
   void glide() noexcept;
   void load_curve() noexcept;
+
+  // Detector, curve and ballistics of one frame on the state (power, gr_db).
+  V step(V sidechain, V& power, V& gr_db) const noexcept {
+    const V level = sidechain * sidechain;
+    power = level + rms_coef_ * (power - level);  // a peak detector has rms_coef_ 0
+    // Below T - W/2 the curve gives no reduction, so the log of the level is not needed there.
+    V target{};
+    if (simd::any(power > floor_power_)) {
+      target = static_gain_reduction_db<V>(power_to_db(power), threshold_db_, slope_, knee_db_,
+                                           half_inv_knee_);
+    }
+    target += link_ * (simd::max<V>(target, simd::swap_pairs(target)) - target);
+    const V coef = simd::select<V>(target > gr_db, attack_coef_, release_coef_);
+    V gr = target + coef * (gr_db - target);
+    // End the release's exponential tail at a reduction no meter shows, so that a
+    // compressor at rest returns to unity gain exactly (and never reaches denormals).
+    gr = simd::select<V>((target == 0.0) & (gr < 1e-9), V{}, gr);
+    gr_db = gr;
+    return gr;
+  }
 
   double sample_rate_ = 48000.0;
   std::array<LinearSmoother, kPairs> threshold_glide_;

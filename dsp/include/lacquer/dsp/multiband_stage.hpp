@@ -99,6 +99,12 @@ class MultibandStage {
   // gain g: audible (1 - active) + audible active makeup g.
   std::array<simd::f64x4, 2> dry_weight_{};
   std::array<simd::f64x4, 2> wet_weight_{};
+  // process_split() works through its block in chunks of kChunk frames: the frames as
+  // split, the bands (as the crossover delivers them) and their compressors' reductions.
+  static constexpr std::uint32_t kChunk = Crossover::kMaxBlockFrames;
+  std::array<simd::f64x2, kChunk> frames_{};
+  std::array<std::array<simd::f64x4, kChunk>, 2> bands_{};
+  std::array<std::array<simd::f64x4, kChunk>, 2> reduction_{};
 };
 
 }  // namespace lacquer::dsp
