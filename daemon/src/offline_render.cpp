@@ -234,9 +234,8 @@ class Pass {
     // largest so far (libebur128's own true-peak mode costs more than the whole chain).
     ebur_.reset(ebur128_init(2, static_cast<unsigned long>(std::lround(format.rate_hz)),
                              EBUR128_MODE_I));
-    for (auto& d : true_peak_) {
-      d = dsp::TruePeakDetector(dsp::TruePeakDetector::Mode::kConservative, format.rate_hz);
-    }
+    true_peak_ = dsp::StereoTruePeakDetector(dsp::TruePeakDetector::Mode::kConservative,
+                                             format.rate_hz);
     for (auto& v : planar_in_) v.resize(kIoBlock);
     for (auto& v : planar_out_) v.resize(kIoBlock);
     interleaved_in_.resize(static_cast<std::size_t>(kIoBlock) * in.info.channels);
@@ -255,7 +254,7 @@ class Pass {
   std::array<std::vector<double>, 2> resampled_;  // the resampler's output block
   dsp::Dither dither_;
   std::unique_ptr<ebur128_state, EburCloser> ebur_;
-  std::array<dsp::TruePeakDetector, 2> true_peak_;
+  dsp::StereoTruePeakDetector true_peak_;
   double peak_ = 0.0;  // largest true-peak reading of the output so far (linear)
   SndfilePtr out_;
   std::uint32_t skip_ = 0;  // chain latency frames still to drop from the output
@@ -325,7 +324,7 @@ Measurement Pass::run(const fs::path& out_path, Progress& progress) {
   out_.reset();  // closes and finalises the header
   // The detectors read the instants around a sample kDelayFrames pushes later.
   for (std::uint32_t i = 0; i < dsp::TruePeakDetector::kDelayFrames; ++i) {
-    for (auto& d : true_peak_) peak_ = std::max(peak_, d.push(0.0));
+    peak_ = std::max(peak_, true_peak_.push(0.0, 0.0));
   }
 
   Measurement m;
@@ -394,12 +393,11 @@ void Pass::deliver(const double* left, const double* right, std::size_t n) {
   }
   ebur128_add_frames_double(ebur_.get(), interleaved_out_.data(), n);
   for (std::size_t i = 0; i < n; ++i) {
-    for (int c = 0; c < 2; ++c) {
-      // Readings that cannot exceed the peak so far are not computed (a floor keeps the
-      // level positive before the first sound).
-      const double level = std::max(peak_, 1e-9);
-      peak_ = std::max(peak_, true_peak_[c].push_above(interleaved_out_[2 * i + c], level));
-    }
+    // Readings that cannot exceed the peak so far are not computed (a floor keeps the
+    // level positive before the first sound).
+    const double level = std::max(peak_, 1e-9);
+    peak_ = std::max(peak_, true_peak_.push_above(interleaved_out_[2 * i],
+                                                  interleaved_out_[2 * i + 1], level));
   }
   written_ += n;
 }

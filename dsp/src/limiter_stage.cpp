@@ -36,20 +36,9 @@ void LimiterStage::MovingAverage::set_length(std::uint32_t n) noexcept {
   for (std::uint32_t k = 1; k <= len; ++k) sum += ring[(write - k) & mask];
 }
 
-double LimiterStage::MovingAverage::push(double v) noexcept {
-  sum += v - ring[(write - len) & mask];
-  ring[write & mask] = v;
-  write = (write + 1) & mask;
-  if (++since_refresh == ring.size()) {
-    since_refresh = 0;
-    set_length(len);
-  }
-  return sum / len;
-}
-
 void LimiterStage::prepare(double sample_rate, std::uint32_t /*max_block*/) {
   sample_rate_ = sample_rate;
-  for (auto& d : detector_) d = TruePeakDetector(TruePeakDetector::Mode::kConservative, sample_rate);
+  detector_ = StereoTruePeakDetector(TruePeakDetector::Mode::kConservative, sample_rate);
   max_attack_ = std::max<std::uint32_t>(2, ms_to_samples(kMaxLookaheadMs, sample_rate));
   // Gain for sample p is read at s[p + gain_delay_]; s[t] <= r[p] holds for t in
   // [p + attack - 1, p + hold_len - 1], and the reach on both sides must fit in it.
@@ -96,7 +85,7 @@ void LimiterStage::apply_timing() noexcept {
 
 void LimiterStage::reset(const Params& p) noexcept {
   params_ = p;
-  for (auto& d : detector_) d.reset();
+  detector_.reset();
   dq_head_ = dq_tail_ = 0;
   sample_index_ = 0;
   env_ln_ = 0.0;
@@ -138,8 +127,7 @@ void LimiterStage::process(double* left, double* right, std::uint32_t n) noexcep
 
     // Required gain for the detector's current sample (only readings above the ceiling
     // matter, which lets the detector skip interpolating quiet passages).
-    const double peak =
-        std::max(detector_[0].push_above(xl, ceiling), detector_[1].push_above(xr, ceiling));
+    const double peak = detector_.push_above(xl, xr, ceiling);
     const double need = peak > ceiling ? ceiling / peak : 1.0;
 
     // Sliding minimum over the hold window.

@@ -145,4 +145,49 @@ double TruePeakDetector::push_above(double x, double level) noexcept {
   return push(x);
 }
 
+StereoTruePeakDetector::StereoTruePeakDetector(TruePeakDetector::Mode mode,
+                                               double sample_rate) noexcept {
+  const TruePeakDetector mono(mode, sample_rate);
+  for (int k = 0; k < kTaps; ++k) {
+    for (int g = 0; g < 3; ++g) {
+      const auto pair = mono.lanes_[k][g];
+      lanes_[k][g] = simd::f64x4{pair[0], pair[1], pair[0], pair[1]};
+    }
+  }
+  ebu_first_ = mono.ebu_first_;
+  ebu_len_ = mono.ebu_len_;
+  gain_bound_ = mono.gain_bound_;
+  reset();
+}
+
+void StereoTruePeakDetector::reset() noexcept {
+  hist_.fill(simd::f64x4{});
+  pos_ = 0;
+  loud_left_ = kTaps;
+}
+
+double StereoTruePeakDetector::push(double left, double right) noexcept {
+  store(left, right);
+  const simd::f64x4* w = hist_.data() + pos_;  // oldest first
+
+  // The same sums, in the same order, as TruePeakDetector::push() for each channel.
+  simd::f64x4 s0{};
+  simd::f64x4 s1{};
+  for (int k = 0; k < kTaps; ++k) {
+    s0 += lanes_[k][0] * w[k];
+    s1 += lanes_[k][1] * w[k];
+  }
+  const auto abs = [](simd::f64x4 v) { return simd::select<simd::f64x4>(v < 0.0, -v, v); };
+  simd::f64x4 m = simd::max(abs(s0), abs(s1));
+  // Lanes 0 and 2 of the history are the original samples of the two channels.
+  m = simd::max(m, abs(w[kTaps / 2 - 1]));
+  if (ebu_len_ > 0) {
+    simd::f64x4 s2{};
+    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; ++k) s2 += lanes_[k][2] * w[k];
+    m = simd::max(m, abs(s2));
+  }
+  const simd::f64x2 half = simd::max(simd::low_half(m), simd::high_half(m));
+  return half[0] > half[1] ? half[0] : half[1];
+}
+
 }  // namespace lacquer::dsp

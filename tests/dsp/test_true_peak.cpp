@@ -1,6 +1,7 @@
 // TruePeakDetector: sine peaks read within a few hundredths of a dB up to 20 kHz at
 // 48 kHz, original samples pass through exactly, and the conservative mode reads at least
-// what libebur128 reads on wideband material.
+// what libebur128 reads on wideband material; the stereo detector reads what two mono
+// detectors read.
 
 #include <ebur128.h>
 #include <gtest/gtest.h>
@@ -78,6 +79,49 @@ TEST(TruePeak, ConservativeModeCoversLibebur128) {
     EXPECT_GE(detect(conservative, x), reference * (1 - 1e-6)) << rate;
     EXPECT_GE(detect(conservative, x), detect(accurate, x));
   }
+}
+
+TEST(TruePeak, StereoDetectorReadsTheLargerMonoReading) {
+  for (const auto mode : {TruePeakDetector::Mode::kAccurate, TruePeakDetector::Mode::kConservative}) {
+    for (double rate : {44100.0, 96000.0, 192000.0}) {
+      std::mt19937 rng(7);
+      std::normal_distribution<double> g(0.0, 0.3);
+      TruePeakDetector left(mode, rate), right(mode, rate);
+      StereoTruePeakDetector stereo(mode, rate);
+      for (int i = 0; i < 4000; ++i) {
+        // Right is a quieter, different signal: each channel must be read on its own lanes.
+        const double l = g(rng);
+        const double r = 0.5 * g(rng) + 0.2 * std::sin(0.3 * i);
+        ASSERT_EQ(stereo.push(l, r), std::max(left.push(l), right.push(r))) << i;
+      }
+    }
+  }
+}
+
+TEST(TruePeak, StereoPushAboveDecidesAsTwoMonoDetectors) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> g(0.0, 0.3);
+  std::uniform_real_distribution<double> quiet(0.0, 1.0);
+  TruePeakDetector left(TruePeakDetector::Mode::kConservative, 48000.0);
+  TruePeakDetector right(TruePeakDetector::Mode::kConservative, 48000.0);
+  StereoTruePeakDetector stereo(TruePeakDetector::Mode::kConservative, 48000.0);
+  const double level = 0.5;
+  int above = 0;
+  for (int i = 0; i < 20000; ++i) {
+    // Bursts in one channel or the other between quiet stretches.
+    const bool burst_l = (i / 300) % 3 == 0;
+    const bool burst_r = (i / 500) % 4 == 1;
+    const double l = burst_l ? g(rng) : 0.01 * quiet(rng);
+    const double r = burst_r ? g(rng) : 0.01 * quiet(rng);
+    const double mono = std::max(left.push_above(l, level), right.push_above(r, level));
+    const double both = stereo.push_above(l, r, level);
+    // Readings at or below the level carry no decision; above it they are the same.
+    if (mono > level || both > level) {
+      ASSERT_EQ(both, mono) << i;
+      ++above;
+    }
+  }
+  EXPECT_GT(above, 1000);
 }
 
 }  // namespace

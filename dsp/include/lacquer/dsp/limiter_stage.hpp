@@ -1,7 +1,7 @@
 #pragma once
 // Lookahead true-peak limiter (chain stage 6). Stereo-linked: one gain for both channels.
 //
-// Detection: each channel runs through a 4x oversampling TruePeakDetector, so the peak of
+// Detection: both channels run through a 4x oversampling StereoTruePeakDetector, so the peak of
 // the band-limited signal between samples is seen, not only the sample values. For every
 // input sample p the gain the output needs there is r[p] = min(1, ceiling / peak[p]).
 //
@@ -85,7 +85,16 @@ class LimiterStage {
     void allocate(std::uint32_t max_len);
     void fill(double v) noexcept;
     void set_length(std::uint32_t n) noexcept;
-    double push(double v) noexcept;
+    double push(double v) noexcept {
+      sum += v - ring[(write - len) & mask];
+      ring[write & mask] = v;
+      write = (write + 1) & mask;
+      if (++since_refresh == ring.size()) {
+        since_refresh = 0;
+        set_length(len);
+      }
+      return sum / len;
+    }
   };
 
   void apply_timing() noexcept;
@@ -93,7 +102,7 @@ class LimiterStage {
   double sample_rate_ = 48000.0;
   Params params_;
 
-  TruePeakDetector detector_[2];  // kConservative, set up for the rate in prepare()
+  StereoTruePeakDetector detector_;  // kConservative, set up for the rate in prepare()
 
   // Hold: monotonic deque of (index, value) for a sliding minimum of r over hold_len_
   // samples; values increase from head to tail.

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 
+#include "lacquer/dsp/simd.hpp"
+
 namespace lacquer::dsp {
 
 /// One channel of a 4x polyphase interpolating peak detector. Each pushed input sample
@@ -59,6 +61,8 @@ class TruePeakDetector {
   double push_above(double x, double level) noexcept;
 
  private:
+  friend class StereoTruePeakDetector;
+
   // Two interpolated instants per vector; the element-wise sums keep each instant's sum
   // in tap order, so the result is the same as scalar code, and compilers emit SIMD.
   using Pair = double __attribute__((vector_size(2 * sizeof(double))));
@@ -81,6 +85,63 @@ class TruePeakDetector {
   // window in time order without a wrap.
   std::array<double, 2 * kTaps> hist_{};
   int pos_ = 0;  // slot of the oldest sample in the first copy
+};
+
+/// Two channels of TruePeakDetector in one: each vector holds two instants of both
+/// channels, so one pass over the taps serves left and right. push_above() reads the larger
+/// of the two channels' readings, with the same decisions as two mono detectors for a
+/// caller that only acts on readings above the level (the limiter, the render's meter).
+class StereoTruePeakDetector {
+ public:
+  explicit StereoTruePeakDetector(TruePeakDetector::Mode mode = TruePeakDetector::Mode::kAccurate,
+                                  double sample_rate = 48000.0) noexcept;
+
+  void reset() noexcept;
+
+  /// max of both channels' TruePeakDetector::push() readings.
+  double push(double left, double right) noexcept;
+
+  /// push() when a reading of either channel may exceed `level` (> 0); 0 when every
+  /// input of both channels in the interpolators' reach is too small for that.
+  double push_above(double left, double right, double level) noexcept {
+    if (level != quiet_level_) {
+      quiet_level_ = level;
+      loud_left_ = kTaps;
+    }
+    if ((left < 0.0 ? -left : left) * gain_bound_ > level ||
+        (right < 0.0 ? -right : right) * gain_bound_ > level) {
+      loud_left_ = kTaps;
+    }
+    if (loud_left_ == 0) {
+      store(left, right);
+      return 0.0;
+    }
+    --loud_left_;
+    return push(left, right);
+  }
+
+ private:
+  static constexpr int kTaps = TruePeakDetector::kTaps;
+
+  void store(double left, double right) noexcept {
+    const simd::f64x4 v = {left, left, right, right};
+    hist_[pos_] = v;
+    hist_[pos_ + kTaps] = v;
+    pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
+  }
+
+  // lanes_[k]: TruePeakDetector's weights of history sample k, each pair of instants for
+  // (left, left, right, right).
+  std::array<std::array<simd::f64x4, 3>, kTaps> lanes_{};
+  int ebu_first_ = 0;
+  int ebu_len_ = 0;
+  double gain_bound_ = 1.0;
+  int loud_left_ = kTaps;
+  double quiet_level_ = 0.0;
+  // The last kTaps frames as (left, left, right, right), stored twice as in
+  // TruePeakDetector.
+  std::array<simd::f64x4, 2 * kTaps> hist_{};
+  int pos_ = 0;
 };
 
 }  // namespace lacquer::dsp
