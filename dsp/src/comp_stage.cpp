@@ -51,15 +51,27 @@ void CompStage::apply(const Params& p, bool jump) noexcept {
 void CompStage::process(double* left, double* right, std::uint32_t n) noexcept {
   if (bypass_.idle()) return;
   bypass_.capture(left, right, n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const simd::f64x2 x = simd::load_frame(left, right, i);
-    const simd::f64x2 gr = dynamics_.process(sidechain_state_.process(sidechain_hpf_, x));
-    const double makeup = makeup_gain_.next();
-    const double mix = mix_.next();
-    // Parallel compression at zero latency is a blend of gains: dry + mix (wet - dry) =
-    // x (1 + mix (g - 1)).
-    const simd::f64x2 g = makeup * reduction_db_to_gain(gr);
-    simd::store_frame(x * (1.0 + mix * (g - 1.0)), left, right, i);
+  // In chunks: the side-chain filter, then the detector and ballistics, each over the whole
+  // chunk with its state in registers; then the gains.
+  for (std::uint32_t offset = 0; offset < n; offset += kChunk) {
+    const std::uint32_t m = std::min(kChunk, n - offset);
+    double* l = left + offset;
+    double* r = right + offset;
+    VectorSection<simd::f64x2> hpf = sidechain_state_;
+    for (std::uint32_t i = 0; i < m; ++i) {
+      sidechain_[i] = hpf.process(sidechain_hpf_, simd::load_frame(l, r, i));
+    }
+    sidechain_state_ = hpf;
+    dynamics_.process_block(sidechain_.data(), reduction_.data(), m);
+    for (std::uint32_t i = 0; i < m; ++i) {
+      const simd::f64x2 x = simd::load_frame(l, r, i);
+      const double makeup = makeup_gain_.next();
+      const double mix = mix_.next();
+      // Parallel compression at zero latency is a blend of gains: dry + mix (wet - dry) =
+      // x (1 + mix (g - 1)).
+      const simd::f64x2 g = makeup * reduction_db_to_gain(reduction_[i]);
+      simd::store_frame(x * (1.0 + mix * (g - 1.0)), l, r, i);
+    }
   }
   bypass_.mix(left, right, n);
 }

@@ -4,6 +4,7 @@
 // smooth attack/release on the gain reduction, makeup (manual, or automatic on request) and a
 // dry/wet mix for parallel compression. Zero latency: the dry signal needs no delay.
 
+#include <array>
 #include <cstdint>
 
 #include "lacquer/dsp/biquad.hpp"
@@ -58,6 +59,10 @@ class CompStage {
   Dynamics<simd::f64x2> dynamics_;
   VectorCoeffs<simd::f64x2> sidechain_hpf_;  // side-chain high-pass, both channels
   VectorSection<simd::f64x2> sidechain_state_;
+  // process() works in chunks of kChunk frames: the filtered side chain and its reductions.
+  static constexpr std::uint32_t kChunk = 64;
+  std::array<simd::f64x2, kChunk> sidechain_{};
+  std::array<simd::f64x2, kChunk> reduction_{};
   LinearSmoother makeup_gain_;      // linear makeup (manual + automatic)
   LinearSmoother mix_;              // 0 = dry, 1 = compressed
 };
