@@ -144,7 +144,13 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
       frames_[i] = x;
     }
     crossover_.split_block<kSplits>(frames_.data(), bands_[0].data(), bands_[1].data(), m);
-    for (int p = 0; p < kPairs; ++p) dynamics_[p].process_block(bands_[p].data(), reduction_[p].data(), m);
+    if constexpr (kPairs == 2) {
+      Dynamics<simd::f64x4>::process_block_pair(dynamics_[0], bands_[0].data(),
+                                                reduction_[0].data(), dynamics_[1],
+                                                bands_[1].data(), reduction_[1].data(), m);
+    } else {
+      dynamics_[0].process_block(bands_[0].data(), reduction_[0].data(), m);
+    }
     for (std::uint32_t i = 0; i < m; ++i) {
       if (weights_moving_) next_weights();
       simd::f64x4 sum{};

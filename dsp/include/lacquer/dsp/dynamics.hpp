@@ -139,6 +139,27 @@ class Dynamics {
     gr_db_ = gr;
   }
 
+  /// process_block() of two compressors in one loop, so that the latency of one's
+  /// ballistics overlaps the other's.
+  static void process_block_pair(Dynamics& a, const V* sidechain_a, V* gr_db_a, Dynamics& b,
+                                 const V* sidechain_b, V* gr_db_b, std::uint32_t n) noexcept {
+    if (a.gliding_ || b.gliding_) {
+      a.process_block(sidechain_a, gr_db_a, n);
+      b.process_block(sidechain_b, gr_db_b, n);
+      return;
+    }
+    V power_a = a.power_, gr_a = a.gr_db_;
+    V power_b = b.power_, gr_b = b.gr_db_;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      gr_db_a[i] = a.step(sidechain_a[i], power_a, gr_a);
+      gr_db_b[i] = b.step(sidechain_b[i], power_b, gr_b);
+    }
+    a.power_ = power_a;
+    a.gr_db_ = gr_a;
+    b.power_ = power_b;
+    b.gr_db_ = gr_b;
+  }
+
   /// Largest current gain reduction of the two channels of `pair`, in dB.
   double gain_reduction_db(int pair) const noexcept {
     const double l = gr_db_[2 * pair];
