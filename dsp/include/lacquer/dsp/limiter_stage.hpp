@@ -24,6 +24,7 @@
 // never moves the audio in time): latency_frames() = detector delay + maximum lookahead +
 // interpolator reach - 1, 263 frames at 48 kHz.
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -98,6 +99,12 @@ class LimiterStage {
   };
 
   void apply_timing() noexcept;
+  void process_chunk(double* left, double* right, std::uint32_t n) noexcept;
+
+  // process() works in chunks: the released gain of each frame of one (log, then linear;
+  // padded to whole f64x4s).
+  static constexpr std::uint32_t kChunk = 64;
+  std::array<double, kChunk> released_{};
 
   double sample_rate_ = 48000.0;
   Params params_;
@@ -135,6 +142,7 @@ class LimiterStage {
   LinearSmoother drive_;      // linear drive gain
   LinearSmoother ceiling_gain_;
   LinearSmoother wet_mix_;    // 1 = limited, 0 = bypassed
+  double gain_ = 1.0;  // gain applied to the last output sample
   double gr_db_ = 0.0;
 };
 
