@@ -70,6 +70,9 @@ TEST(Engine, ConcurrentParameterChangesAndSwapsWithRandomBlockSizes) {
     }
   });
 
+  // The first chain must be taken before the next is installed: a chain still pending is
+  // replaced, never swapped in, and would not count.
+  while (engine.swaps() < 1) std::this_thread::yield();
   std::mt19937 rng(11);
   std::uniform_real_distribution<double> gain_db(-24.0, 12.0);
   std::uint64_t installed = 1;
