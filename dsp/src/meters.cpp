@@ -17,29 +17,27 @@ void PeakMeter::prepare(double sample_rate) noexcept {
 }
 
 void PeakMeter::reset() noexcept {
-  for (auto& d : detector_) d.reset();
+  detector_.reset();
   sample_ = sample_max_ = true_ = true_max_ = {};
 }
 
 void PeakMeter::process(const double* left, const double* right, std::uint32_t n) noexcept {
-  const double* in[2] = {left, right};
   const double fall = fall_per_sample_;
-  for (int c = 0; c < 2; ++c) {
-    double sp = sample_[c], sp_max = sample_max_[c];
-    double tp = true_[c], tp_max = true_max_[c];
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const double s = std::fabs(in[c][i]);
-      const double t = detector_[c].push(in[c][i]);
-      sp = std::max(sp * fall, s);
-      tp = std::max(tp * fall, t);
-      sp_max = std::max(sp_max, s);
-      tp_max = std::max(tp_max, t);
+  std::array<double, 2> sp = sample_, sp_max = sample_max_, tp = true_, tp_max = true_max_;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const simd::f64x2 t = detector_.push_each(left[i], right[i]);
+    const double s[2] = {std::fabs(left[i]), std::fabs(right[i])};
+    for (int c = 0; c < 2; ++c) {
+      sp[c] = std::max(sp[c] * fall, s[c]);
+      tp[c] = std::max(tp[c] * fall, t[c]);
+      sp_max[c] = std::max(sp_max[c], s[c]);
+      tp_max[c] = std::max(tp_max[c], t[c]);
     }
-    sample_[c] = sp;
-    sample_max_[c] = sp_max;
-    true_[c] = tp;
-    true_max_[c] = tp_max;
   }
+  sample_ = sp;
+  sample_max_ = sp_max;
+  true_ = tp;
+  true_max_ = tp_max;
 }
 
 void CorrelationMeter::prepare(double sample_rate) noexcept {

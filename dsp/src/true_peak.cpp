@@ -166,7 +166,7 @@ void StereoTruePeakDetector::reset() noexcept {
   loud_left_ = kTaps;
 }
 
-double StereoTruePeakDetector::push(double left, double right) noexcept {
+simd::f64x2 StereoTruePeakDetector::push_each(double left, double right) noexcept {
   store(left, right);
   const simd::f64x4* w = hist_.data() + pos_;  // oldest first
 
@@ -186,8 +186,9 @@ double StereoTruePeakDetector::push(double left, double right) noexcept {
     for (int k = ebu_first_; k < ebu_first_ + ebu_len_; ++k) s2 += lanes_[k][2] * w[k];
     m = simd::max(m, abs(s2));
   }
-  const simd::f64x2 half = simd::max(simd::low_half(m), simd::high_half(m));
-  return half[0] > half[1] ? half[0] : half[1];
+  // Lanes (left, left, right, right) to each channel's largest.
+  m = simd::max(m, simd::swap_pairs(m));
+  return simd::f64x2{m[0], m[2]};
 }
 
 }  // namespace lacquer::dsp

@@ -81,18 +81,23 @@ TEST(TruePeak, ConservativeModeCoversLibebur128) {
   }
 }
 
-TEST(TruePeak, StereoDetectorReadsTheLargerMonoReading) {
+TEST(TruePeak, StereoDetectorReadsAsTwoMonoDetectors) {
   for (const auto mode : {TruePeakDetector::Mode::kAccurate, TruePeakDetector::Mode::kConservative}) {
     for (double rate : {44100.0, 96000.0, 192000.0}) {
       std::mt19937 rng(7);
       std::normal_distribution<double> g(0.0, 0.3);
       TruePeakDetector left(mode, rate), right(mode, rate);
-      StereoTruePeakDetector stereo(mode, rate);
+      StereoTruePeakDetector each(mode, rate), larger(mode, rate);
       for (int i = 0; i < 4000; ++i) {
         // Right is a quieter, different signal: each channel must be read on its own lanes.
         const double l = g(rng);
         const double r = 0.5 * g(rng) + 0.2 * std::sin(0.3 * i);
-        ASSERT_EQ(stereo.push(l, r), std::max(left.push(l), right.push(r))) << i;
+        const double mono_l = left.push(l);
+        const double mono_r = right.push(r);
+        const simd::f64x2 both = each.push_each(l, r);
+        ASSERT_EQ(both[0], mono_l) << i;
+        ASSERT_EQ(both[1], mono_r) << i;
+        ASSERT_EQ(larger.push(l, r), std::max(mono_l, mono_r)) << i;
       }
     }
   }

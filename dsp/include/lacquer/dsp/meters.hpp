@@ -35,7 +35,7 @@ class PeakMeter {
   const std::array<double, 2>& true_peak_max() const noexcept { return true_max_; }
 
  private:
-  std::array<TruePeakDetector, 2> detector_;  // accurate mode
+  StereoTruePeakDetector detector_;  // accurate mode
   double fall_per_sample_ = 1.0;              // linear factor per sample
   std::array<double, 2> sample_{}, sample_max_{}, true_{}, true_max_{};
 };

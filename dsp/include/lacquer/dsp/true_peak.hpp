@@ -98,8 +98,14 @@ class StereoTruePeakDetector {
 
   void reset() noexcept;
 
+  /// Each channel's TruePeakDetector::push() reading, as (left, right).
+  simd::f64x2 push_each(double left, double right) noexcept;
+
   /// max of both channels' TruePeakDetector::push() readings.
-  double push(double left, double right) noexcept;
+  double push(double left, double right) noexcept {
+    const simd::f64x2 each = push_each(left, right);
+    return each[0] > each[1] ? each[0] : each[1];
+  }
 
   /// push() when a reading of either channel may exceed `level` (> 0); 0 when every
   /// input of both channels in the interpolators' reach is too small for that.
