@@ -322,7 +322,7 @@ Measurement Pass::run(const fs::path& out_path, Progress& progress) {
     }
   }
   out_.reset();  // closes and finalises the header
-  // The detectors read the instants around a sample kDelayFrames pushes later.
+  // The detector reads the instants around a frame kDelayFrames pushes later.
   for (std::uint32_t i = 0; i < dsp::TruePeakDetector::kDelayFrames; ++i) {
     peak_ = std::max(peak_, true_peak_.push(0.0, 0.0));
   }

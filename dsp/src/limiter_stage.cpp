@@ -180,12 +180,12 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
   }
 
   // Attack ramp, and the gain on the delayed signal.
+  double* io[2] = {left, right};
   std::uint32_t r = (delay_write_ - latency_) & delay_mask_;
   double gain = gain_;
   for (std::uint32_t i = 0; i < n; ++i) {
     gain = attack_[1].push(attack_[0].push(released_[i]));
     const double mix = wet_mix_.next();
-    double* io[2] = {left, right};
     for (int c = 0; c < 2; ++c) {
       const double wet = wet_delay_[c][r] * gain;
       const double dry = dry_delay_[c][r];

@@ -87,7 +87,6 @@ TruePeakDetector::TruePeakDetector(Mode mode, double sample_rate) noexcept {
 void TruePeakDetector::reset() noexcept {
   hist_.fill(0.0);
   pos_ = 0;
-  loud_left_ = kTaps;
 }
 
 double TruePeakDetector::push(double x) noexcept {
@@ -124,25 +123,6 @@ double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
     peak = std::max({peak, std::fabs(s2[0]), std::fabs(s2[1])});
   }
   return peak;
-}
-
-double TruePeakDetector::push_above(double x, double level) noexcept {
-  // Every reading is at most gain_bound_ times the largest input magnitude in the window,
-  // so once the last kTaps inputs were all quiet against this level, none can exceed it.
-  // A new level restarts the count: inputs judged against another level prove nothing.
-  if (level != quiet_level_) {
-    quiet_level_ = level;
-    loud_left_ = kTaps;
-  }
-  if (std::fabs(x) * gain_bound_ > level) loud_left_ = kTaps;
-  if (loud_left_ == 0) {
-    hist_[pos_] = x;
-    hist_[pos_ + kTaps] = x;
-    pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
-    return 0.0;
-  }
-  --loud_left_;
-  return push(x);
 }
 
 StereoTruePeakDetector::StereoTruePeakDetector(TruePeakDetector::Mode mode,

@@ -101,8 +101,8 @@ class LimiterStage {
   void apply_timing() noexcept;
   void process_chunk(double* left, double* right, std::uint32_t n) noexcept;
 
-  // process() works in chunks: the released gain of each frame of one (log, then linear;
-  // padded to whole f64x4s).
+  // process() works in chunks of kChunk frames; the released gain of each frame of the
+  // chunk (log, then linear), whole f64x4s of it.
   static constexpr std::uint32_t kChunk = 64;
   std::array<double, kChunk> released_{};
 

@@ -4,6 +4,7 @@
 // peak. Shared by the limiter (its detector) and the meters (meters.hpp).
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 #include "lacquer/dsp/simd.hpp"
@@ -54,12 +55,6 @@ class TruePeakDetector {
   /// accurate interpolator to `out`.
   double push(double x, double out[kOversampling]) noexcept;
 
-  /// Same reading as push() when it may exceed `level` (> 0); 0 when every input in the
-  /// interpolators' reach is so small that no reading can exceed `level`, which is then
-  /// known without interpolating. For a caller that only acts on readings above a level
-  /// (the limiter's ceiling); its decisions are the same as with push().
-  double push_above(double x, double level) noexcept;
-
  private:
   friend class StereoTruePeakDetector;
 
@@ -75,12 +70,8 @@ class TruePeakDetector {
   int ebu_first_ = 0;
   int ebu_len_ = 0;
   // Largest sum of absolute weights of any instant: no reading exceeds it times the
-  // largest input magnitude in the window.
+  // largest input magnitude in the window (StereoTruePeakDetector::push_above()).
   double gain_bound_ = 1.0;
-  // push_above(): pushes left before the window holds only inputs judged quiet against
-  // the current level (0 = all quiet), and that level.
-  int loud_left_ = kTaps;
-  double quiet_level_ = 0.0;
   // The last kTaps inputs, stored twice so hist_[pos_ .. pos_ + kTaps) is always the
   // window in time order without a wrap.
   std::array<double, 2 * kTaps> hist_{};
@@ -88,9 +79,7 @@ class TruePeakDetector {
 };
 
 /// Two channels of TruePeakDetector in one: each vector holds two instants of both
-/// channels, so one pass over the taps serves left and right. push_above() reads the larger
-/// of the two channels' readings, with the same decisions as two mono detectors for a
-/// caller that only acts on readings above the level (the limiter, the render's meter).
+/// channels, so one pass over the taps serves left and right, with the same readings.
 class StereoTruePeakDetector {
  public:
   explicit StereoTruePeakDetector(TruePeakDetector::Mode mode = TruePeakDetector::Mode::kAccurate,
@@ -107,15 +96,19 @@ class StereoTruePeakDetector {
     return each[0] > each[1] ? each[0] : each[1];
   }
 
-  /// push() when a reading of either channel may exceed `level` (> 0); 0 when every
-  /// input of both channels in the interpolators' reach is too small for that.
+  /// Same reading as push() when it may exceed `level` (> 0); 0 when every input of both
+  /// channels in the interpolators' reach is so small that no reading can exceed `level`,
+  /// which is then known without interpolating. For a caller that only acts on readings
+  /// above a level (the limiter's ceiling, the render's running peak).
   double push_above(double left, double right, double level) noexcept {
+    // Every reading is at most gain_bound_ times the largest input magnitude in the window,
+    // so once the last kTaps frames were all quiet against this level, none can exceed it.
+    // A new level restarts the count: inputs judged against another level prove nothing.
     if (level != quiet_level_) {
       quiet_level_ = level;
       loud_left_ = kTaps;
     }
-    if ((left < 0.0 ? -left : left) * gain_bound_ > level ||
-        (right < 0.0 ? -right : right) * gain_bound_ > level) {
+    if (std::fabs(left) * gain_bound_ > level || std::fabs(right) * gain_bound_ > level) {
       loud_left_ = kTaps;
     }
     if (loud_left_ == 0) {
@@ -142,6 +135,8 @@ class StereoTruePeakDetector {
   int ebu_first_ = 0;
   int ebu_len_ = 0;
   double gain_bound_ = 1.0;
+  // push_above(): pushes left before the window holds only frames judged quiet against
+  // the current level (0 = all quiet), and that level.
   int loud_left_ = kTaps;
   double quiet_level_ = 0.0;
   // The last kTaps frames as (left, left, right, right), stored twice as in
