@@ -156,7 +156,7 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
       simd::f64x4 sum{};
       for (int p = 0; p < kPairs; ++p) {
         const simd::f64x4 g = reduction_db_to_gain(reduction_[p][i]);
-        sum += (dry_weight_[p] + wet_weight_[p] * g) * bands_[p][i];
+        sum = simd::fma(simd::fma(wet_weight_[p], g, dry_weight_[p]), bands_[p][i], sum);
       }
       simd::f64x2 y = simd::low_half(sum) + simd::high_half(sum);
       if (mid_side) y = simd::f64x2{y[0] + y[1], y[0] - y[1]};

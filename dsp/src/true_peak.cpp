@@ -100,26 +100,34 @@ double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
   pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
   const double* w = hist_.data() + pos_;  // oldest first
 
-  Pair s0 = {0.0, 0.0};
-  Pair s1 = {0.0, 0.0};
+  // Four partial sums per instant (taps k mod 4), added pairwise at the end: the dependency
+  // chain is a quarter of the taps long. StereoTruePeakDetector sums in the same order.
+  Pair s0[4] = {};
+  Pair s1[4] = {};
+#pragma GCC unroll 24
   for (int k = 0; k < kTaps; ++k) {
     const Pair v = {w[k], w[k]};
-    s0 += lanes_[k][0] * v;
-    s1 += lanes_[k][1] * v;
+    s0[k % 4] = simd::fma(lanes_[k][0], v, s0[k % 4]);
+    s1[k % 4] = simd::fma(lanes_[k][1], v, s1[k % 4]);
   }
+  const Pair sum0 = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+  const Pair sum1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
   out[0] = w[kTaps / 2 - 1];
-  out[1] = s0[0];
-  out[2] = s0[1];
-  out[3] = s1[0];
-  // s1[1] is libebur128's first instant: zero weights, and so 0, in kAccurate.
-  double peak = std::max({std::fabs(out[0]), std::fabs(s0[0]), std::fabs(s0[1]),
-                          std::fabs(s1[0]), std::fabs(s1[1])});
+  out[1] = sum0[0];
+  out[2] = sum0[1];
+  out[3] = sum1[0];
+  // sum1[1] is libebur128's first instant: zero weights, and so 0, in kAccurate.
+  double peak = std::max({std::fabs(out[0]), std::fabs(sum0[0]), std::fabs(sum0[1]),
+                          std::fabs(sum1[0]), std::fabs(sum1[1])});
   if (ebu_len_ > 0) {
-    Pair s2 = {0.0, 0.0};
-    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; ++k) {
-      const Pair v = {w[k], w[k]};
-      s2 += lanes_[k][2] * v;
+    // Two partial sums (ebu_len_ is even), as for the other instants.
+    Pair even = {0.0, 0.0};
+    Pair odd = {0.0, 0.0};
+    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; k += 2) {
+      even = simd::fma(lanes_[k][2], Pair{w[k], w[k]}, even);
+      odd = simd::fma(lanes_[k + 1][2], Pair{w[k + 1], w[k + 1]}, odd);
     }
+    const Pair s2 = even + odd;
     peak = std::max({peak, std::fabs(s2[0]), std::fabs(s2[1])});
   }
   return peak;
@@ -151,20 +159,27 @@ simd::f64x2 StereoTruePeakDetector::push_each(double left, double right) noexcep
   const simd::f64x4* w = hist_.data() + pos_;  // oldest first
 
   // The same sums, in the same order, as TruePeakDetector::push() for each channel.
-  simd::f64x4 s0{};
-  simd::f64x4 s1{};
+  simd::f64x4 s0[4] = {};
+  simd::f64x4 s1[4] = {};
+#pragma GCC unroll 24
   for (int k = 0; k < kTaps; ++k) {
-    s0 += lanes_[k][0] * w[k];
-    s1 += lanes_[k][1] * w[k];
+    s0[k % 4] = simd::fma(lanes_[k][0], w[k], s0[k % 4]);
+    s1[k % 4] = simd::fma(lanes_[k][1], w[k], s1[k % 4]);
   }
+  const simd::f64x4 sum0 = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+  const simd::f64x4 sum1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
   const auto abs = [](simd::f64x4 v) { return simd::select<simd::f64x4>(v < 0.0, -v, v); };
-  simd::f64x4 m = simd::max(abs(s0), abs(s1));
+  simd::f64x4 m = simd::max(abs(sum0), abs(sum1));
   // Lanes 0 and 2 of the history are the original samples of the two channels.
   m = simd::max(m, abs(w[kTaps / 2 - 1]));
   if (ebu_len_ > 0) {
-    simd::f64x4 s2{};
-    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; ++k) s2 += lanes_[k][2] * w[k];
-    m = simd::max(m, abs(s2));
+    simd::f64x4 even{};
+    simd::f64x4 odd{};
+    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; k += 2) {
+      even = simd::fma(lanes_[k][2], w[k], even);
+      odd = simd::fma(lanes_[k + 1][2], w[k + 1], odd);
+    }
+    m = simd::max(m, abs(even + odd));
   }
   // Lanes (left, left, right, right) to each channel's largest.
   m = simd::max(m, simd::swap_pairs(m));

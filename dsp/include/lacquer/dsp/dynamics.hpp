@@ -39,8 +39,12 @@ inline V power_to_db(V power) noexcept {
       std::bit_cast<V>(biased_exponent | 0x4330000000000000LL) - (kTwoPow52 + 1023.0);
   const V t = (m - 1.0) / (m + 1.0);
   const V t2 = t * t;
-  const V series = 1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0))));
-  return kDbPerOctave * exponent + (2.0 * kDbPerLn) * t * series;
+  const auto c = [](double x) { return simd::splat<V>(x); };
+  const V series = simd::fma(
+      t2, simd::fma(t2, simd::fma(t2, simd::fma(t2, c(1.0 / 9.0), c(1.0 / 7.0)), c(1.0 / 5.0)),
+                    c(1.0 / 3.0)),
+      c(1.0));
+  return simd::fma(c(kDbPerOctave), exponent, (2.0 * kDbPerLn) * t * series);
 }
 
 /// The linear gain 10^(-reduction_db / 20) of gain reductions >= 0 dB, lane by lane, within
@@ -63,10 +67,12 @@ inline V reduction_db_to_gain(V reduction_db) noexcept {
   // chain.
   const V f2 = f * f;
   const V f4 = f2 * f2;
-  const V q01 = (1.0 + f) + (0.5 + f * (1.0 / 6.0)) * f2;
-  const V q23 = (1.0 / 24.0 + f * (1.0 / 120.0)) + (1.0 / 720.0 + f * (1.0 / 5040.0)) * f2;
-  const V q45 = (1.0 / 40320.0 + f * (1.0 / 362880.0)) + (1.0 / 3628800.0) * f2;
-  const V p = q01 + (q23 + q45 * f4) * f4;
+  const auto c = [](double x) { return simd::splat<V>(x); };
+  const V q01 = simd::fma(simd::fma(f, c(1.0 / 6.0), c(0.5)), f2, 1.0 + f);
+  const V q23 = simd::fma(simd::fma(f, c(1.0 / 5040.0), c(1.0 / 720.0)), f2,
+                          simd::fma(f, c(1.0 / 120.0), c(1.0 / 24.0)));
+  const V q45 = simd::fma(c(1.0 / 3628800.0), f2, simd::fma(f, c(1.0 / 362880.0), c(1.0 / 40320.0)));
+  const V p = simd::fma(simd::fma(q45, f4, q23), f4, q01);
   return p * std::bit_cast<V>((n_int + 1023) << 52);
 }
 
@@ -174,16 +180,16 @@ class Dynamics {
   // Detector, curve and ballistics of one frame on the state (power, gr_db).
   V step(V sidechain, V& power, V& gr_db) const noexcept {
     const V level = sidechain * sidechain;
-    power = level + rms_coef_ * (power - level);  // a peak detector has rms_coef_ 0
+    power = simd::fma(rms_coef_, power - level, level);  // a peak detector has rms_coef_ 0
     // Below T - W/2 the curve gives no reduction, so the log of the level is not needed there.
     V target{};
     if (simd::any(power > floor_power_)) {
       target = static_gain_reduction_db<V>(power_to_db(power), threshold_db_, slope_, knee_db_,
                                            half_inv_knee_);
     }
-    target += link_ * (simd::max<V>(target, simd::swap_pairs(target)) - target);
+    target = simd::fma(link_, simd::max<V>(target, simd::swap_pairs(target)) - target, target);
     const V coef = simd::select<V>(target > gr_db, attack_coef_, release_coef_);
-    V gr = target + coef * (gr_db - target);
+    V gr = simd::fma(coef, gr_db - target, target);
     // End the release's exponential tail at a reduction no meter shows, so that a
     // compressor at rest returns to unity gain exactly (and never reaches denormals).
     gr = simd::select<V>((target == 0.0) & (gr < 1e-9), V{}, gr);

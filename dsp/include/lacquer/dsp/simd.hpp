@@ -5,7 +5,12 @@
 // arithmetic is IEEE double lane by lane, as in scalar code.
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
+
+#if defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 namespace lacquer::dsp::simd {
 
@@ -31,6 +36,32 @@ using mask_t = typename Mask<V>::type;
 template <typename V>
 inline V splat(double x) noexcept {
   return V{} + x;
+}
+
+/// a * b + c lane by lane with one rounding (fused multiply-add). The build never contracts
+/// on its own (-ffp-contract=off), so where the chain fuses is written out, and the result is
+/// the same on every instruction set: one instruction with FMA, std::fma (exact) without.
+template <typename V>
+inline V fma(V a, V b, V c) noexcept {
+#if defined(__FMA__)
+  if constexpr (sizeof(V) == 32) {
+    return std::bit_cast<V>(_mm256_fmadd_pd(std::bit_cast<__m256d>(a), std::bit_cast<__m256d>(b),
+                                            std::bit_cast<__m256d>(c)));
+  } else {
+    return std::bit_cast<V>(_mm_fmadd_pd(std::bit_cast<__m128d>(a), std::bit_cast<__m128d>(b),
+                                         std::bit_cast<__m128d>(c)));
+  }
+#else
+  V r;
+  for (unsigned k = 0; k < sizeof(V) / sizeof(double); ++k) r[k] = std::fma(a[k], b[k], c[k]);
+  return r;
+#endif
+}
+
+/// c - a * b lane by lane with one rounding.
+template <typename V>
+inline V fnma(V a, V b, V c) noexcept {
+  return fma(-a, b, c);
 }
 
 /// Lane-wise `mask ? a : b` for a comparison result `mask` (one blend instruction).

@@ -35,6 +35,7 @@ class TruePeakDetector {
   static constexpr int kOversampling = 4;
   /// Input samples each interpolated point is computed from.
   static constexpr int kTaps = 24;
+  static_assert(kTaps % 4 == 0, "push() sums the taps in four interleaved partial sums");
   /// The instants reported by push() are centred on the input sample pushed this many
   /// samples earlier.
   static constexpr std::uint32_t kDelayFrames = kTaps / 2;

@@ -41,10 +41,11 @@ struct VectorCoeffs {
 template <typename V>
 class VectorSection {
  public:
+  // Fused: the recursion through y and s1 is two multiply-adds long.
   V process(const VectorCoeffs<V>& c, V x) noexcept {
-    const V y = c.b0 * x + s1_;
-    s1_ = c.b1 * x - c.a1 * y + s2_;
-    s2_ = c.b2 * x - c.a2 * y;
+    const V y = simd::fma(c.b0, x, s1_);
+    s1_ = simd::fnma(c.a1, y, simd::fma(c.b1, x, s2_));
+    s2_ = simd::fnma(c.a2, y, c.b2 * x);
     return y;
   }
   void reset() noexcept { s1_ = s2_ = V{}; }
