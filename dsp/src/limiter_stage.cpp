@@ -15,12 +15,13 @@ std::uint32_t ms_to_samples(double ms, double sample_rate) noexcept {
   return static_cast<std::uint32_t>(std::lround(ms * 1e-3 * sample_rate));
 }
 
-// Below this the released gain reduction (natural-log units) is treated as none: 1e-12 is
-// -240 dB of gain error, and it stops the decay from running into denormals.
-constexpr double kEnvFloorLn = -1e-12;
+// Below this the released gain reduction (dB) is treated as none: 1e-10 dB is far below any
+// audible or measurable gain error, and it stops the decay from running into denormals.
+constexpr double kReleaseFloorDb = 1e-10;
 
-// dB of gain reduction per neper of log gain: 20 / ln 10.
-constexpr double kDbPerNeper = 8.6858896380650365530;
+// Added to every reduction the detector asks for: it covers the error of power_to_db()
+// (1e-8 dB), so the gain applied is never above ceiling / peak.
+constexpr double kReductionMarginDb = 1e-7;
 
 }  // namespace
 
@@ -42,6 +43,61 @@ void LimiterStage::MovingAverage::set_length(std::uint32_t n) noexcept {
   for (std::uint32_t k = 1; k <= len; ++k) sum += ring[(write - k) & mask];
 }
 
+void LimiterStage::MovingAverage::process(const double* x, double* y, std::uint32_t n) noexcept {
+  // The sums first, then the divisions four at a time: exactly sum / len per value.
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    sum += v - ring[(write - len) & mask];
+    ring[write & mask] = v;
+    write = (write + 1) & mask;
+    y[i] = sum;
+    if (++since_refresh == ring.size()) {
+      since_refresh = 0;
+      set_length(len);
+      y[i] = sum;
+    }
+  }
+  const simd::f64x4 divisor = simd::splat<simd::f64x4>(static_cast<double>(len));
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    simd::f64x4 v;
+    std::memcpy(&v, y + i, sizeof v);
+    v /= divisor;
+    std::memcpy(y + i, &v, sizeof v);
+  }
+  for (; i < n; ++i) y[i] /= static_cast<double>(len);
+}
+
+void LimiterStage::SlidingMax::allocate(std::uint32_t max_len) {
+  ring.assign(std::bit_ceil(max_len), 0.0);
+  mask = static_cast<std::uint32_t>(ring.size() - 1);
+  suffix.assign(std::size_t{max_len} + 1, 0.0);
+}
+
+void LimiterStage::SlidingMax::clear() noexcept {
+  std::fill(ring.begin(), ring.end(), 0.0);
+  write = 0;
+  set_length(len);
+}
+
+void LimiterStage::SlidingMax::set_length(std::uint32_t n) noexcept {
+  len = n;
+  end_block();
+}
+
+void LimiterStage::SlidingMax::end_block() noexcept {
+  // The last `len` values, oldest first, are ring[write - len .. write).
+  double m = 0.0;
+  suffix[len] = 0.0;
+  for (std::uint32_t k = len; k-- > 0;) {
+    const double v = ring[(write - len + k) & mask];
+    m = v > m ? v : m;
+    suffix[k] = m;
+  }
+  pos = 0;
+  running = 0.0;
+}
+
 void LimiterStage::prepare(double sample_rate, std::uint32_t /*max_block*/) {
   sample_rate_ = sample_rate;
   detector_ = StereoTruePeakDetector(TruePeakDetector::Mode::kConservative, sample_rate);
@@ -53,10 +109,7 @@ void LimiterStage::prepare(double sample_rate, std::uint32_t /*max_block*/) {
 
   const std::uint32_t max_hold_len =
       max_attack_ + 2 * reach_ + ms_to_samples(kMaxHoldMs, sample_rate);
-  const std::size_t dq_size = std::bit_ceil(std::size_t{max_hold_len} + 1);
-  dq_value_.assign(dq_size, 1.0);
-  dq_index_.assign(dq_size, 0);
-  dq_mask_ = dq_size - 1;
+  hold_.allocate(max_hold_len);
 
   for (auto& a : attack_) a.allocate(max_attack_);
 
@@ -84,7 +137,8 @@ void LimiterStage::apply_timing() noexcept {
   attack_[1].set_length(attack + 1 - len1);
 
   const double hold_ms = std::clamp(params_.hold_ms, 0.0, kMaxHoldMs);
-  hold_len_ = max_attack_ + 2 * reach_ + ms_to_samples(hold_ms, sample_rate_);
+  const std::uint32_t hold_len = max_attack_ + 2 * reach_ + ms_to_samples(hold_ms, sample_rate_);
+  if (hold_len != hold_.len) hold_.set_length(hold_len);
 
   const double release_ms = std::max(params_.release_ms, kMinReleaseMs);
   release_coef_ = std::exp(-1.0 / (release_ms * 1e-3 * sample_rate_));
@@ -93,13 +147,10 @@ void LimiterStage::apply_timing() noexcept {
 void LimiterStage::reset(const Params& p) noexcept {
   params_ = p;
   detector_.reset();
-  dq_head_ = dq_tail_ = 0;
-  sample_index_ = 0;
-  env_ln_ = 0.0;
-  last_hold_ = 1.0;
-  last_hold_ln_ = 0.0;
+  release_db_ = 0.0;
   for (auto& a : attack_) a.fill(1.0);
   apply_timing();
+  hold_.clear();
   for (int c = 0; c < 2; ++c) {
     std::fill(wet_delay_[c].begin(), wet_delay_[c].end(), 0.0);
     std::fill(dry_delay_[c].begin(), dry_delay_[c].end(), 0.0);
@@ -130,70 +181,79 @@ void LimiterStage::process(double* left, double* right, std::uint32_t n) noexcep
 }
 
 void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) noexcept {
-  // Detection, hold and release in the log domain; the delay lines take the input.
-  double env_ln = env_ln_;
+  // Detection: the peak of each driven frame; the delay lines take the input.
   std::uint32_t w = delay_write_;
   for (std::uint32_t i = 0; i < n; ++i) {
     const double drive = drive_.next();
     const double ceiling = ceiling_gain_.next();
     const double xl = left[i] * drive;
     const double xr = right[i] * drive;
-
-    // Required gain for the detector's current sample (only readings above the ceiling
-    // matter, which lets the detector skip interpolating quiet passages).
-    const double peak = detector_.push_above(xl, xr, ceiling);
-    const double need = peak > ceiling ? ceiling / peak : 1.0;
-
-    // Sliding minimum over the hold window.
-    while (dq_tail_ != dq_head_ && dq_value_[(dq_tail_ - 1) & dq_mask_] >= need) --dq_tail_;
-    dq_value_[dq_tail_ & dq_mask_] = need;
-    dq_index_[dq_tail_ & dq_mask_] = sample_index_;
-    ++dq_tail_;
-    while (dq_index_[dq_head_ & dq_mask_] + hold_len_ <= sample_index_) ++dq_head_;
-    ++sample_index_;
-    const double held = dq_value_[dq_head_ & dq_mask_];
-
-    // Exponential release in the log domain, never above the held gain.
-    if (held != last_hold_) {
-      last_hold_ = held;
-      last_hold_ln_ = held < 1.0 ? std::log(held) : 0.0;
-    }
-    env_ln *= release_coef_;
-    if (env_ln > kEnvFloorLn) env_ln = 0.0;
-    env_ln = std::min(env_ln, last_hold_ln_);
-    released_[i] = env_ln;
-
+    // Only readings above the ceiling matter, which lets the detector skip interpolating
+    // quiet passages.
+    envelope_[i] = detector_.push_above(xl, xr, ceiling);
+    ceiling_chunk_[i] = ceiling;
     wet_delay_[0][w] = xl;
     wet_delay_[1][w] = xr;
     dry_delay_[0][w] = left[i];
     dry_delay_[1][w] = right[i];
     w = (w + 1) & delay_mask_;
   }
-  env_ln_ = env_ln;
 
-  // The released gains, four at a time (exactly 1 where there is no reduction).
+  // The reduction each peak asks for, four frames at a time: 20 log10(peak / ceiling) above
+  // the ceiling, else 0.
+  using simd::f64x4;
   for (std::uint32_t i = 0; i < n; i += 4) {
-    simd::f64x4 ln;
-    std::memcpy(&ln, released_.data() + i, sizeof ln);
-    const simd::f64x4 gain = reduction_db_to_gain(ln * -kDbPerNeper);
-    std::memcpy(released_.data() + i, &gain, sizeof gain);
+    f64x4 peak, ceiling;
+    std::memcpy(&peak, envelope_.data() + i, sizeof peak);
+    std::memcpy(&ceiling, ceiling_chunk_.data() + i, sizeof ceiling);
+    const f64x4 ratio = peak / ceiling;
+    const f64x4 db = 2.0 * power_to_db(simd::max(ratio, simd::splat<f64x4>(1.0))) + kReductionMarginDb;
+    const f64x4 reduction = simd::select<f64x4>(ratio > 1.0, db, f64x4{});
+    std::memcpy(envelope_.data() + i, &reduction, sizeof reduction);
   }
 
-  // Attack ramp, and the gain on the delayed signal.
-  double* io[2] = {left, right};
-  std::uint32_t r = (delay_write_ - latency_) & delay_mask_;
-  double gain = gain_;
+  // Hold, then the exponential release, never below the held reduction.
+  double release = release_db_;
   for (std::uint32_t i = 0; i < n; ++i) {
-    gain = attack_[1].push(attack_[0].push(released_[i]));
-    const double mix = wet_mix_.next();
-    for (int c = 0; c < 2; ++c) {
-      const double wet = wet_delay_[c][r] * gain;
-      const double dry = dry_delay_[c][r];
-      io[c][i] = mix == 1.0 ? wet : dry + mix * (wet - dry);
-    }
-    r = (r + 1) & delay_mask_;
+    const double held = hold_.push(envelope_[i]);
+    release *= release_coef_;
+    release = release < kReleaseFloorDb ? 0.0 : release;
+    release = release > held ? release : held;
+    envelope_[i] = release;
   }
-  gain_ = gain;
+  release_db_ = release;
+
+  // The released gains (exactly 1 where there is no reduction), then the attack ramp.
+  for (std::uint32_t i = 0; i < n; i += 4) {
+    f64x4 db;
+    std::memcpy(&db, envelope_.data() + i, sizeof db);
+    const f64x4 gain = reduction_db_to_gain(db);
+    std::memcpy(envelope_.data() + i, &gain, sizeof gain);
+  }
+  attack_[0].process(envelope_.data(), envelope_.data(), n);
+  attack_[1].process(envelope_.data(), envelope_.data(), n);
+
+  // The gain on the delayed signal.
+  double* io[2] = {left, right};
+  const std::uint32_t first = (delay_write_ - latency_) & delay_mask_;
+  if (!wet_mix_.ramping() && wet_mix_.current() == 1.0) {
+    for (int c = 0; c < 2; ++c) {
+      const double* wet = wet_delay_[c].data();
+      for (std::uint32_t i = 0, r = first; i < n; ++i, r = (r + 1) & delay_mask_) {
+        io[c][i] = wet[r] * envelope_[i];
+      }
+    }
+  } else {
+    for (std::uint32_t i = 0, r = first; i < n; ++i, r = (r + 1) & delay_mask_) {
+      const double mix = wet_mix_.next();
+      for (int c = 0; c < 2; ++c) {
+        const double wet = wet_delay_[c][r] * envelope_[i];
+        const double dry = dry_delay_[c][r];
+        io[c][i] = mix == 1.0 ? wet : dry + mix * (wet - dry);
+      }
+    }
+  }
+  gain_ = envelope_[n - 1];
   delay_write_ = w;
 }
 

@@ -5,15 +5,16 @@
 // the band-limited signal between samples is seen, not only the sample values. For every
 // input sample p the gain the output needs there is r[p] = min(1, ceiling / peak[p]).
 //
-// Gain envelope, in order:
-//   1. hold: a sliding minimum of r over a window that covers the attack ramp, the
-//      interpolation filter's reach on both sides of a peak (so the gain is already at its
-//      target over every sample a meter's interpolator combines around that peak) and the
-//      hold time;
-//   2. release: the gain reduction in dB decays exponentially towards 0 dB with the
-//      release time constant, and never goes above what the hold asks for;
-//   3. attack: two cascaded moving averages whose combined length is the lookahead, which
-//      turn every step into an S-shaped ramp that finishes before the peak arrives.
+// Gain envelope, in order, on the gain reduction in dB (20 log10 of peak / ceiling, >= 0):
+//   1. hold: a sliding maximum of the reduction over a window that covers the attack ramp,
+//      the interpolation filter's reach on both sides of a peak (so the gain is already at
+//      its target over every sample a meter's interpolator combines around that peak) and
+//      the hold time;
+//   2. release: the reduction decays exponentially towards 0 dB with the release time
+//      constant, and never falls below what the hold asks for;
+//   3. attack: the linear gain through two cascaded moving averages whose combined length is
+//      the lookahead, which turn every step into an S-shaped ramp that finishes before the
+//      peak arrives.
 // Each step only lowers or averages values that are all <= r[p] around peak p, so the
 // gain applied to every sample near p is <= r[p]: the output's true peak stays at or
 // below the ceiling, measured with any BS.1770 interpolator of similar reach. A hold of
@@ -86,44 +87,61 @@ class LimiterStage {
     void allocate(std::uint32_t max_len);
     void fill(double v) noexcept;
     void set_length(std::uint32_t n) noexcept;
+    /// y[i] = mean of the window after pushing x[i], for i < n (x and y may be the same).
+    void process(const double* x, double* y, std::uint32_t n) noexcept;
+  };
+
+  // Sliding maximum over the last `len` pushed values in the manner of van Herk and
+  // Gil & Werman: the stream in blocks of `len`; the window ending at position j of the
+  // current block is the previous block from j + 1 (its suffix maxima, computed when it
+  // ended) and the current block up to j (a running maximum). Three operations per value and
+  // no data-dependent branch. Values are >= 0 (0 is the maximum of nothing).
+  struct SlidingMax {
+    std::vector<double> ring;    // last ring.size() inputs (power of two)
+    std::vector<double> suffix;  // suffix[k] = max of the previous block from k; suffix[len] = 0
+    std::uint32_t mask = 0;
+    std::uint32_t write = 0;
+    std::uint32_t len = 1;
+    std::uint32_t pos = 0;   // position in the current block
+    double running = 0.0;    // max of the current block so far
+    void allocate(std::uint32_t max_len);
+    /// Forgets every value (as if zeros had been pushed for ever).
+    void clear() noexcept;
+    /// A new window length: the last `n` values become the previous block, so none of them
+    /// is forgotten early.
+    void set_length(std::uint32_t n) noexcept;
     double push(double v) noexcept {
-      sum += v - ring[(write - len) & mask];
-      ring[write & mask] = v;
+      ring[write] = v;
       write = (write + 1) & mask;
-      if (++since_refresh == ring.size()) {
-        since_refresh = 0;
-        set_length(len);
-      }
-      return sum / len;
+      running = v > running ? v : running;
+      const double tail = suffix[pos + 1];
+      const double out = tail > running ? tail : running;
+      if (++pos == len) end_block();
+      return out;
     }
+    void end_block() noexcept;
   };
 
   void apply_timing() noexcept;
   void process_chunk(double* left, double* right, std::uint32_t n) noexcept;
 
-  // process() works in chunks of kChunk frames; the released gain of each frame of the
-  // chunk (log, then linear), whole f64x4s of it.
+  // process() works in chunks of kChunk frames, each pass over the whole chunk: per frame
+  // the ceiling, the detector's peak, then the reduction, the released reduction and the
+  // gain (whole f64x4s of them).
   static constexpr std::uint32_t kChunk = 64;
-  std::array<double, kChunk> released_{};
+  alignas(32) std::array<double, kChunk> ceiling_chunk_{};
+  alignas(32) std::array<double, kChunk> envelope_{};
 
   double sample_rate_ = 48000.0;
   Params params_;
 
   StereoTruePeakDetector detector_;  // kConservative, set up for the rate in prepare()
 
-  // Hold: monotonic deque of (index, value) for a sliding minimum of r over hold_len_
-  // samples; values increase from head to tail.
-  std::vector<double> dq_value_;
-  std::vector<std::uint64_t> dq_index_;
-  std::uint64_t dq_mask_ = 0;
-  std::uint64_t dq_head_ = 0, dq_tail_ = 0;  // live entries are [head, tail)
-  std::uint64_t sample_index_ = 0;           // index of the next r pushed
-  std::uint32_t hold_len_ = 1;
+  SlidingMax hold_;
 
-  // Release: natural log of the held-and-released gain (<= 0) and its per-sample decay.
-  double env_ln_ = 0.0;
+  // Release: the released gain reduction (dB, >= 0) and its per-sample decay.
+  double release_db_ = 0.0;
   double release_coef_ = 0.0;
-  double last_hold_ = 1.0, last_hold_ln_ = 0.0;  // cache: log() only when the hold moves
 
   MovingAverage attack_[2];
 
