@@ -17,8 +17,8 @@ double slope_of(double ratio) noexcept { return 1.0 - 1.0 / std::clamp(ratio, 1.
 
 template <typename V>
 void set_pair(V& v, int pair, double value) noexcept {
-  v[2 * pair] = value;
-  v[2 * pair + 1] = value;
+  v[2 * pair] = static_cast<simd::lane_t<V>>(value);
+  v[2 * pair + 1] = static_cast<simd::lane_t<V>>(value);
 }
 
 }  // namespace
@@ -106,6 +106,6 @@ void Dynamics<V>::load_curve() noexcept {
 }
 
 template class Dynamics<simd::f64x2>;
-template class Dynamics<simd::f64x4>;
+template class Dynamics<simd::f32x8>;
 
 }  // namespace lacquer::dsp

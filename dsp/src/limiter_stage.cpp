@@ -44,19 +44,29 @@ void LimiterStage::MovingAverage::set_length(std::uint32_t n) noexcept {
 }
 
 void LimiterStage::MovingAverage::process(const double* x, double* y, std::uint32_t n) noexcept {
-  // The sums first, then the divisions four at a time: exactly sum / len per value.
+  // The sums first (in locals: y could alias the members), then the divisions four at a
+  // time: exactly sum / len per value.
+  double s = sum;
+  std::uint32_t at = write;
+  std::uint32_t since = since_refresh;
+  double* const slots = ring.data();
+  const auto size = static_cast<std::uint32_t>(ring.size());
   for (std::uint32_t i = 0; i < n; ++i) {
     const double v = x[i];
-    sum += v - ring[(write - len) & mask];
-    ring[write & mask] = v;
-    write = (write + 1) & mask;
-    y[i] = sum;
-    if (++since_refresh == ring.size()) {
-      since_refresh = 0;
+    s += v - slots[(at - len) & mask];
+    slots[at] = v;
+    at = (at + 1) & mask;
+    if (++since == size) {
+      since = 0;
+      write = at;
       set_length(len);
-      y[i] = sum;
+      s = sum;
     }
+    y[i] = s;
   }
+  sum = s;
+  write = at;
+  since_refresh = since;
   const simd::f64x4 divisor = simd::splat<simd::f64x4>(static_cast<double>(len));
   std::uint32_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -83,6 +93,32 @@ void LimiterStage::SlidingMax::clear() noexcept {
 void LimiterStage::SlidingMax::set_length(std::uint32_t n) noexcept {
   len = n;
   end_block();
+}
+
+void LimiterStage::SlidingMax::process(double* x, std::uint32_t n) noexcept {
+  // In locals: x could alias the members.
+  double* const slots = ring.data();
+  const double* tails = suffix.data() + 1;
+  std::uint32_t at = write;
+  std::uint32_t p = pos;
+  double run = running;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    slots[at] = v;
+    at = (at + 1) & mask;
+    run = v > run ? v : run;
+    const double tail = tails[p];
+    x[i] = tail > run ? tail : run;
+    if (++p == len) {
+      write = at;
+      end_block();
+      p = 0;
+      run = 0.0;
+    }
+  }
+  write = at;
+  pos = p;
+  running = run;
 }
 
 void LimiterStage::SlidingMax::end_block() noexcept {
@@ -213,10 +249,12 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
   }
 
   // Hold, then the exponential release, never below the held reduction.
+  hold_.process(envelope_.data(), n);
   double release = release_db_;
+  const double release_coef = release_coef_;
   for (std::uint32_t i = 0; i < n; ++i) {
-    const double held = hold_.push(envelope_[i]);
-    release *= release_coef_;
+    const double held = envelope_[i];
+    release *= release_coef;
     release = release < kReleaseFloorDb ? 0.0 : release;
     release = release > held ? release : held;
     envelope_[i] = release;

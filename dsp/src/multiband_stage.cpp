@@ -9,7 +9,7 @@ void MultibandStage::prepare(double sample_rate, std::uint32_t max_block) {
   bypass_.prepare(sample_rate, max_block);
   split_fade_.prepare(sample_rate, max_block);
   crossover_.prepare(sample_rate);
-  for (auto& d : dynamics_) d.prepare(sample_rate);
+  dynamics_.prepare(sample_rate);
   for (BandGains& b : gains_) {
     b.makeup_.prepare(sample_rate, kGainGlideMs);
     b.active_.prepare(sample_rate, kGainGlideMs);
@@ -51,14 +51,13 @@ void MultibandStage::apply_bands(bool jump) noexcept {
     const double makeup = db_to_gain(want.makeup_db);
     const double active = want.bypass ? 0.0 : 1.0;
     const double audible = !any_solo || want.solo ? 1.0 : 0.0;
-    Dynamics<simd::f64x4>& d = dynamics_[k / 2];
     if (jump) {
-      d.reset(k % 2, want.dynamics, params_.detector, params_.link_pct);
+      dynamics_.reset(k, want.dynamics, params_.detector, params_.link_pct);
       b.makeup_.reset(makeup);
       b.active_.reset(active);
       b.audible_.reset(audible);
     } else {
-      d.set(k % 2, want.dynamics, params_.detector, params_.link_pct);
+      dynamics_.set(k, want.dynamics, params_.detector, params_.link_pct);
       b.makeup_.set_target(makeup);
       b.active_.set_target(active);
       b.audible_.set_target(audible);
@@ -144,19 +143,15 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
       frames_[i] = x;
     }
     crossover_.split_block<kSplits>(frames_.data(), bands_[0].data(), bands_[1].data(), m);
-    if constexpr (kPairs == 2) {
-      Dynamics<simd::f64x4>::process_block_pair(dynamics_[0], bands_[0].data(),
-                                                reduction_[0].data(), dynamics_[1],
-                                                bands_[1].data(), reduction_[1].data(), m);
-    } else {
-      dynamics_[0].process_block(bands_[0].data(), reduction_[0].data(), m);
-    }
+    for (std::uint32_t i = 0; i < m; ++i) sidechain_[i] = simd::to_f32x8(bands_[0][i], bands_[1][i]);
+    dynamics_.process_block(sidechain_.data(), reduction_.data(), m);
     for (std::uint32_t i = 0; i < m; ++i) {
       if (weights_moving_) next_weights();
+      const simd::f32x8 g = reduction_db_to_gain(reduction_[i]);
+      const simd::f64x4 gains[2] = {simd::low_f64x4(g), simd::high_f64x4(g)};
       simd::f64x4 sum{};
       for (int p = 0; p < kPairs; ++p) {
-        const simd::f64x4 g = reduction_db_to_gain(reduction_[p][i]);
-        sum = simd::fma(simd::fma(wet_weight_[p], g, dry_weight_[p]), bands_[p][i], sum);
+        sum = simd::fma(simd::fma(wet_weight_[p], gains[p], dry_weight_[p]), bands_[p][i], sum);
       }
       simd::f64x2 y = simd::low_half(sum) + simd::high_half(sum);
       if (mid_side) y = simd::f64x2{y[0] + y[1], y[0] - y[1]};

@@ -110,15 +110,8 @@ class LimiterStage {
     /// A new window length: the last `n` values become the previous block, so none of them
     /// is forgotten early.
     void set_length(std::uint32_t n) noexcept;
-    double push(double v) noexcept {
-      ring[write] = v;
-      write = (write + 1) & mask;
-      running = v > running ? v : running;
-      const double tail = suffix[pos + 1];
-      const double out = tail > running ? tail : running;
-      if (++pos == len) end_block();
-      return out;
-    }
+    /// x[i] = the maximum of the window after pushing x[i], for i < n.
+    void process(double* x, std::uint32_t n) noexcept;
     void end_block() noexcept;
   };
 

@@ -64,7 +64,7 @@ class MultibandStage {
   double gain_reduction_db() const noexcept;
   /// Current gain reduction of one band (0-based).
   double band_gain_reduction_db(int band) const noexcept {
-    return dynamics_[band / 2].gain_reduction_db(band % 2);
+    return dynamics_.gain_reduction_db(band);
   }
 
  private:
@@ -90,9 +90,9 @@ class MultibandStage {
   BypassFade bypass_;            // the stage's bypass switch
   BypassFade split_fade_;        // dry while neutral or restructuring, else the split path
   Crossover crossover_;
-  // Bands 1 and 2, and 3 and 4, in the lanes of one compressor each (as the crossover
-  // delivers them).
-  std::array<Dynamics<simd::f64x4>, 2> dynamics_;
+  // The four bands' compressors in the lanes of one vector (bands 1 to 4, left and right
+  // of each, as the crossover delivers them).
+  Dynamics<simd::f32x8> dynamics_;
   std::array<BandGains, kBands> gains_;
   bool weights_moving_ = false;  // a band gain is gliding
   // Per lane, a band's output is (dry_weight_ + wet_weight_ * g) x band for its compressor
@@ -100,11 +100,13 @@ class MultibandStage {
   std::array<simd::f64x4, 2> dry_weight_{};
   std::array<simd::f64x4, 2> wet_weight_{};
   // process_split() works through its block in chunks of kChunk frames: the frames as
-  // split, the bands (as the crossover delivers them) and their compressors' reductions.
+  // split, the bands (as the crossover delivers them), the side chain (the bands in single
+  // precision) and the compressors' reductions.
   static constexpr std::uint32_t kChunk = Crossover::kMaxBlockFrames;
   std::array<simd::f64x2, kChunk> frames_{};
   std::array<std::array<simd::f64x4, kChunk>, 2> bands_{};
-  std::array<std::array<simd::f64x4, kChunk>, 2> reduction_{};
+  std::array<simd::f32x8, kChunk> sidechain_{};
+  std::array<simd::f32x8, kChunk> reduction_{};
 };
 
 }  // namespace lacquer::dsp

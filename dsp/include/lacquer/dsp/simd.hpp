@@ -1,12 +1,13 @@
 #pragma once
-// Small fixed-width vectors of doubles (GCC/Clang vector extensions) for the chain's inner
-// loops: a stereo frame as one f64x2 (left, right), or four crossover bands as one f64x4.
+// Small fixed-width vectors (GCC/Clang vector extensions) for the chain's inner loops: a
+// stereo frame as one f64x2 (left, right), or four crossover bands as one f64x4.
 // They compile to SSE2 on any x86-64 and to AVX/FMA where the build targets x86-64-v3; the
 // arithmetic is IEEE double lane by lane, as in scalar code.
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__FMA__)
 #include <immintrin.h>
@@ -18,6 +19,11 @@ using f64x2 = double __attribute__((vector_size(16)));
 using i64x2 = long long __attribute__((vector_size(16)));
 using f64x4 = double __attribute__((vector_size(32)));
 using i64x4 = long long __attribute__((vector_size(32)));
+// Single precision, for side chains (levels and gains in dB) where a float's 1e-7 is far
+// below what a detector or meter resolves: eight lanes per AVX register instead of four.
+using f32x4 = float __attribute__((vector_size(16)));
+using f32x8 = float __attribute__((vector_size(32)));
+using i32x8 = int __attribute__((vector_size(32)));
 
 /// The integer vector of the same lane count; comparisons set all bits of a true lane.
 template <typename V>
@@ -30,12 +36,24 @@ template <>
 struct Mask<f64x4> {
   using type = i64x4;
 };
+template <>
+struct Mask<f32x8> {
+  using type = i32x8;
+};
 template <typename V>
 using mask_t = typename Mask<V>::type;
 
+/// The lane type of V (double or float).
+template <typename V>
+using lane_t = std::remove_cvref_t<decltype(V{}[0])>;
+
+/// Lanes in V.
+template <typename V>
+inline constexpr int kLanes = static_cast<int>(sizeof(V) / sizeof(lane_t<V>));
+
 template <typename V>
 inline V splat(double x) noexcept {
-  return V{} + x;
+  return V{} + static_cast<lane_t<V>>(x);
 }
 
 /// a * b + c lane by lane with one rounding (fused multiply-add). The build never contracts
@@ -44,7 +62,10 @@ inline V splat(double x) noexcept {
 template <typename V>
 inline V fma(V a, V b, V c) noexcept {
 #if defined(__FMA__)
-  if constexpr (sizeof(V) == 32) {
+  if constexpr (std::is_same_v<V, f32x8>) {
+    return std::bit_cast<V>(_mm256_fmadd_ps(std::bit_cast<__m256>(a), std::bit_cast<__m256>(b),
+                                            std::bit_cast<__m256>(c)));
+  } else if constexpr (sizeof(V) == 32) {
     return std::bit_cast<V>(_mm256_fmadd_pd(std::bit_cast<__m256d>(a), std::bit_cast<__m256d>(b),
                                             std::bit_cast<__m256d>(c)));
   } else {
@@ -53,7 +74,7 @@ inline V fma(V a, V b, V c) noexcept {
   }
 #else
   V r;
-  for (unsigned k = 0; k < sizeof(V) / sizeof(double); ++k) r[k] = std::fma(a[k], b[k], c[k]);
+  for (int k = 0; k < kLanes<V>; ++k) r[k] = std::fma(a[k], b[k], c[k]);
   return r;
 #endif
 }
@@ -84,9 +105,11 @@ inline V min(V a, V b) noexcept {
 template <typename M>
 inline bool any(M m) noexcept {
   if constexpr (sizeof(M) == 16) {
-    return (m[0] | m[1]) != 0;
+    const i64x2 q = std::bit_cast<i64x2>(m);
+    return (q[0] | q[1]) != 0;
   } else {
-    return (m[0] | m[1] | m[2] | m[3]) != 0;
+    const i64x4 q = std::bit_cast<i64x4>(m);
+    return (q[0] | q[1] | q[2] | q[3]) != 0;
   }
 }
 
@@ -102,6 +125,22 @@ inline void store_frame(f64x2 v, double* left, double* right, std::uint32_t i) n
 /// Lanes 2k and 2k + 1 exchanged: (right, left) of (left, right).
 inline f64x2 swap_pairs(f64x2 v) noexcept { return __builtin_shufflevector(v, v, 1, 0); }
 inline f64x4 swap_pairs(f64x4 v) noexcept { return __builtin_shufflevector(v, v, 1, 0, 3, 2); }
+inline f32x8 swap_pairs(f32x8 v) noexcept {
+  return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+}
+
+/// Two f64x4 in single precision as one f32x8 (a in the low lanes), and back.
+inline f32x8 to_f32x8(f64x4 a, f64x4 b) noexcept {
+  const f32x4 lo = __builtin_convertvector(a, f32x4);
+  const f32x4 hi = __builtin_convertvector(b, f32x4);
+  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+inline f64x4 low_f64x4(f32x8 v) noexcept {
+  return __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), f64x4);
+}
+inline f64x4 high_f64x4(f32x8 v) noexcept {
+  return __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), f64x4);
+}
 
 /// The two halves of an f64x4, and an f64x4 of two halves.
 inline f64x2 low_half(f64x4 v) noexcept { return __builtin_shufflevector(v, v, 0, 1); }
