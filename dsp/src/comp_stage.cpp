@@ -63,14 +63,30 @@ void CompStage::process(double* left, double* right, std::uint32_t n) noexcept {
     }
     sidechain_state_ = hpf;
     dynamics_.process_block(sidechain_.data(), reduction_.data(), m);
-    for (std::uint32_t i = 0; i < m; ++i) {
+    std::uint32_t i = 0;
+    if (!makeup_gain_.ramping() && !mix_.ramping()) {
+      // Steady gains: two frames per vector.
+      using simd::f64x4;
+      const f64x4 makeup = simd::splat<f64x4>(makeup_gain_.current());
+      const f64x4 mix = simd::splat<f64x4>(mix_.current());
+      const f64x4 one = simd::splat<f64x4>(1.0);
+      for (; i + 2 <= m; i += 2) {
+        const f64x4 g = makeup * reduction_db_to_gain(simd::join(reduction_[i], reduction_[i + 1]));
+        const f64x4 x = simd::join(simd::load_frame(l, r, i), simd::load_frame(l, r, i + 1));
+        const f64x4 y = x * simd::fma(mix, g - one, one);
+        simd::store_frame(simd::low_half(y), l, r, i);
+        simd::store_frame(simd::high_half(y), l, r, i + 1);
+      }
+    }
+    for (; i < m; ++i) {
       const simd::f64x2 x = simd::load_frame(l, r, i);
       const double makeup = makeup_gain_.next();
       const double mix = mix_.next();
       // Parallel compression at zero latency is a blend of gains: dry + mix (wet - dry) =
       // x (1 + mix (g - 1)).
       const simd::f64x2 g = makeup * reduction_db_to_gain(reduction_[i]);
-      simd::store_frame(x * (1.0 + mix * (g - 1.0)), l, r, i);
+      const simd::f64x2 one = simd::splat<simd::f64x2>(1.0);
+      simd::store_frame(x * simd::fma(simd::splat<simd::f64x2>(mix), g - one, one), l, r, i);
     }
   }
   bypass_.mix(left, right, n);

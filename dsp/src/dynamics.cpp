@@ -64,7 +64,7 @@ void Dynamics<V>::set(int pair, const DynamicsSettings& s, Detector detector,
   set_pair(release_coef_, pair, one_pole_coef(s.release_ms, sample_rate_));
   set_pair(rms_coef_, pair,
            detector == Detector::rms ? one_pole_coef(kRmsWindowMs, sample_rate_) : 0.0);
-  set_pair(link_, pair, std::clamp(link_pct, 0.0, 100.0) * 0.01);
+  set_pair(curve_.link, pair, std::clamp(link_pct, 0.0, 100.0) * 0.01);
   load_curve();
 }
 
@@ -89,10 +89,10 @@ void Dynamics<V>::load_curve() noexcept {
     const double threshold = threshold_glide_[k].current();
     const double slope = slope_glide_[k].current();
     const double knee = knee_glide_[k].current();
-    set_pair(threshold_db_, k, threshold);
-    set_pair(slope_, k, slope);
-    set_pair(knee_db_, k, knee);
-    set_pair(half_inv_knee_, k, 0.5 / knee);
+    set_pair(curve_.threshold_db, k, threshold);
+    set_pair(curve_.slope, k, slope);
+    set_pair(curve_.knee_db, k, knee);
+    set_pair(curve_.half_inv_knee, k, 0.5 / knee);
     // While the curve glides the log is taken for every level (the curve still gives 0 below
     // the knee) rather than a power of ten per sample; with slope 0 (ratio 1) it never is.
     double floor = 0.0;
@@ -102,6 +102,13 @@ void Dynamics<V>::load_curve() noexcept {
       floor = std::pow(10.0, (threshold - 0.5 * knee) / 10.0);
     }
     set_pair(floor_power_, k, floor);
+  }
+  if constexpr (kFramesPerWide == 2) {
+    const auto twice = [](V v) { return simd::join(v, v); };
+    wide_ = {twice(curve_.threshold_db), twice(curve_.slope), twice(curve_.knee_db),
+             twice(curve_.half_inv_knee), twice(curve_.link)};
+  } else {
+    wide_ = curve_;
   }
 }
 

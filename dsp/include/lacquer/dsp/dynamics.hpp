@@ -12,6 +12,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "lacquer/dsp/simd.hpp"
@@ -162,16 +163,43 @@ class Dynamics {
     return gr;
   }
 
-  /// process() for `n` frames; while the curve is still, with the state in registers.
+  /// process() for `n` frames. While the curve is still it runs in three passes over the
+  /// block: the detector's recursion, the curve (log, knee, link) with no recursion in it, and
+  /// the ballistics' recursion; the curve takes two frames per vector when V holds one.
   void process_block(const V* sidechain, V* gr_db, std::uint32_t n) noexcept {
     if (gliding_) {
       for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = process(sidechain[i]);
       return;
     }
+    // Detector; gr_db holds the powers, then the targets.
     V power = power_;
-    V gr = gr_db_;
-    for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = gr = step(sidechain[i], power, gr);
+    auto loud = simd::mask_t<V>{};
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const V level = sidechain[i] * sidechain[i];
+      power = simd::fma(rms_coef_, power - level, level);  // a peak detector has rms_coef_ 0
+      loud |= power > floor_power_;
+      gr_db[i] = power;
+    }
     power_ = power;
+    // Curve. Below T - W/2 it gives no reduction, so the log is not needed for a block that
+    // stays there.
+    if (!simd::any(loud)) {
+      for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = V{};
+    } else {
+      std::uint32_t i = 0;
+      if constexpr (kFramesPerWide == 2) {
+        for (; i + 2 <= n; i += 2) {
+          Wide p;
+          std::memcpy(&p, gr_db + i, sizeof p);
+          p = target_of(p, wide_);
+          std::memcpy(gr_db + i, &p, sizeof p);
+        }
+      }
+      for (; i < n; ++i) gr_db[i] = target_of(gr_db[i], curve_);
+    }
+    // Ballistics.
+    V gr = gr_db_;
+    for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = gr = ballistics(gr_db[i], gr);
     gr_db_ = settle(gr);
   }
 
@@ -186,19 +214,39 @@ class Dynamics {
   void glide() noexcept;
   void load_curve() noexcept;
 
+  // Two frames of V per vector for the curve where V is half a register (f64x2).
+  static constexpr int kFramesPerWide = sizeof(V) == 16 ? 2 : 1;
+  using Wide = std::conditional_t<kFramesPerWide == 2, simd::f64x4, V>;
+
+  // The curve per lane, in V or (for two frames at once) in Wide.
+  template <typename W>
+  struct Curve {
+    W threshold_db{};
+    W slope{};
+    W knee_db{};
+    W half_inv_knee{};
+    W link{};
+  };
+
+  // Static curve and link of detector powers.
+  template <typename W>
+  static W target_of(W power, const Curve<W>& c) noexcept {
+    const W target = static_gain_reduction_db<W>(power_to_db(power), c.threshold_db, c.slope,
+                                                 c.knee_db, c.half_inv_knee);
+    return simd::fma(c.link, simd::max<W>(target, simd::swap_pairs(target)) - target, target);
+  }
+
+  V ballistics(V target, V gr_db) const noexcept {
+    const V coef = simd::select<V>(target > gr_db, attack_coef_, release_coef_);
+    return simd::fma(coef, gr_db - target, target);
+  }
+
   // Detector, curve and ballistics of one frame on the state (power, gr_db).
   V step(V sidechain, V& power, V gr_db) const noexcept {
     const V level = sidechain * sidechain;
-    power = simd::fma(rms_coef_, power - level, level);  // a peak detector has rms_coef_ 0
-    // Below T - W/2 the curve gives no reduction, so the log of the level is not needed there.
-    V target{};
-    if (simd::any(power > floor_power_)) {
-      target = static_gain_reduction_db<V>(power_to_db(power), threshold_db_, slope_, knee_db_,
-                                           half_inv_knee_);
-    }
-    target = simd::fma(link_, simd::max<V>(target, simd::swap_pairs(target)) - target, target);
-    const V coef = simd::select<V>(target > gr_db, attack_coef_, release_coef_);
-    return simd::fma(coef, gr_db - target, target);
+    power = simd::fma(rms_coef_, power - level, level);
+    const V target = simd::any(power > floor_power_) ? target_of(power, curve_) : V{};
+    return ballistics(target, gr_db);
   }
 
   // Ends the release's exponential tail at a reduction no meter shows, so that a compressor
@@ -213,18 +261,15 @@ class Dynamics {
   std::array<LinearSmoother, kPairs> slope_glide_;  // 1 - 1/ratio
   std::array<LinearSmoother, kPairs> knee_glide_;
   bool gliding_ = false;
-  // Per lane: the curve (from the glides), the detector power below which it gives no
-  // reduction, one-pole coefficients exp(-1 / (tau * fs)), and the link (0 = independent
-  // channels, 1 = one gain for both).
-  V threshold_db_{};
-  V slope_{};
-  V knee_db_{};
-  V half_inv_knee_{};
+  // Per lane: the curve (from the glides) and the link (0 = independent channels, 1 = one
+  // gain for both), the detector power below which the curve gives no reduction, and
+  // one-pole coefficients exp(-1 / (tau * fs)).
+  Curve<V> curve_;
+  Curve<Wide> wide_;  // curve_ twice over, for two frames per vector
   V floor_power_{};
   V attack_coef_{};
   V release_coef_{};
   V rms_coef_{};
-  V link_{};
   V power_{};  // detector state: mean square per lane
   V gr_db_{};  // smoothed gain reduction per lane
 };
