@@ -269,13 +269,17 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
                           std::uint32_t offset, std::uint32_t n) noexcept {
   double* l = buf_[0].data();
   double* r = buf_[1].data();
+  // The input as doubles into the print path, the input meters' copy and the dry ring (in
+  // at most two runs, where it wraps).
+  const std::uint32_t first_run = std::min(n, dry_mask_ + 1 - dry_write_);
   for (int c = 0; c < 2; ++c) {
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const double x = in[c][offset + i];
-      in_[c][i] = x;
-      buf_[c][i] = x;
-      dry_ring_[c][(dry_write_ + i) & dry_mask_] = x;
-    }
+    const float* from = in[c] + offset;
+    double* print = buf_[c].data();
+    for (std::uint32_t i = 0; i < n; ++i) print[i] = from[i];
+    if (metering_) std::copy(print, print + n, in_[c].begin());
+    double* ring = dry_ring_[c].data();
+    std::copy(print, print + first_run, ring + dry_write_);
+    std::copy(print + first_run, print + n, ring);
   }
 
   input_.process(l, r, n);
