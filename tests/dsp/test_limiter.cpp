@@ -156,6 +156,39 @@ TEST_P(LimiterCeiling, TruePeakNeverExceedsCeiling) {
 
 INSTANTIATE_TEST_SUITE_P(Rates, LimiterCeiling, ::testing::Values(44100.0, 48000.0, 96000.0));
 
+// Hold, release and lookahead changed every few milliseconds while clicks and bursts come
+// through: a new hold window keeps every peak the old one held, so none gets past the ceiling.
+TEST(Limiter, TimingChangesMidStreamKeepTheCeiling) {
+  const double rate = 48000.0;
+  const double ceiling_db = -1.0;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> hold(0.0, LimiterStage::kMaxHoldMs);
+  std::uniform_real_distribution<double> release(1.0, 300.0);
+  std::uniform_real_distribution<double> look(LimiterStage::kMinLookaheadMs,
+                                              LimiterStage::kMaxLookaheadMs);
+  for (auto& c : hot_material(rate, ceiling_db)) {
+    LimiterStage lim;
+    LimiterStage::Params p;
+    p.ceiling_db = ceiling_db;
+    lim.prepare(rate, 256);
+    lim.reset(p);
+    std::vector<double> l = c.left, r = c.right;
+    std::uniform_int_distribution<std::uint32_t> size(1, 256);
+    for (std::size_t pos = 0; pos < l.size();) {
+      p.hold_ms = hold(rng);
+      p.release_ms = release(rng);
+      p.lookahead_ms = look(rng);
+      lim.set_params(p);
+      const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(size(rng), l.size() - pos));
+      lim.process(l.data() + pos, r.data() + pos, n);
+      pos += n;
+    }
+    const double tp = ebur128_true_peak_db(l, r, static_cast<unsigned long>(rate));
+    SCOPED_TRACE(::testing::Message() << c.name << " -> " << tp);
+    EXPECT_LE(tp, ceiling_db + 0.05);
+  }
+}
+
 TEST(Limiter, LatencyIsLookaheadPlusInterpolator) {
   LimiterStage lim;
   lim.prepare(48000.0, 256);
