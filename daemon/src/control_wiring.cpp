@@ -91,7 +91,7 @@ class StoreSessions : public control::SessionPort {
 
   Expected<control::NotePlace> place(const control::TransportState& state) override {
     if (!current_) return make_error(ErrorCode::not_found, "no session is open");
-    control::NotePlace p{*current_, std::nullopt, state.position_s};
+    control::NotePlace p{*current_, std::nullopt, state.position_s, {}};
     if (state.track >= 0 && static_cast<std::size_t>(state.track) < tracks_.size()) {
       p.track_id = tracks_[static_cast<std::size_t>(state.track)].id;
     }

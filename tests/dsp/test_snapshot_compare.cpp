@@ -41,8 +41,9 @@ Take play(Engine& engine, double seconds, std::uint32_t seed) {
 double gain_db(const Take& r, const std::vector<float>& y, std::uint32_t latency) {
   double xy = 0.0, xx = 0.0;
   for (std::size_t i = y.size() / 2; i + kPeriod < y.size(); ++i) {
-    xy += static_cast<double>(y[i]) * r.in[i - latency];
-    xx += static_cast<double>(r.in[i - latency]) * r.in[i - latency];
+    const auto x = static_cast<double>(r.in[i - latency]);
+    xy += static_cast<double>(y[i]) * x;
+    xx += x * x;
   }
   return 20.0 * std::log10(xy / xx);
 }

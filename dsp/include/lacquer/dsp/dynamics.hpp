@@ -205,8 +205,8 @@ class Dynamics {
 
   /// Largest current gain reduction of the two channels of `pair`, in dB.
   double gain_reduction_db(int pair) const noexcept {
-    const double l = gr_db_[2 * pair];
-    const double r = gr_db_[2 * pair + 1];
+    const auto l = static_cast<double>(gr_db_[2 * pair]);
+    const auto r = static_cast<double>(gr_db_[2 * pair + 1]);
     return l > r ? l : r;
   }
 
