@@ -145,6 +145,8 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
     crossover_.split_block<kSplits>(frames_.data(), bands_[0].data(), bands_[1].data(), m);
     for (std::uint32_t i = 0; i < m; ++i) sidechain_[i] = simd::to_f32x8(bands_[0][i], bands_[1][i]);
     dynamics_.process_block(sidechain_.data(), reduction_.data(), m);
+    // Each frame's bands weighted and summed lane-wise (into bands_[0]), then the lanes of
+    // two frames at a time added into (left, right) pairs.
     for (std::uint32_t i = 0; i < m; ++i) {
       if (weights_moving_) next_weights();
       const simd::f32x8 g = reduction_db_to_gain(reduction_[i]);
@@ -153,9 +155,22 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
       for (int p = 0; p < kPairs; ++p) {
         sum = simd::fma(simd::fma(wet_weight_[p], gains[p], dry_weight_[p]), bands_[p][i], sum);
       }
-      simd::f64x2 y = simd::low_half(sum) + simd::high_half(sum);
-      if (mid_side) y = simd::f64x2{y[0] + y[1], y[0] - y[1]};
-      simd::store_frame(y, l, r, i);
+      bands_[0][i] = sum;
+    }
+    if (m % 2 != 0) bands_[0][m] = simd::f64x4{};
+    const simd::f64x4 plus_minus = {1.0, -1.0, 1.0, -1.0};
+    for (std::uint32_t i = 0; i < m; i += 2) {
+      const simd::f64x4 a = bands_[0][i];
+      const simd::f64x4 b = bands_[0][i + 1];
+      // (left, right) of frames i and i + 1.
+      simd::f64x4 y = __builtin_shufflevector(a, b, 0, 1, 4, 5) + __builtin_shufflevector(a, b, 2, 3, 6, 7);
+      if (mid_side) y = y * plus_minus + simd::swap_pairs(y);  // (m + s, m - s)
+      l[i] = y[0];
+      r[i] = y[1];
+      if (i + 1 < m) {
+        l[i + 1] = y[2];
+        r[i + 1] = y[3];
+      }
     }
   }
 }
