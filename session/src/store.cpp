@@ -50,6 +50,25 @@ int check_identity(const sqlite::Connection& db, const std::filesystem::path& pa
   return static_cast<int>(version);
 }
 
+// check_identity() in one read transaction, so that the version and the table count come
+// from the same state of the file while another process may be migrating it.
+int read_identity(const sqlite::Connection& db, const std::filesystem::path& path) {
+  if (auto r = db.exec("BEGIN", "begin identity check"); !r) {
+    throw OpenError("cannot open " + path.string() + ": " + r.error().message);
+  }
+  int version = 0;
+  try {
+    version = check_identity(db, path);
+  } catch (...) {
+    (void)db.exec("ROLLBACK", "end identity check");
+    throw;
+  }
+  if (auto r = db.exec("COMMIT", "end identity check"); !r) {
+    throw OpenError("cannot open " + path.string() + ": " + r.error().message);
+  }
+  return version;
+}
+
 // Each step takes the write lock, re-reads the version (another process may have just
 // migrated) and commits the schema change together with its version.
 void migrate(const sqlite::Connection& db, const std::filesystem::path& path) {
@@ -157,7 +176,7 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path, Options op
   auto impl = std::make_unique<Impl>(path, flags);
   const auto& db = impl->db;
   sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
-  const int version = check_identity(db, path);
+  const int version = read_identity(db, path);
   if (options.read_only) {
     if (version != kSchemaVersion) {
       throw OpenError("database " + path.string() + " has schema version " +
@@ -168,9 +187,21 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path, Options op
     // WAL: readers (backups, `lacquer feedback`) never block the writer. NORMAL is
     // durable against a crash of the process; FullSync raises it to FULL for the
     // records that cannot be recreated.
-    auto mode = detail::query_one<std::string>(
-        db, "PRAGMA journal_mode=WAL", "set WAL mode", Error{ErrorCode::internal, "no mode"},
-        [](const sqlite::Statement& st) { return st.text(0); });
+    // Switching a new file to WAL needs it to itself; SQLite reports busy at once (without
+    // the busy handler) while another connection opening it is between statements, so the
+    // switch is retried for the busy timeout.
+    const auto set_wal = [&db] {
+      return detail::query_one<std::string>(
+          db, "PRAGMA journal_mode=WAL", "set WAL mode", Error{ErrorCode::internal, "no mode"},
+          [](const sqlite::Statement& st) { return st.text(0); });
+    };
+    auto mode = set_wal();
+    for (int waited_ms = 0; !mode && mode.error().code == ErrorCode::busy &&
+                            waited_ms < options.busy_timeout_ms;
+         waited_ms += 5) {
+      sqlite3_sleep(5);
+      mode = set_wal();
+    }
     if (!mode || *mode != "wal") {
       throw OpenError("cannot switch " + path.string() + " to WAL mode" +
                       (mode ? std::string() : ": " + mode.error().message));
