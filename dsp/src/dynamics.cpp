@@ -103,13 +103,6 @@ void Dynamics<V>::load_curve() noexcept {
     }
     set_pair(floor_power_, k, floor);
   }
-  if constexpr (kFramesPerWide == 2) {
-    const auto twice = [](V v) { return simd::join(v, v); };
-    wide_ = {twice(curve_.threshold_db), twice(curve_.slope), twice(curve_.knee_db),
-             twice(curve_.half_inv_knee), twice(curve_.link)};
-  } else {
-    wide_ = curve_;
-  }
 }
 
 template class Dynamics<simd::f64x2>;

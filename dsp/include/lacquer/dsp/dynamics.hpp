@@ -188,10 +188,14 @@ class Dynamics {
     } else {
       std::uint32_t i = 0;
       if constexpr (kFramesPerWide == 2) {
+        const auto twice = [](V v) { return simd::join(v, v); };
+        const Curve<Wide> wide = {twice(curve_.threshold_db), twice(curve_.slope),
+                                  twice(curve_.knee_db), twice(curve_.half_inv_knee),
+                                  twice(curve_.link)};
         for (; i + 2 <= n; i += 2) {
           Wide p;
           std::memcpy(&p, gr_db + i, sizeof p);
-          p = target_of(p, wide_);
+          p = target_of(p, wide);
           std::memcpy(gr_db + i, &p, sizeof p);
         }
       }
@@ -265,7 +269,6 @@ class Dynamics {
   // gain for both), the detector power below which the curve gives no reduction, and
   // one-pole coefficients exp(-1 / (tau * fs)).
   Curve<V> curve_;
-  Curve<Wide> wide_;  // curve_ twice over, for two frames per vector
   V floor_power_{};
   V attack_coef_{};
   V release_coef_{};

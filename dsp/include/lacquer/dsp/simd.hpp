@@ -2,7 +2,7 @@
 // Small fixed-width vectors (GCC/Clang vector extensions) for the chain's inner loops: a
 // stereo frame as one f64x2 (left, right), or four crossover bands as one f64x4.
 // They compile to SSE2 on any x86-64 and to AVX/FMA where the build targets x86-64-v3; the
-// arithmetic is IEEE double lane by lane, as in scalar code.
+// arithmetic is IEEE double (or, for f32x8, float) lane by lane, as in scalar code.
 
 #include <bit>
 #include <cmath>
