@@ -42,30 +42,13 @@ class Crossover {
   void split(simd::f64x2 frame, simd::f64x4 (&bands)[2]) noexcept {
     static_assert(kSplits >= 1 && kSplits <= kMaxSplits);
     if (moving_) tick();
-    simd::f64x2 rest = frame;
-    simd::f64x4 out[kSplits];
-    for (int k = 0; k < kSplits; ++k) {
-      const VectorCoeffs<simd::f64x4>& c = splits_[k].pass_.current();
-      const simd::f64x4 y = state_.pass_[k][0].process(c, simd::join(rest, rest));
-      out[k] = state_.pass_[k][1].process(c, y);
-      rest = simd::high_half(out[k]);
-    }
-    // Bands 1 and 2 in one vector; band 1 passes the allpass of split 2 (band 2 has an
-    // identity there) and both pass that of split 3.
-    simd::f64x4 low = out[0];
-    if constexpr (kSplits >= 2) low = simd::join(simd::low_half(out[0]), simd::low_half(out[1]));
-    for (int k = 1; k < kSplits; ++k) {
-      low = state_.compensation_[k - 1].process(splits_[k].all_pass_.current(), low);
-    }
-    bands[0] = low;
-    if constexpr (kSplits == 1) bands[1] = simd::f64x4{};
-    if constexpr (kSplits == 2) bands[1] = simd::join(simd::high_half(out[1]), simd::f64x2{});
-    if constexpr (kSplits == 3) bands[1] = out[2];
+    split_frame<kSplits>(frame, live_coeffs(), state_, bands[0], bands[1]);
   }
 
   /// split() for `n` frames: bands0[i] and bands1[i] are bands[0] and bands[1] of frame i.
-  /// With the frequencies at rest, each split runs over all frames with its state in
-  /// registers; the result is the same as n calls of split().
+  /// With the frequencies at rest, coefficients and state are kept in locals for the whole
+  /// block, so that the sections' recursions overlap; the result is the same as n calls of
+  /// split().
   template <int kSplits>
   void split_block(const simd::f64x2* frames, simd::f64x4* bands0, simd::f64x4* bands1,
                    std::uint32_t n) noexcept {
@@ -78,57 +61,12 @@ class Crossover {
       }
       return;
     }
-    // Split k's output goes to bands0 (k = 0), bands1 (the last split) or mid_ (between).
-    simd::f64x4* out[kSplits];
-    out[0] = bands0;
-    if constexpr (kSplits >= 2) out[kSplits - 1] = bands1;
-    if constexpr (kSplits == 3) out[1] = mid_.data();
-    for (int k = 0; k < kSplits; ++k) {
-      const VectorCoeffs<simd::f64x4> c = splits_[k].pass_.current();
-      VectorSection<simd::f64x4> first = state_.pass_[k][0];
-      VectorSection<simd::f64x4> second = state_.pass_[k][1];
-      simd::f64x4* to = out[k];
-      if (k == 0) {
-        for (std::uint32_t i = 0; i < n; ++i) {
-          to[i] = second.process(c, first.process(c, simd::join(frames[i], frames[i])));
-        }
-      } else {
-        const simd::f64x4* from = out[k - 1];
-        for (std::uint32_t i = 0; i < n; ++i) {
-          const simd::f64x2 rest = simd::high_half(from[i]);
-          to[i] = second.process(c, first.process(c, simd::join(rest, rest)));
-        }
-      }
-      state_.pass_[k][0] = first;
-      state_.pass_[k][1] = second;
+    const Coeffs coeffs = live_coeffs();
+    State state = state_;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      split_frame<kSplits>(frames[i], coeffs, state, bands0[i], bands1[i]);
     }
-    if constexpr (kSplits == 1) {
-      for (std::uint32_t i = 0; i < n; ++i) bands1[i] = simd::f64x4{};
-    } else {
-      // Bands 1 and 2 into bands0 through the compensating allpasses; the high half of
-      // the last split is what bands1 keeps.
-      const VectorCoeffs<simd::f64x4> a1 = splits_[1].all_pass_.current();
-      VectorSection<simd::f64x4> comp1 = state_.compensation_[0];
-      const simd::f64x4* second_split = out[1];
-      if constexpr (kSplits == 2) {
-        for (std::uint32_t i = 0; i < n; ++i) {
-          const simd::f64x4 low =
-              simd::join(simd::low_half(bands0[i]), simd::low_half(second_split[i]));
-          bands0[i] = comp1.process(a1, low);
-          bands1[i] = simd::join(simd::high_half(second_split[i]), simd::f64x2{});
-        }
-      } else {
-        const VectorCoeffs<simd::f64x4> a2 = splits_[2].all_pass_.current();
-        VectorSection<simd::f64x4> comp2 = state_.compensation_[1];
-        for (std::uint32_t i = 0; i < n; ++i) {
-          const simd::f64x4 low =
-              simd::join(simd::low_half(bands0[i]), simd::low_half(second_split[i]));
-          bands0[i] = comp2.process(a2, comp1.process(a1, low));
-        }
-        state_.compensation_[1] = comp2;
-      }
-      state_.compensation_[0] = comp1;
-    }
+    state_ = state;
   }
 
   int bands() const noexcept { return nbands_; }
@@ -147,12 +85,49 @@ class Crossover {
     VectorCoeffsRamp<simd::f64x4> pass_;
     VectorCoeffsRamp<simd::f64x4> all_pass_;
   };
+  // Current coefficients of each split's low-pass/high-pass pair and compensating allpass.
+  struct Coeffs {
+    std::array<VectorCoeffs<simd::f64x4>, kMaxSplits> pass;
+    std::array<VectorCoeffs<simd::f64x4>, kMaxSplits> all_pass;
+  };
   // Filter state: two cascaded sections per split, and the compensation of bands 1 and 2 at
   // splits 2 and 3.
   struct State {
-    std::array<std::array<VectorSection<simd::f64x4>, 2>, kMaxSplits> pass_;
-    std::array<VectorSection<simd::f64x4>, kMaxSplits - 1> compensation_;
+    std::array<std::array<VectorSection<simd::f64x4>, 2>, kMaxSplits> pass;
+    std::array<VectorSection<simd::f64x4>, kMaxSplits - 1> compensation;
   };
+
+  Coeffs live_coeffs() const noexcept {
+    Coeffs c;
+    for (int k = 0; k < kMaxSplits; ++k) {
+      c.pass[k] = splits_[k].pass_.current();
+      c.all_pass[k] = splits_[k].all_pass_.current();
+    }
+    return c;
+  }
+
+  template <int kSplits>
+  static void split_frame(simd::f64x2 frame, const Coeffs& c, State& s, simd::f64x4& bands0,
+                          simd::f64x4& bands1) noexcept {
+    simd::f64x2 rest = frame;
+    simd::f64x4 out[kSplits];
+#pragma GCC unroll 3
+    for (int k = 0; k < kSplits; ++k) {
+      const simd::f64x4 y = s.pass[k][0].process(c.pass[k], simd::join(rest, rest));
+      out[k] = s.pass[k][1].process(c.pass[k], y);
+      rest = simd::high_half(out[k]);
+    }
+    // Bands 1 and 2 in one vector; band 1 passes the allpass of split 2 (band 2 has an
+    // identity there) and both pass that of split 3.
+    simd::f64x4 low = out[0];
+    if constexpr (kSplits >= 2) low = simd::join(simd::low_half(out[0]), simd::low_half(out[1]));
+#pragma GCC unroll 2
+    for (int k = 1; k < kSplits; ++k) low = s.compensation[k - 1].process(c.all_pass[k], low);
+    bands0 = low;
+    if constexpr (kSplits == 1) bands1 = simd::f64x4{};
+    if constexpr (kSplits == 2) bands1 = simd::join(simd::high_half(out[1]), simd::f64x2{});
+    if constexpr (kSplits == 3) bands1 = out[2];
+  }
 
   double sample_rate_ = 48000.0;
   int nbands_ = kMaxBands;
@@ -160,8 +135,6 @@ class Crossover {
   std::array<double, kMaxSplits> target_hz_{};
   State state_;
   bool moving_ = false;               // a glide or a coefficient ramp is under way
-  // split_block(): output of the middle split of three, for the frames of one call.
-  std::array<simd::f64x4, kMaxBlockFrames> mid_;
   std::uint32_t until_redesign_ = 0;  // frames left before the glides advance again
 };
 

@@ -12,7 +12,6 @@
 #include <array>
 #include <bit>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include "lacquer/dsp/simd.hpp"
@@ -163,47 +162,35 @@ class Dynamics {
     return gr;
   }
 
-  /// process() for `n` frames. While the curve is still it runs in three passes over the
-  /// block: the detector's recursion, the curve (log, knee, link) with no recursion in it, and
-  /// the ballistics' recursion; the curve takes two frames per vector when V holds one.
+  /// process() for `n` frames. While the curve is still, the detector, the curve and the
+  /// ballistics of each frame run in one loop with the state in locals: the two recursions
+  /// (detector power, gain reduction) are short next to the curve, so the curve of one frame
+  /// overlaps the recursions of the next. Where V is half a register (f64x2) the curve takes
+  /// two frames per vector.
   void process_block(const V* sidechain, V* gr_db, std::uint32_t n) noexcept {
     if (gliding_) {
       for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = process(sidechain[i]);
       return;
     }
-    // Detector; gr_db holds the powers, then the targets.
     V power = power_;
-    auto loud = simd::mask_t<V>{};
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const V level = sidechain[i] * sidechain[i];
-      power = simd::fma(rms_coef_, power - level, level);  // a peak detector has rms_coef_ 0
-      loud |= power > floor_power_;
-      gr_db[i] = power;
-    }
-    power_ = power;
-    // Curve. Below T - W/2 it gives no reduction, so the log is not needed for a block that
-    // stays there.
-    if (!simd::any(loud)) {
-      for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = V{};
-    } else {
-      std::uint32_t i = 0;
-      if constexpr (kFramesPerWide == 2) {
-        const auto twice = [](V v) { return simd::join(v, v); };
-        const Curve<Wide> wide = {twice(curve_.threshold_db), twice(curve_.slope),
-                                  twice(curve_.knee_db), twice(curve_.half_inv_knee),
-                                  twice(curve_.link)};
-        for (; i + 2 <= n; i += 2) {
-          Wide p;
-          std::memcpy(&p, gr_db + i, sizeof p);
-          p = target_of(p, wide);
-          std::memcpy(gr_db + i, &p, sizeof p);
-        }
-      }
-      for (; i < n; ++i) gr_db[i] = target_of(gr_db[i], curve_);
-    }
-    // Ballistics.
     V gr = gr_db_;
-    for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = gr = ballistics(gr_db[i], gr);
+    std::uint32_t i = 0;
+    if constexpr (kFramesPerWide == 2) {
+      const auto twice = [](V v) { return simd::join(v, v); };
+      const Curve<Wide> wide = {twice(curve_.threshold_db), twice(curve_.slope),
+                                twice(curve_.knee_db), twice(curve_.half_inv_knee),
+                                twice(curve_.link)};
+      const Wide floor = twice(floor_power_);
+      for (; i + 2 <= n; i += 2) {
+        const V first = detect(sidechain[i], power);
+        const Wide powers = simd::join(first, detect(sidechain[i + 1], power));
+        const Wide target = simd::any(powers > floor) ? target_of(powers, wide) : Wide{};
+        gr_db[i] = gr = ballistics(simd::low_half(target), gr);
+        gr_db[i + 1] = gr = ballistics(simd::high_half(target), gr);
+      }
+    }
+    for (; i < n; ++i) gr_db[i] = gr = step(sidechain[i], power, gr);
+    power_ = power;
     gr_db_ = settle(gr);
   }
 
@@ -245,10 +232,18 @@ class Dynamics {
     return simd::fma(coef, gr_db - target, target);
   }
 
-  // Detector, curve and ballistics of one frame on the state (power, gr_db).
-  V step(V sidechain, V& power, V gr_db) const noexcept {
+  // The detector's power after one frame: the square of the side chain (peak: rms_coef_ 0)
+  // or its running mean.
+  V detect(V sidechain, V& power) const noexcept {
     const V level = sidechain * sidechain;
     power = simd::fma(rms_coef_, power - level, level);
+    return power;
+  }
+
+  // Detector, curve and ballistics of one frame on the state (power, gr_db). Below
+  // T - W/2 the curve gives no reduction, so the log is not needed there.
+  V step(V sidechain, V& power, V gr_db) const noexcept {
+    detect(sidechain, power);
     const V target = simd::any(power > floor_power_) ? target_of(power, curve_) : V{};
     return ballistics(target, gr_db);
   }

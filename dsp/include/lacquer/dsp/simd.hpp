@@ -82,7 +82,21 @@ inline V fma(V a, V b, V c) noexcept {
 /// c - a * b lane by lane with one rounding.
 template <typename V>
 inline V fnma(V a, V b, V c) noexcept {
+#if defined(__FMA__)
+  if constexpr (std::is_same_v<V, f32x8>) {
+    return std::bit_cast<V>(_mm256_fnmadd_ps(std::bit_cast<__m256>(a), std::bit_cast<__m256>(b),
+                                             std::bit_cast<__m256>(c)));
+  } else if constexpr (sizeof(V) == 32) {
+    return std::bit_cast<V>(_mm256_fnmadd_pd(std::bit_cast<__m256d>(a),
+                                             std::bit_cast<__m256d>(b),
+                                             std::bit_cast<__m256d>(c)));
+  } else {
+    return std::bit_cast<V>(_mm_fnmadd_pd(std::bit_cast<__m128d>(a), std::bit_cast<__m128d>(b),
+                                          std::bit_cast<__m128d>(c)));
+  }
+#else
   return fma(-a, b, c);
+#endif
 }
 
 /// Lane-wise `mask ? a : b` for a comparison result `mask` (one blend instruction).
