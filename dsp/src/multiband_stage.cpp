@@ -147,15 +147,26 @@ void MultibandStage::process_split(double* left, double* right, std::uint32_t n)
     dynamics_.process_block(sidechain_.data(), reduction_.data(), m);
     // Each frame's bands weighted and summed lane-wise (into bands_[0]), then the lanes of
     // two frames at a time added into (left, right) pairs.
-    for (std::uint32_t i = 0; i < m; ++i) {
-      if (weights_moving_) next_weights();
+    const auto weigh = [&](std::uint32_t i, const std::array<simd::f64x4, 2>& dry,
+                           const std::array<simd::f64x4, 2>& wet) noexcept {
       const simd::f32x8 g = reduction_db_to_gain(reduction_[i]);
       const simd::f64x4 gains[2] = {simd::low_f64x4(g), simd::high_f64x4(g)};
       simd::f64x4 sum{};
       for (int p = 0; p < kPairs; ++p) {
-        sum = simd::fma(simd::fma(wet_weight_[p], gains[p], dry_weight_[p]), bands_[p][i], sum);
+        sum = simd::fma(simd::fma(wet[p], gains[p], dry[p]), bands_[p][i], sum);
       }
       bands_[0][i] = sum;
+    };
+    if (weights_moving_) {
+      for (std::uint32_t i = 0; i < m; ++i) {
+        if (weights_moving_) next_weights();
+        weigh(i, dry_weight_, wet_weight_);
+      }
+    } else {
+      // Still weights in locals: the stores to bands_ would make the members reload.
+      const std::array<simd::f64x4, 2> dry = dry_weight_;
+      const std::array<simd::f64x4, 2> wet = wet_weight_;
+      for (std::uint32_t i = 0; i < m; ++i) weigh(i, dry, wet);
     }
     if (m % 2 != 0) bands_[0][m] = simd::f64x4{};
     const simd::f64x4 plus_minus = {1.0, -1.0, 1.0, -1.0};

@@ -118,6 +118,16 @@ inline V min(V a, V b) noexcept {
 /// True when any lane of a comparison result is set.
 template <typename M>
 inline bool any(M m) noexcept {
+#if defined(__AVX__)
+  // One test of all bits, whatever the lane width.
+  if constexpr (sizeof(M) == 16) {
+    const auto q = std::bit_cast<__m128i>(m);
+    return _mm_testz_si128(q, q) == 0;
+  } else {
+    const auto q = std::bit_cast<__m256i>(m);
+    return _mm256_testz_si256(q, q) == 0;
+  }
+#endif
   if constexpr (sizeof(M) == 16) {
     const i64x2 q = std::bit_cast<i64x2>(m);
     return (q[0] | q[1]) != 0;
