@@ -8,8 +8,9 @@ namespace lacquer::dsp {
 
 namespace {
 
-constexpr int kMode = EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_LRA |
-                      EBUR128_MODE_HISTOGRAM;
+// No short-term or LRA mode: libebur128 would sum 3 s of audio inside add_frames once a
+// second for its LRA blocks; both come from the 100 ms block energies here instead.
+constexpr int kMode = EBUR128_MODE_M | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM;
 
 // libebur128 reports silence as -HUGE_VAL and errors as non-zero; both read as -inf.
 template <typename Getter>
@@ -38,6 +39,12 @@ void LoudnessMeter::reset() {
   state_ = ebur128_init(2, static_cast<unsigned long>(sample_rate_), kMode);
   if (state_ == nullptr) throw std::bad_alloc();
   until_refresh_ = hop_frames_;
+  block_energy_.fill(0.0);
+  next_block_ = 0;
+  blocks_seen_ = 0;
+  lra_histogram_.fill(0);
+  lra_energy_sum_ = 0.0;
+  lra_count_ = 0;
   reading_ = LoudnessReading{};
 }
 
@@ -65,15 +72,70 @@ void LoudnessMeter::add(const double* left, const double* right, std::uint32_t n
   ebur128_add_frames_double(state_, out, n);
 }
 
+double LoudnessMeter::mean_energy_lufs(std::size_t blocks) const noexcept {
+  double sum = 0.0;
+  for (std::size_t k = 1; k <= blocks; ++k) {
+    sum += block_energy_[(next_block_ + kShortTermBlocks - k) % kShortTermBlocks];
+  }
+  const double energy = sum / static_cast<double>(blocks);
+  return energy > 0.0 ? 10.0 * std::log10(energy) + kLoudnessOffsetDb : -HUGE_VAL;
+}
+
 void LoudnessMeter::refresh() noexcept {
+  // libebur128 sums its whole 3 s buffer for every short-term reading (0.2 ms per meter at
+  // 48 kHz, a third of a 64-frame period); the last 100 ms block's energy costs a thirtieth
+  // of that, and momentary and short-term are means of the latest 4 and 30 of them.
+  const double block_lufs = lufs(state_, [](ebur128_state* st, double* out) {
+    return ebur128_loudness_window(st, kBlockMs, out);
+  });
+  block_energy_[next_block_] =
+      std::isfinite(block_lufs) ? std::pow(10.0, (block_lufs - kLoudnessOffsetDb) / 10.0) : 0.0;
+  next_block_ = (next_block_ + 1) % kShortTermBlocks;
+  if (blocks_seen_ < kShortTermBlocks) ++blocks_seen_;
+
   LoudnessReading& r = reading_;
-  r.momentary_lufs = lufs(state_, ebur128_loudness_momentary);
-  r.short_term_lufs = lufs(state_, ebur128_loudness_shortterm);
+  r.momentary_lufs = mean_energy_lufs(kMomentaryBlocks);
+  r.short_term_lufs = mean_energy_lufs(kShortTermBlocks);
   r.integrated_lufs = lufs(state_, ebur128_loudness_global);
-  const double lra = lufs(state_, ebur128_loudness_range);
-  r.lra_lu = std::isfinite(lra) ? lra : 0.0;
+  // Tech 3342 takes short-term values of whole 3 s windows only.
+  if (blocks_seen_ == kShortTermBlocks) add_to_loudness_range(r.short_term_lufs);
+  r.lra_lu = loudness_range_lu();
   r.momentary_max_lufs = std::max(r.momentary_max_lufs, r.momentary_lufs);
   r.short_term_max_lufs = std::max(r.short_term_max_lufs, r.short_term_lufs);
+}
+
+void LoudnessMeter::add_to_loudness_range(double short_term_lufs) noexcept {
+  if (!(short_term_lufs >= kLraAbsoluteGateLufs)) return;
+  const double bin = std::floor((short_term_lufs - kLraAbsoluteGateLufs) / kLraBinLu);
+  ++lra_histogram_[static_cast<std::size_t>(std::min(bin, double{kLraBins - 1}))];
+  lra_energy_sum_ += std::pow(10.0, short_term_lufs / 10.0);
+  ++lra_count_;
+}
+
+double LoudnessMeter::loudness_range_lu() const noexcept {
+  if (lra_count_ == 0) return 0.0;
+  // Relative gate: 20 LU below the power mean of the values above the absolute gate.
+  const double gate_lufs =
+      10.0 * std::log10(lra_energy_sum_ / static_cast<double>(lra_count_)) + kLraRelativeGateLu;
+  const auto centre = [](std::size_t b) {
+    return kLraAbsoluteGateLufs + (static_cast<double>(b) + 0.5) * kLraBinLu;
+  };
+  std::size_t first = 0;
+  while (first < kLraBins && centre(first) < gate_lufs) ++first;
+  std::uint64_t gated = 0;
+  for (std::size_t b = first; b < kLraBins; ++b) gated += lra_histogram_[b];
+  if (gated == 0) return 0.0;
+  // Tech 3342's percentiles: the values of rank round((n - 1) p) in ascending order.
+  const auto percentile = [&](double p) {
+    const auto rank = static_cast<std::uint64_t>(std::llround(static_cast<double>(gated - 1) * p));
+    std::uint64_t below = 0;
+    for (std::size_t b = first; b < kLraBins; ++b) {
+      below += lra_histogram_[b];
+      if (below > rank) return centre(b);
+    }
+    return centre(kLraBins - 1);
+  };
+  return percentile(kLraHighPercentile) - percentile(kLraLowPercentile);
 }
 
 }  // namespace lacquer::dsp

@@ -145,6 +145,75 @@ TEST(LoudnessMeter, MomentaryMaximumAndBlockSizeIndependence) {
   EXPECT_EQ(a.short_term_max_lufs, c.short_term_max_lufs);
 }
 
+// Momentary and short-term come from 100 ms block energies; libebur128's own getters sum
+// the whole window. Both agree at every refresh, from the first (partly empty) windows on,
+// on noise whose level and stereo balance keep changing. LRA is Tech 3342's computation
+// (gates, then percentiles of the sorted values) on short-term values ten times a second,
+// within its 0.1 LU bins; libebur128 takes one value a second and agrees within 1 LU.
+TEST(LoudnessMeter, WindowsAndRangeAgreeWithLibebur128) {
+  for (const double rate : {44100.0, 48000.0, 96000.0}) {
+    constexpr std::uint32_t kChunk = 441;  // not a divisor of the 100 ms hop
+    LoudnessMeter meter;
+    meter.prepare(rate, kChunk);
+    ebur128_state* reference = ebur128_init(2, static_cast<unsigned long>(rate),
+                                            EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_LRA);
+    ASSERT_NE(reference, nullptr);
+    const auto hop = static_cast<std::size_t>((static_cast<unsigned long>(rate) + 5) / 10);
+    const auto frames = static_cast<std::size_t>(30.0 * rate);
+    std::mt19937 gen(7);
+    std::normal_distribution<double> noise(0.0, 1.0);
+    std::vector<double> l(frames), r(frames), interleaved(2 * frames);
+    for (std::size_t i = 0; i < frames; ++i) {
+      const double seconds = static_cast<double>(i) / rate;
+      const double level = db_to_gain(-30.0 + 12.0 * std::sin(0.4 * seconds));
+      l[i] = level * noise(gen);
+      r[i] = 0.5 * level * noise(gen) + 0.5 * l[i];
+      interleaved[2 * i] = l[i];
+      interleaved[2 * i + 1] = r[i];
+    }
+    int compared = 0;
+    std::vector<double> short_terms;  // of whole 3 s windows
+    for (std::size_t pos = 0; pos < frames; pos += kChunk) {
+      const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kChunk, frames - pos));
+      const std::size_t refreshes_before = pos / hop;
+      meter.process(l.data() + pos, r.data() + pos, n);
+      const std::size_t boundary = (refreshes_before + 1) * hop;
+      if (boundary > pos + n) {
+        ebur128_add_frames_double(reference, interleaved.data() + 2 * pos, n);
+        continue;
+      }
+      // Compare at the boundary the meter refreshed at, then feed the rest of the chunk.
+      ebur128_add_frames_double(reference, interleaved.data() + 2 * pos, boundary - pos);
+      double momentary = 0.0, short_term = 0.0;
+      ebur128_loudness_momentary(reference, &momentary);
+      ebur128_loudness_shortterm(reference, &short_term);
+      ASSERT_NEAR(meter.reading().momentary_lufs, momentary, 1e-9) << rate << " Hz, " << boundary;
+      ASSERT_NEAR(meter.reading().short_term_lufs, short_term, 1e-9) << rate << " Hz, " << boundary;
+      if (boundary >= 30 * hop) short_terms.push_back(short_term);
+      ebur128_add_frames_double(reference, interleaved.data() + 2 * boundary, pos + n - boundary);
+      ++compared;
+    }
+    EXPECT_EQ(compared, static_cast<int>(frames / hop));
+    std::erase_if(short_terms, [](double v) { return v < -70.0; });
+    double energy = 0.0;
+    for (const double v : short_terms) energy += std::pow(10.0, v / 10.0);
+    const double gate = 10.0 * std::log10(energy / static_cast<double>(short_terms.size())) - 20.0;
+    std::erase_if(short_terms, [&](double v) { return v < gate; });
+    std::sort(short_terms.begin(), short_terms.end());
+    const auto at = [&](double p) {
+      return short_terms[static_cast<std::size_t>(
+          std::lround(static_cast<double>(short_terms.size() - 1) * p))];
+    };
+    const double tech3342 = at(0.95) - at(0.10);
+    EXPECT_GT(tech3342, 8.0);
+    EXPECT_NEAR(meter.reading().lra_lu, tech3342, 0.1 + 1e-9) << rate << " Hz";
+    double range = 0.0;
+    ebur128_loudness_range(reference, &range);
+    EXPECT_NEAR(meter.reading().lra_lu, range, 1.0) << rate << " Hz";
+    ebur128_destroy(&reference);
+  }
+}
+
 TEST(LoudnessMeter, SilenceReadsMinusInfinity) {
   const auto r = measure(tone({{5.0, -200}}));
   EXPECT_EQ(r.integrated_lufs, -INFINITY);

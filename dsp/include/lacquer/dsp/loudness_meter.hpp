@@ -1,18 +1,24 @@
 #pragma once
 // EBU R128 / ITU-R BS.1770 loudness of a stereo signal, on the audio thread.
 //
-// Built on libebur128 in histogram mode: gating blocks and short-term blocks go into two
-// fixed 1000-bin histograms (0.1 LU bins), so adding audio never allocates however long
-// it runs, and integrated loudness and LRA cost one pass over the bins. All allocation
-// happens in prepare().
+// Built on libebur128 in histogram mode: gating blocks go into a fixed 1000-bin histogram
+// (0.1 LU bins), so adding audio never allocates however long it runs, and integrated
+// loudness costs one pass over the bins. LRA (EBU Tech 3342) keeps its own histogram of the
+// same shape, of every short-term value (10 per second) once 3 s have been measured. All
+// allocation happens in prepare().
 //
 // Readings are refreshed at every 100 ms boundary of the input (the BS.1770 gating hop),
 // i.e. momentary and short-term are evaluated every 100 ms; the audio is split at those
-// boundaries, so readings do not depend on the block size.
+// boundaries, so readings do not depend on the block size. Each refresh reads only the
+// last 100 ms block's energy from libebur128; momentary and short-term are the means of the
+// latest 4 and 30 block energies (BS.1770's windows), so a refresh costs the same small
+// amount every 100 ms instead of a pass over 3 s of audio.
 
 #include <ebur128.h>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -51,6 +57,22 @@ class LoudnessMeter {
  private:
   void add(const double* left, const double* right, std::uint32_t n) noexcept;
   void refresh() noexcept;
+  /// Loudness of the mean of the latest `blocks` 100 ms block energies.
+  double mean_energy_lufs(std::size_t blocks) const noexcept;
+  void add_to_loudness_range(double short_term_lufs) noexcept;
+  double loudness_range_lu() const noexcept;
+
+  static constexpr unsigned long kBlockMs = 100;
+  static constexpr std::size_t kMomentaryBlocks = 4;    // 400 ms
+  static constexpr std::size_t kShortTermBlocks = 30;   // 3 s
+  static constexpr double kLoudnessOffsetDb = -0.691;   // BS.1770: L = -0.691 + 10 log10(E)
+  // EBU Tech 3342: gates and percentiles of the short-term distribution.
+  static constexpr double kLraAbsoluteGateLufs = -70.0;
+  static constexpr double kLraRelativeGateLu = -20.0;
+  static constexpr double kLraLowPercentile = 0.10;
+  static constexpr double kLraHighPercentile = 0.95;
+  static constexpr double kLraBinLu = 0.1;
+  static constexpr std::size_t kLraBins = 1000;  // -70 .. +30 LUFS; louder lands in the last
 
   ebur128_state* state_ = nullptr;
   double sample_rate_ = 48000.0;
@@ -58,6 +80,17 @@ class LoudnessMeter {
   std::uint32_t hop_frames_ = 4800;      // 100 ms
   std::uint32_t until_refresh_ = 4800;   // frames left before the next 100 ms boundary
   std::vector<double> interleaved_;      // 2 * max_block
+  // K-weighted, channel-weighted mean square of each of the latest 30 blocks of 100 ms,
+  // a ring whose next slot is next_block_; zero before there were any (as libebur128's
+  // zeroed buffer reads).
+  std::array<double, kShortTermBlocks> block_energy_{};
+  std::size_t next_block_ = 0;
+  std::size_t blocks_seen_ = 0;  // up to 30: whether the short-term window is whole yet
+  // Short-term values above the absolute gate: their count per 0.1 LU bin, and the sum and
+  // count of their energies (10^(L/10)) for the relative gate.
+  std::array<std::uint32_t, kLraBins> lra_histogram_{};
+  double lra_energy_sum_ = 0.0;
+  std::uint64_t lra_count_ = 0;
   LoudnessReading reading_;
 };
 
