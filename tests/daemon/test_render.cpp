@@ -117,10 +117,11 @@ class Render : public ::testing::Test {
 
   fs::path at(const std::string& name) const { return dir_ / name; }
 
-  Outcome render(const std::string& args) const {
+  /// Runs `lacquer render ARGS`, after the shell commands in `setup` when given.
+  Outcome render(const std::string& args, const std::string& setup = "") const {
     const fs::path err = dir_ / "stderr.txt";
-    const std::string cmd =
-        std::string(LACQUER_BINARY) + " render " + args + " 2> '" + err.string() + "'";
+    const std::string cmd = setup + std::string(LACQUER_BINARY) + " render " + args + " 2> '" +
+                            err.string() + "'";
     const int status = std::system(cmd.c_str());
     std::ifstream in(err);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -307,6 +308,24 @@ TEST_F(Render, BadInputsFailCleanlyWithoutOutput) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
     expect_only({"in.wav", "empty.wav", "six.wav", "text.wav", "bad.json"});
   }
+}
+
+// A full disk, as a file size limit (SIGXFSZ ignored, so writes fail with EFBIG): the
+// render stops with one clear line, and the output file that was there before is intact.
+TEST_F(Render, FullDiskFailsCleanlyAndKeepsTheOldOutput) {
+  write(at("in.wav"), material(48000, 2, 3.0), SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+  { std::ofstream(at("out.wav")) << "the previous deliverable\n"; }
+  // 256 blocks of 512 bytes (128 kB) where the 32-bit float output needs 1.1 MB.
+  const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string(),
+                           "ulimit -f 256; trap '' XFSZ; ");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("cannot write the output"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  expect_only({"in.wav", "out.wav"});
+  std::ifstream kept(at("out.wav"));
+  std::string line;
+  std::getline(kept, line);
+  EXPECT_EQ(line, "the previous deliverable");
 }
 
 }  // namespace
