@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <numbers>
 #include <random>
 #include <string>
@@ -163,13 +164,19 @@ int run(double seconds, bool offline_only) {
   ParamStore store(Schema::instance());
   apply(store);
 
-  // Offline throughput: print path only, large blocks, as `lacquer render` runs it.
-  {
-    Chain chain(store, kFs);
+  // Offline throughput: print path only, large blocks, as `lacquer render` runs it. Three
+  // runs, each with a fresh chain: a shared machine slows runs down, so the best and the
+  // median are both printed.
+  constexpr int kRuns = 3;
+  std::vector<double> run_s;
+  // Gain reduction at the end of each block: evidence that every dynamics stage worked.
+  double most_gr_db[3] = {0.0, 0.0, 0.0};
+  for (int run = 0; run < kRuns; ++run) {
+    // On the heap, as the engine keeps it.
+    const auto owned = std::make_unique<Chain>(store, kFs);
+    Chain& chain = *owned;
     chain.set_metering(false);
     constexpr std::uint32_t kBlock = 4096;
-    // Gain reduction at the end of each block: evidence that every dynamics stage worked.
-    double most_gr_db[3] = {0.0, 0.0, 0.0};
     const auto t0 = Clock::now();
     for (std::size_t off = 0; off < frames; off += kBlock) {
       const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kBlock, frames - off));
@@ -182,18 +189,22 @@ int run(double seconds, bool offline_only) {
       most_gr_db[1] = std::max(most_gr_db[1], m.comp_gr_db);
       most_gr_db[2] = std::max(most_gr_db[2], m.limiter_gr_db);
     }
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("offline: %.0f s of stereo 48 kHz in %.3f s = %.0fx realtime\n", seconds, s,
-                seconds / s);
-    std::printf("most gain reduction seen: multiband %.1f dB, comp %.1f dB, limiter %.1f dB\n",
-                most_gr_db[0], most_gr_db[1], most_gr_db[2]);
+    run_s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
+  std::sort(run_s.begin(), run_s.end());
+  std::printf("offline: %.0f s of stereo 48 kHz, %d runs: best %.3f s = %.0fx realtime, "
+              "median %.3f s = %.0fx realtime\n",
+              seconds, kRuns, run_s.front(), seconds / run_s.front(), run_s[kRuns / 2],
+              seconds / run_s[kRuns / 2]);
+  std::printf("most gain reduction seen: multiband %.1f dB, comp %.1f dB, limiter %.1f dB\n",
+              most_gr_db[0], most_gr_db[1], most_gr_db[2]);
 
   if (offline_only) return 0;
 
   // Real-time load: 64-frame periods with the monitor path, as the JACK callback runs it.
   {
-    Chain chain(store, kFs);
+    const auto owned = std::make_unique<Chain>(store, kFs);
+    Chain& chain = *owned;
     constexpr std::uint32_t kPeriod = 64;
     std::vector<float> mon_l(kPeriod), mon_r(kPeriod);
     const double period_s = kPeriod / kFs;
