@@ -156,11 +156,19 @@ export async function wsClient(base, token) {
   return { request, pushes, close: () => ws.close() };
 }
 
-/** Where screenshots for the README go. */
+/**
+ * Where screenshots go: the README's (docs/screenshots) with LACQUER_UPDATE_SCREENSHOTS=1,
+ * else a temporary folder that `done()` removes, so a test run leaves the source tree as it
+ * was.
+ */
 export function screenshotDir() {
-  const d = join(REPO, 'docs', 'screenshots');
-  mkdirSync(d, { recursive: true });
-  return d;
+  if (process.env.LACQUER_UPDATE_SCREENSHOTS !== '1') {
+    const dir = mkdtempSync(join(tmpdir(), 'lacquer-shots-'));
+    return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const dir = join(REPO, 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  return { dir, done: () => {} };
 }
 
 export { sleep, waitFor };

@@ -1,6 +1,7 @@
 // The client's review page, reached from an invite link: no chain controls, live audio
 // decoded in an AudioWorklet, notes pinned to the moment heard and seen by the engineer
-// within a second. Saves the README's screenshots of both pages at tablet and phone sizes.
+// within a second. Both pages fit tablet and phone widths; with LACQUER_UPDATE_SCREENSHOTS=1
+// their screenshots there become the README's.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,8 +104,8 @@ test('a note is pinned to the moment heard and reaches the engineer within a sec
   assert.deepEqual(engineer.errors, []);
 });
 
-test('screenshots of both pages at tablet and phone sizes', async () => {
-  const dir = screenshotDir();
+test('both pages fit tablet and phone widths, as their screenshots show', async () => {
+  const { dir, done } = screenshotDir();
   for (const [name, w, h] of [['tablet', 1024, 768], ['phone', 390, 844]]) {
     await engineer.setViewportSize({ width: w, height: h });
     await client.setViewportSize({ width: w, height: h });
@@ -112,5 +113,10 @@ test('screenshots of both pages at tablet and phone sizes', async () => {
     await engineer.click('.stage-tile[data-stage="eq"] .stage-open');
     await engineer.screenshot({ path: join(dir, `console-${name}.png`) });
     await client.screenshot({ path: join(dir, `review-${name}.png`) });
+    for (const page of [engineer, client]) {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name}: the page scrolls sideways by ${overflow} px`);
+    }
   }
+  done();
 });
