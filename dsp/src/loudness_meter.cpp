@@ -84,7 +84,8 @@ double LoudnessMeter::mean_energy_lufs(std::size_t blocks) const noexcept {
 void LoudnessMeter::refresh() noexcept {
   // libebur128 sums its whole 3 s buffer for every short-term reading (0.2 ms per meter at
   // 48 kHz, a third of a 64-frame period); the last 100 ms block's energy costs a thirtieth
-  // of that, and momentary and short-term are means of the latest 4 and 30 of them.
+  // of that, and momentary and short-term are means of the latest 4 and 30 of them. Its API
+  // gives the window as loudness only, so it goes back to energy here.
   const double block_lufs = lufs(state_, [](ebur128_state* st, double* out) {
     return ebur128_loudness_window(st, kBlockMs, out);
   });
@@ -97,31 +98,33 @@ void LoudnessMeter::refresh() noexcept {
   r.momentary_lufs = mean_energy_lufs(kMomentaryBlocks);
   r.short_term_lufs = mean_energy_lufs(kShortTermBlocks);
   r.integrated_lufs = lufs(state_, ebur128_loudness_global);
-  // Tech 3342 takes short-term values of whole 3 s windows only.
-  if (blocks_seen_ == kShortTermBlocks) add_to_loudness_range(r.short_term_lufs);
-  r.lra_lu = loudness_range_lu();
+  // Tech 3342 takes short-term values of whole 3 s windows only; LRA changes only with them.
+  if (blocks_seen_ == kShortTermBlocks && add_to_loudness_range(r.short_term_lufs)) {
+    r.lra_lu = loudness_range_lu();
+  }
   r.momentary_max_lufs = std::max(r.momentary_max_lufs, r.momentary_lufs);
   r.short_term_max_lufs = std::max(r.short_term_max_lufs, r.short_term_lufs);
 }
 
-void LoudnessMeter::add_to_loudness_range(double short_term_lufs) noexcept {
-  if (!(short_term_lufs >= kLraAbsoluteGateLufs)) return;
+bool LoudnessMeter::add_to_loudness_range(double short_term_lufs) noexcept {
+  if (!(short_term_lufs >= kLraAbsoluteGateLufs)) return false;
   const double bin = std::floor((short_term_lufs - kLraAbsoluteGateLufs) / kLraBinLu);
   ++lra_histogram_[static_cast<std::size_t>(std::min(bin, double{kLraBins - 1}))];
   lra_energy_sum_ += std::pow(10.0, short_term_lufs / 10.0);
   ++lra_count_;
+  return true;
 }
 
 double LoudnessMeter::loudness_range_lu() const noexcept {
-  if (lra_count_ == 0) return 0.0;
   // Relative gate: 20 LU below the power mean of the values above the absolute gate.
   const double gate_lufs =
       10.0 * std::log10(lra_energy_sum_ / static_cast<double>(lra_count_)) + kLraRelativeGateLu;
   const auto centre = [](std::size_t b) {
     return kLraAbsoluteGateLufs + (static_cast<double>(b) + 0.5) * kLraBinLu;
   };
-  std::size_t first = 0;
-  while (first < kLraBins && centre(first) < gate_lufs) ++first;
+  // The first bin whose centre is at or above the gate.
+  const double first_bin = std::ceil((gate_lufs - kLraAbsoluteGateLufs) / kLraBinLu - 0.5);
+  const auto first = static_cast<std::size_t>(std::clamp(first_bin, 0.0, double{kLraBins}));
   std::uint64_t gated = 0;
   for (std::size_t b = first; b < kLraBins; ++b) gated += lra_histogram_[b];
   if (gated == 0) return 0.0;

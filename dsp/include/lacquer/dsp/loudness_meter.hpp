@@ -59,7 +59,9 @@ class LoudnessMeter {
   void refresh() noexcept;
   /// Loudness of the mean of the latest `blocks` 100 ms block energies.
   double mean_energy_lufs(std::size_t blocks) const noexcept;
-  void add_to_loudness_range(double short_term_lufs) noexcept;
+  /// Counts a short-term value for LRA; false when the absolute gate leaves it out.
+  bool add_to_loudness_range(double short_term_lufs) noexcept;
+  /// LRA of the values counted so far (at least one).
   double loudness_range_lu() const noexcept;
 
   static constexpr unsigned long kBlockMs = 100;
