@@ -171,6 +171,7 @@ std::string clock(double s, bool millis) {
 }
 
 std::string span_length(double s) {
+  if (!(s > 0.0)) return "—";
   if (s < 1.0) return measure(s * 1000.0, s < 0.01 ? 1 : 0, "ms");
   return measure(s, 2, "s");
 }
