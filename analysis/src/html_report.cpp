@@ -1119,6 +1119,8 @@ void album_section(std::string& out, const json& analysis, const json& tracks) {
   metric(out, "Album integrated", album_i, 1, "LUFS", Tone::none, "all tracks as one programme");
   metric(out, "Loudness spread", number(album, "loudness_spread_lu"), 1, "LU", Tone::none,
          "loudest − quietest track");
+  const auto album_tp = level(album, "true_peak_dbtp");
+  if (album_tp) metric(out, "Album true peak", album_tp, 1, "dBTP", true_peak_tone(album_tp), "highest of all tracks");
   for (const auto& [key, label] :
        {std::pair{"loudest", "Loudest"}, std::pair{"quietest", "Quietest"}}) {
     const json& t = object(album, key);

@@ -14,6 +14,20 @@
 // | atsc-a85 | -24 LKFS    | -2 dBTP  | broadcast delivery                         |
 // | cd       | (none)      | -0.3 dBTP| 44.1 kHz / 16 bit, dithered                |
 // | vinyl    | (none)      | (none)   | premaster: no brick-wall limiting, mono low end, 24 bit |
+//
+// Sources of the services' rules (the one place `lacquer analyze` and the monitor's platform
+// preview take them from):
+// - spotify: Spotify for Artists, "Loudness normalization" (support.spotify.com/artists):
+//   -14 LUFS (Normal), -11 (Loud, through a limiter at -1 dB), -19 (Quiet); quiet masters
+//   are turned up only while 1 dB of true-peak headroom remains; an album played as an
+//   album is normalised as a whole.
+// - apple: Apple, "Mastered for iTunes / Apple Digital Masters": Sound Check at -16 LUFS.
+// - youtube: -14 LUFS, loud uploads turned down, quiet ones left (measured by the industry,
+//   e.g. loudnesspenalty.com; YouTube publishes no figure).
+// - tidal: Tidal support, "Loudness normalization": -14 LUFS, album normalisation by default.
+// - amazon: Amazon Music, -14 LUFS (measured, as YouTube).
+// - deezer: Deezer, -15 LUFS.
+// - ebu-r128: EBU R 128 (2023); atsc-a85: ATSC A/85:2013; cd: IEC 60908 (Red Book).
 
 #include <array>
 #include <cmath>
@@ -49,6 +63,23 @@ inline constexpr std::array<LoudnessTarget, 10> kTargets = {{
     {"cd", "CD (Red Book)", kNoTarget, -0.3, false, false, 44100.0, 16},
     {"vinyl", "Vinyl premaster", kNoTarget, kNoTarget, false, false, 0.0, 24, 150.0},
 }};
+
+/// A listener's setting of a service other than its default (the kTargets row `service`).
+struct PlaybackMode {
+  std::string_view service;
+  std::string_view name;
+  std::string_view label;
+  double target_lufs;
+  bool limiter;  ///< turns quiet masters up fully, through its own limiter at the ceiling
+};
+
+inline constexpr std::array<PlaybackMode, 2> kPlaybackModes = {{
+    {"spotify", "spotify-loud", "Spotify (Loud)", -11.0, true},
+    {"spotify", "spotify-quiet", "Spotify (Quiet)", -19.0, false},
+}};
+
+/// Services that normalise an album as a whole when it is played as one.
+inline constexpr std::array<std::string_view, 2> kAlbumNormalising = {"spotify", "tidal"};
 
 /// The destination called `name`, or nullptr.
 constexpr const LoudnessTarget* find_target(std::string_view name) noexcept {

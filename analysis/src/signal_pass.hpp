@@ -1,0 +1,108 @@
+#pragma once
+// One pass over a whole signal in memory, 10 ms at a time, collecting everything the
+// analysis needs per sub-block (loudness energies, true peaks, channel sums, stereo sums,
+// the waveform), per 1 ms cell (peaks, for silence and dropouts), per click cell, plus the
+// clip runs and the spectrum. What the numbers mean is decided afterwards (analyse.cpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "lacquer/analysis/true_peak.hpp"
+#include "spectrum.hpp"
+
+namespace lacquer::analysis::detail {
+
+/// Planar float channels with TruePeakScanner::kPad zeros before and after each.
+struct PaddedSignal {
+  int channels = 0;
+  double sample_rate = 0.0;
+  std::size_t frames = 0;
+  std::vector<std::vector<float>> data;
+
+  const float* channel(int c) const noexcept {
+    return data[static_cast<std::size_t>(c)].data() + TruePeakScanner::kPad;
+  }
+};
+
+/// A run of equal full-scale or flat-topped samples on one channel.
+struct ClipRun {
+  int channel;
+  std::size_t start;
+  std::size_t length;
+  bool full_scale;
+};
+
+/// A second-order section (transposed direct form II) over two channels at once.
+struct PairSection {
+  double b0, b1, b2, a1, a2;
+  double s1[2] = {0.0, 0.0}, s2[2] = {0.0, 0.0};
+};
+
+class SignalPass {
+ public:
+  static constexpr int kCellsPerSubBlock = 10;      // 1 ms cells for silence and dropouts
+  static constexpr int kClickCellsPerSubBlock = 5;  // 2 ms cells for the click detector
+
+  SignalPass(const PaddedSignal& signal, int clip_run);
+
+  /// Number of 10 ms sub-blocks; sub-block k spans frames [start(k), start(k + 1)).
+  std::size_t sub_blocks() const noexcept { return sub_blocks_; }
+  std::size_t start(std::size_t k) const noexcept;
+  /// First frame of 1 ms cell j, for j up to cells().
+  std::size_t cell_start(std::size_t j) const noexcept;
+  std::size_t cells() const noexcept { return cell_peak.size(); }
+
+  /// Runs sub-blocks [from, to).
+  void run(std::size_t from, std::size_t to);
+  /// Ends the pass (clip runs in progress, the spectrum's last frame).
+  void finish();
+
+  // ---- per sub-block -------------------------------------------------------------------
+  std::vector<double> k_energy;     ///< channel-weighted sum of K-weighted squares
+  std::vector<float> true_peak;     ///< largest over channels
+  std::vector<float> wave_min, wave_max;
+  std::vector<double> lr, ll, rr;   ///< stereo only: sums of products
+  std::vector<double> lr_low, ll_low, rr_low;  ///< the same below 150 Hz
+  // ---- per 1 ms cell ---------------------------------------------------------------------
+  std::vector<float> cell_peak;     ///< largest magnitude over channels
+  // ---- per click cell, per channel -------------------------------------------------------
+  struct ClickCell {
+    float h_energy;   ///< mean square of the high-pass residual
+    float x_energy;   ///< mean square of the signal
+    float h_max;      ///< largest |residual|
+    std::uint32_t at; ///< its frame
+  };
+  std::vector<std::vector<ClickCell>> click_cells;
+  std::size_t click_cell_start(std::size_t j) const noexcept;
+  // ---- per channel -------------------------------------------------------------------------
+  std::vector<double> sum, sum_sq;
+  std::vector<float> sample_peak, channel_true_peak;
+  // ---- lists -------------------------------------------------------------------------------
+  std::vector<ClipRun> clip_runs;
+  /// Frames (and channels) of instants between samples over full scale where neither
+  /// neighbouring sample is; one per sub-block and channel at most.
+  std::vector<std::pair<std::size_t, int>> inter_sample_overs;
+
+  LongTermSpectrum spectrum;
+
+ private:
+  void sub_block(std::size_t k);
+  void scan_clips(int c, std::size_t b, std::size_t e);
+
+  const PaddedSignal& s_;
+  TruePeakScanner scanner_;
+  std::size_t sub_blocks_ = 0;
+  int clip_run_;
+  std::vector<double> weight_;  // BS.1770 channel weights
+  std::vector<PairSection> k_shelf_, k_highpass_;  // per channel pair
+  PairSection low_[2];          // 4th-order Butterworth low-pass at 150 Hz (stereo)
+  struct RunState {
+    std::size_t start = 0, length = 0;
+    float value = 0.0f;
+  };
+  std::vector<RunState> run_;
+  std::vector<float> mono_;     // scratch: one sub-block of the mono sum
+};
+
+}  // namespace lacquer::analysis::detail
