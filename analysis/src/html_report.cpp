@@ -64,6 +64,12 @@ std::string text(const json& obj, std::string_view key) {
   return v != nullptr && v->is_string() ? v->get<std::string>() : std::string{};
 }
 
+/// The name of a file without its folders: the heading; the path as given is shown under it.
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos || slash + 1 == path.size() ? path : path.substr(slash + 1);
+}
+
 const json& list(const json& obj, std::string_view key) {
   static const json empty = json::array();
   const json* v = member(obj, key);
@@ -172,6 +178,7 @@ std::string clock(double s, bool millis) {
 
 std::string span_length(double s) {
   if (!(s > 0.0)) return "—";
+  if (s < 0.001) return measure(s * 1e6, 0, "µs");
   if (s < 1.0) return measure(s * 1000.0, s < 0.01 ? 1 : 0, "ms");
   return measure(s, 2, "s");
 }
@@ -1059,6 +1066,12 @@ void warnings_section(std::string& out, const json& track) {
   out += "</section>";
 }
 
+std::string path_line(const json& track) {
+  const std::string file = text(track, "file");
+  if (base_name(file) == file) return {};
+  return "<p class=\"path\">" + escape(file) + "</p>";
+}
+
 std::string track_meta(const json& track) {
   std::vector<std::string> parts;
   if (const auto rate = number(track, "sample_rate")) {
@@ -1085,8 +1098,8 @@ void track_section(std::string& out, const json& track, std::size_t index) {
   put(out, "<article class=\"track", failed ? " failed" : "", "\" id=\"track-",
       std::to_string(index + 1),
       "\"><header class=\"track-head\"><div class=\"title\"><p class=\"eyebrow\">Track ",
-      std::to_string(index + 1), "</p><h2 class=\"file\">", escape(text(track, "file")),
-      "</h2><p class=\"meta\">", track_meta(track), "</p></div>");
+      std::to_string(index + 1), "</p><h2 class=\"file\">", escape(base_name(text(track, "file"))),
+      "</h2>", path_line(track), "<p class=\"meta\">", track_meta(track), "</p></div>");
   if (failed) {
     put(out,
         "<span class=\"verdict tone-bad\">Not analysed</span></header><div class=\"error-box\" "
@@ -1120,11 +1133,14 @@ void album_section(std::string& out, const json& analysis, const json& tracks) {
   metric(out, "Loudness spread", number(album, "loudness_spread_lu"), 1, "LU", Tone::none,
          "loudest − quietest track");
   const auto album_tp = level(album, "true_peak_dbtp");
-  if (album_tp) metric(out, "Album true peak", album_tp, 1, "dBTP", true_peak_tone(album_tp), "highest of all tracks");
+  if (album_tp)
+    metric(out, "Album true peak", album_tp, 1, "dBTP", true_peak_tone(album_tp),
+           "highest of all tracks");
   for (const auto& [key, label] :
        {std::pair{"loudest", "Loudest"}, std::pair{"quietest", "Quietest"}}) {
     const json& t = object(album, key);
-    metric(out, label, level(t, "integrated_lufs"), 1, "LUFS", Tone::none, escape(text(t, "file")));
+    metric(out, label, level(t, "integrated_lufs"), 1, "LUFS", Tone::none,
+           escape(base_name(text(t, "file"))));
   }
   out += "</div></div>";
 
@@ -1145,7 +1161,7 @@ void album_section(std::string& out, const json& analysis, const json& tracks) {
     const auto d = number(t, "duration_s");
     put(out, "<tr><td class=\"num\">", std::to_string(i + 1),
         "</td><td class=\"file\"><a href=\"#track-", std::to_string(i + 1), "\">",
-        escape(text(t, "file")), "</a></td><td class=\"num wide-only\">",
+        escape(base_name(text(t, "file"))), "</a></td><td class=\"num wide-only\">",
         d ? clock(*d, false) : "—", "</td><td class=\"num\">", show(integrated, 1),
         "</td><td class=\"num wide-only\">", show(delta, 1, Sign::plus),
         "</td><td class=\"num wide-only\">", show(number(loud, "lra_lu"), 1),
@@ -1209,6 +1225,7 @@ padding-bottom:8px;border-bottom:1px solid var(--line)}
 .track-head .title{min-width:0;flex:1 1 300px}
 .eyebrow{margin:0;font-size:12px;font-weight:700;letter-spacing:.12em;text-transform:uppercase;color:var(--muted)}
 .file{overflow-wrap:anywhere}
+.path{margin:2px 0 0;font-size:13px;color:var(--muted);overflow-wrap:anywhere}
 .meta{margin:2px 0 0;color:var(--muted);font-variant-numeric:tabular-nums}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin:14px 0;
 box-shadow:0 1px 2px #0000000a;break-inside:avoid}
@@ -1259,7 +1276,7 @@ svg.plot *{vector-effect:non-scaling-stroke}
 .diff.more{fill:var(--accent)}.diff.less{fill:var(--reference)}
 .lane-line{stroke:var(--line)}
 .mark{fill:var(--info);stroke:var(--info);stroke-width:2.5}.mark.sev-warning{fill:var(--warn);stroke:var(--warn)}
-.mark.sev-error{fill:var(--bad);stroke:var(--bad)}.mark rect{stroke:none;fill-opacity:.55}
+.mark.sev-error{fill:var(--bad);stroke:var(--bad)}.mark rect{stroke:none;fill-opacity:.4}
 .chips{display:flex;flex-wrap:wrap;gap:6px;margin-bottom:6px}
 .chip{border:1px solid var(--line);border-radius:999px;padding:2px 10px;font-size:13px}
 .chip.tone-warn{border-color:var(--warn);color:var(--warn)}.chip.tone-bad{border-color:var(--bad);color:var(--bad)}
@@ -1338,7 +1355,7 @@ std::string render_html_report(const nlohmann::json& analysis) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<meta name=\"color-scheme\" content=\"light\"><title>";
   std::string title = "Mastering QC report";
-  if (tracks.size() == 1) put(title, " — ", text(tracks[0], "file"));
+  if (tracks.size() == 1) put(title, " — ", base_name(text(tracks[0], "file")));
   put(out, escape(title), "</title><style>", kStyle, "</style></head><body><main class=\"page\">");
 
   double total = 0.0;
