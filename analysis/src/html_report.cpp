@@ -1249,14 +1249,16 @@ box-shadow:0 1px 2px #0000000a;break-inside:avoid}
 .key-full{background:var(--bad)}.key-reference{background:var(--reference)}
 .key-more{background:var(--accent);height:8px}.key-less{background:var(--reference);height:8px}
 .key-mean{background:var(--ink)}.key-min{background:var(--bad)}.key-low{background:var(--accent)}
-.chart{display:grid;grid-template-columns:46px minmax(0,1fr);margin:12px 0 6px}
+.chart{display:grid;grid-template-columns:46px minmax(0,1fr);grid-template-areas:"unit legend" "y plot" ". x";
+margin:12px 0 6px}
+.chart .unit{grid-area:unit}.chart .legend{grid-area:legend}.y-axis{grid-area:y}.plot-box{grid-area:plot}.x-axis{grid-area:x}
 .chart .unit{align-self:end;text-align:right;padding:0 8px 8px 0;font-size:12px;font-weight:600;color:var(--muted)}
 .chart .legend{margin:0 0 8px}
 .y-axis{position:relative}
 .y-axis span,.x-axis span{position:absolute;font-size:12px;line-height:1;color:var(--muted);white-space:nowrap;
 font-variant-numeric:tabular-nums}
 .y-axis span{right:8px;transform:translateY(-50%)}
-.x-axis{grid-column:2;position:relative;height:20px}
+.x-axis{position:relative;height:20px}
 .x-axis span{top:6px;transform:translateX(-50%)}.x-axis span.end{transform:translateX(-100%)}
 .plot-box{position:relative;min-width:0}
 svg.plot{display:block;width:100%;height:var(--h);background:#fbfbfa;border:1px solid var(--line);overflow:hidden}
@@ -1326,6 +1328,8 @@ h1{font-size:23px}h2{font-size:19px}
 .metric .value{font-size:21px}
 .x-axis .odd{display:none}
 .chart{grid-template-columns:36px minmax(0,1fr)}
+.chart{grid-template-areas:"legend legend" "unit ." "y plot" ". x"}
+.chart .unit{padding-bottom:6px}
 svg.plot{height:calc(var(--h) * .8)}
 table{font-size:13px}
 th,td{padding:5px 4px}
