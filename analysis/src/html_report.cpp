@@ -1,7 +1,7 @@
-// The QC report page. Everything is drawn here, server-side, as inline SVG: the page needs no
+// The QC report page. Everything is drawn here, as inline CSS and SVG: the page needs no
 // script, font or stylesheet from anywhere, so it opens the same from a mail attachment, a
-// file share or a printout. Plots use a 960-unit-wide viewBox scaled to the page; on narrow
-// screens the stylesheet enlarges their text in viewBox units and hides every other tick label.
+// file share or a printout. Charts are HTML labels around a stretched SVG (see "charts"), so
+// their text keeps its size from a phone to a printed page.
 
 #include "lacquer/analysis/html_report.hpp"
 
@@ -962,8 +962,11 @@ void channels_section(std::string& out, const json& track, int channels) {
                                        : Tone::good;
     put(out, "<dt><i class=\"key key-mean\"></i>Correlation, mean</dt><dd class=\"",
         tone_class(mean_tone), "\">", show(mean, 2), "</dd>");
-    put(out, "<dt><i class=\"key key-min\"></i>Correlation, minimum</dt><dd>",
-        show(number(corr, "min"), 2), "</dd>");
+    // Brief negative readings are common in wide mixes; under -0.5 a section cancels in mono.
+    const auto lowest = number(corr, "min");
+    put(out, "<dt><i class=\"key key-min\"></i>Correlation, minimum</dt><dd class=\"",
+        tone_class(lowest && *lowest < -0.5 ? Tone::warn : Tone::none), "\">", show(lowest, 2),
+        "</dd>");
     put(out, "<dt><i class=\"key key-low\"></i>Below 150 Hz, mean</dt><dd class=\"",
         tone_class(low_tone), "\">", show(low, 2), "</dd>");
     if (width) put(out, "<dt>Stereo width, side share</dt><dd>", show(width, 2), "</dd>");
