@@ -89,23 +89,21 @@ class DenormalsOff {
   unsigned saved_ = 0;
 };
 
-PaddedSignal pad(const float* interleaved, std::size_t frames, int channels, double rate) {
-  PaddedSignal s;
-  s.channels = channels;
-  s.sample_rate = rate;
-  s.frames = frames;
-  constexpr std::size_t p = TruePeakScanner::kPad;
-  s.data.assign(static_cast<std::size_t>(channels), std::vector<float>(frames + 2 * p, 0.0f));
-  for (std::size_t i = 0; i < frames; ++i) {
-    for (int c = 0; c < channels; ++c) {
-      const float v = interleaved[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)];
-      if (!std::isfinite(v)) {
-        throw AnalysisError("non-finite sample at frame " + std::to_string(i));
-      }
-      s.data[static_cast<std::size_t>(c)][p + i] = v;
-    }
+/// The first non-finite sample's frame in n interleaved frames.
+std::size_t first_non_finite(const float* interleaved, std::size_t n, int channels) {
+  for (std::size_t i = 0; i < n * static_cast<std::size_t>(channels); ++i) {
+    if (!std::isfinite(interleaved[i])) return i / static_cast<std::size_t>(channels);
   }
-  return s;
+  return n;
+}
+
+void check_format(int channels, double sample_rate) {
+  if (channels < 1 || channels > 8) {
+    throw AnalysisError(std::to_string(channels) + " channels; analyze takes 1 to 8");
+  }
+  if (!(sample_rate >= 8000.0 && sample_rate <= 768000.0) || sample_rate != std::round(sample_rate)) {
+    throw AnalysisError(fmt("unsupported sample rate %g Hz", sample_rate));
+  }
 }
 
 // ---- loudness ------------------------------------------------------------------------------
@@ -570,26 +568,21 @@ void warnings(const SignalPass& pass, TrackReport& r) {
 
 }  // namespace
 
-TrackReport analyse(const float* interleaved, std::size_t frames, int channels, double sample_rate,
-                    const Options& options, const ProgressFn& progress,
-                    const std::atomic<bool>* cancel) {
-  if (channels < 1 || channels > 8) {
-    throw AnalysisError(std::to_string(channels) + " channels; analyze takes 1 to 8");
-  }
-  if (!(sample_rate >= 8000.0 && sample_rate <= 768000.0) || sample_rate != std::round(sample_rate)) {
-    throw AnalysisError("unsupported sample rate " + fmt("%g Hz", sample_rate));
-  }
-  if (frames == 0) throw AnalysisError("no audio frames");
+namespace {
+
+TrackReport analyse_signal(const PaddedSignal& signal, const Options& options,
+                           const ProgressFn& progress, const std::atomic<bool>* cancel) {
   if (options.clip_run < 1) throw AnalysisError("the clip run length must be at least 1");
   const DenormalsOff denormals_off;
   const auto cancelled = [&] { return cancel != nullptr && cancel->load(std::memory_order_relaxed); };
+  const int channels = signal.channels;
+  const double sample_rate = signal.sample_rate;
 
   TrackReport r;
   r.sample_rate = static_cast<int>(sample_rate);
   r.channels = channels;
-  r.frames = frames;
-  r.duration_s = static_cast<double>(frames) / sample_rate;
-  const PaddedSignal signal = pad(interleaved, frames, channels, sample_rate);
+  r.frames = signal.frames;
+  r.duration_s = static_cast<double>(signal.frames) / sample_rate;
 
   const bool codec = options.codec && channels <= 2;
   std::atomic<double> codec_done{0.0};
@@ -658,6 +651,21 @@ TrackReport analyse(const float* interleaved, std::size_t frames, int channels, 
   return r;
 }
 
+}  // namespace
+
+TrackReport analyse(const float* interleaved, std::size_t frames, int channels, double sample_rate,
+                    const Options& options, const ProgressFn& progress,
+                    const std::atomic<bool>* cancel) {
+  check_format(channels, sample_rate);
+  if (frames == 0) throw AnalysisError("no audio frames");
+  PaddedSignal signal(channels, sample_rate, frames);
+  if (!signal.put(interleaved, 0, frames)) {
+    throw AnalysisError("non-finite sample at frame " +
+                        std::to_string(first_non_finite(interleaved, frames, channels)));
+  }
+  return analyse_signal(signal, options, progress, cancel);
+}
+
 // ---- files -----------------------------------------------------------------------------------
 
 TrackReport analyse_file(const std::filesystem::path& path, const Options& options,
@@ -681,17 +689,30 @@ TrackReport analyse_file(const std::filesystem::path& path, const Options& optio
   sf_command(f.get(), SFC_GET_LOG_INFO, log, sizeof log);
   const bool truncated = std::string_view(log).find("should be") != std::string_view::npos;
 
+  check_format(info.channels, info.samplerate);
   const auto frames = static_cast<std::size_t>(info.frames);
-  std::vector<float> data(frames * static_cast<std::size_t>(info.channels));
+  PaddedSignal signal(info.channels, info.samplerate, frames);
+  constexpr std::size_t kChunk = 1 << 15;
+  std::vector<float> chunk(kChunk * static_cast<std::size_t>(info.channels));
   std::size_t got = 0;
   while (got < frames) {
-    const sf_count_t n = sf_readf_float(f.get(), data.data() + got * static_cast<std::size_t>(info.channels),
-                                        static_cast<sf_count_t>(std::min<std::size_t>(frames - got, 1 << 16)));
+    const sf_count_t n = sf_readf_float(f.get(), chunk.data(),
+                                        static_cast<sf_count_t>(std::min(frames - got, kChunk)));
     if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
+    const auto k = static_cast<std::size_t>(n);
+    if (!signal.put(chunk.data(), got, k)) {
+      throw AnalysisError("non-finite sample at frame " +
+                          std::to_string(got + first_non_finite(chunk.data(), k, info.channels)));
+    }
+    got += k;
   }
   if (got == 0) throw AnalysisError("no audio could be read: " + std::string(sf_strerror(f.get())));
-  TrackReport r = analyse(data.data(), got, info.channels, info.samplerate, options, progress, cancel);
+  // A file cut short is analysed as far as it could be read, and said to be.
+  signal.frames = got;
+  for (int c = 0; c < info.channels; ++c) {
+    std::fill_n(signal.channel(c) + got, TruePeakScanner::kPad, 0.0f);
+  }
+  TrackReport r = analyse_signal(signal, options, progress, cancel);
   r.file = path.string();
   if (truncated || got < frames) {
     r.warnings.insert(r.warnings.begin(),

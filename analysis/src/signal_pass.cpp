@@ -1,6 +1,11 @@
 #include "signal_pass.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <new>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -99,6 +104,45 @@ void run_pair(PairSection& s1, PairSection& s2, const float* x0, const float* x1
 }
 
 }  // namespace
+
+PaddedSignal::PaddedSignal(int nch, double rate, std::size_t n)
+    : channels(nch), sample_rate(rate), frames(n) {
+  constexpr std::size_t p = TruePeakScanner::kPad;
+  constexpr std::size_t kHuge = 2u << 20;
+  const std::size_t bytes = ((n + 2 * p) * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+  for (int c = 0; c < nch; ++c) {
+    auto* mem = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
+    if (mem == nullptr) throw std::bad_alloc();
+    ::madvise(mem, bytes, MADV_HUGEPAGE);
+    data.emplace_back(mem);
+    std::fill_n(mem, p, 0.0f);
+    std::fill_n(mem + p + n, p, 0.0f);
+  }
+}
+
+bool PaddedSignal::put(const float* interleaved, std::size_t at, std::size_t n) noexcept {
+  // Non-finite floats have every exponent bit set; the test on the bits vectorises.
+  std::uint32_t bad = 0;
+  const auto check = [&](float v) {
+    bad |= static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u);
+  };
+  if (channels == 2) {
+    float* l = channel(0) + at;
+    float* r = channel(1) + at;
+    for (std::size_t i = 0; i < n; ++i) {
+      l[i] = interleaved[2 * i];
+      r[i] = interleaved[2 * i + 1];
+    }
+    for (std::size_t i = 0; i < 2 * n; ++i) check(interleaved[i]);
+    return bad == 0;
+  }
+  for (int c = 0; c < channels; ++c) {
+    float* dst = channel(c) + at;
+    for (std::size_t i = 0; i < n; ++i) dst[i] = interleaved[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)];
+  }
+  for (std::size_t i = 0; i < n * static_cast<std::size_t>(channels); ++i) check(interleaved[i]);
+  return bad == 0;
+}
 
 SignalPass::SignalPass(const PaddedSignal& signal, int clip_run)
     : spectrum(signal.sample_rate), s_(signal), scanner_(signal.sample_rate), clip_run_(clip_run) {

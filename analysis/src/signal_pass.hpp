@@ -4,7 +4,10 @@
 // the waveform), per 1 ms cell (peaks, for silence and dropouts), per click cell, plus the
 // clip runs and the spectrum. What the numbers mean is decided afterwards (analyse.cpp).
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <memory>
 #include <cstdint>
 #include <vector>
 
@@ -18,11 +21,23 @@ struct PaddedSignal {
   int channels = 0;
   double sample_rate = 0.0;
   std::size_t frames = 0;
-  std::vector<std::vector<float>> data;
+  // Left uninitialised but for the pads, and in huge pages where the kernel has them: a
+  // file's worth of memory is written once, by the caller, not cleared first (clearing and
+  // page faults cost more than the analysis).
+  struct Free {
+    void operator()(float* p) const noexcept { std::free(p); }
+  };
+  std::vector<std::unique_ptr<float[], Free>> data;
+
+  PaddedSignal(int nch, double rate, std::size_t n);
 
   const float* channel(int c) const noexcept {
-    return data[static_cast<std::size_t>(c)].data() + TruePeakScanner::kPad;
+    return data[static_cast<std::size_t>(c)].get() + TruePeakScanner::kPad;
   }
+  float* channel(int c) noexcept { return data[static_cast<std::size_t>(c)].get() + TruePeakScanner::kPad; }
+
+  /// Copies n interleaved frames to frame `at` on; false at a non-finite sample.
+  bool put(const float* interleaved, std::size_t at, std::size_t n) noexcept;
 };
 
 /// A run of equal full-scale or flat-topped samples on one channel.

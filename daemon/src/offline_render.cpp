@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lacquer/analysis/input_check.hpp"
 #include "lacquer/dsp/chain.hpp"
 #include "lacquer/dsp/dither.hpp"
 #include "lacquer/dsp/resampler.hpp"
@@ -241,7 +242,8 @@ class Pass {
     interleaved_in_.resize(static_cast<std::size_t>(kIoBlock) * in.info.channels);
   }
 
-  Measurement run(const fs::path& out_path, Progress& progress);
+  /// `check`, when given, sees the input as it is read.
+  Measurement run(const fs::path& out_path, Progress& progress, analysis::InputCheck* check);
 
  private:
   void emit(const float* left, const float* right, std::uint32_t n);
@@ -268,7 +270,7 @@ class Pass {
   std::vector<float> float_out_;
 };
 
-Measurement Pass::run(const fs::path& out_path, Progress& progress) {
+Measurement Pass::run(const fs::path& out_path, Progress& progress, analysis::InputCheck* check) {
   SF_INFO info{};
   info.samplerate = static_cast<int>(std::lround(format_.rate_hz));
   info.channels = 2;
@@ -290,6 +292,7 @@ Measurement Pass::run(const fs::path& out_path, Progress& progress) {
       if (got <= 0) throw RenderError("the input ends early (read error after " +
                                       std::to_string(read) + " frames)");
       n = static_cast<std::uint32_t>(got);
+      if (check != nullptr) check->push(interleaved_in_.data(), n);
       for (std::uint32_t i = 0; i < n; ++i) {
         const float l = interleaved_in_[static_cast<std::size_t>(i) * channels];
         const float r = channels == 2 ? interleaved_in_[2 * static_cast<std::size_t>(i) + 1] : l;
@@ -556,6 +559,7 @@ RenderResult render(const RenderRequest& req) {
   result.frames_in = static_cast<std::uint64_t>(in.info.frames);
   result.sample_rate_hz = format.rate_hz;
 
+  analysis::InputCheck check(in.info.samplerate, in.info.channels);
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
@@ -566,8 +570,9 @@ RenderResult render(const RenderRequest& req) {
     {
       Progress progress(req.progress, result.frames_in + 1, pass);
       Pass p(store, in, format, dither);
-      m = p.run(temp.path(), progress);
+      m = p.run(temp.path(), progress, pass == 1 ? &check : nullptr);
     }
+    if (pass == 1) result.input_warnings = check.finish();
     result.passes = pass;
     result.frames_out = m.frames_out;
     result.integrated_lufs = m.integrated_lufs;

@@ -42,6 +42,8 @@ struct RenderResult {
   double true_peak_dbtp = 0.0;   ///< of the output as written
   double drive_db = 0.0;         ///< limiter drive of the final pass
   int passes = 0;                ///< renders run (more than one when reaching a target)
+  /// Problems of the input itself (clipping, true peak over 0 dBTP), one line each.
+  std::vector<std::string> input_warnings;
 };
 
 /// Runs the render; throws RenderError on bad input or settings.
