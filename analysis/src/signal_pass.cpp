@@ -178,6 +178,9 @@ SignalPass::SignalPass(const PaddedSignal& signal, int clip_run)
   // Fourth-order Butterworth as two sections.
   low_[0] = low_pass(signal.sample_rate, kLowBandHz, 0.5411961001461969);
   low_[1] = low_pass(signal.sample_rate, kLowBandHz, 1.3065629648763764);
+  if (signal.channels == 2) {
+    quad_.emplace(k_shelf_[0], k_highpass_[0], low_[0], low_[1]);
+  }
   mono_.resize(rate / 100 + 2);
 }
 
@@ -204,9 +207,18 @@ void SignalPass::sub_block(std::size_t k) {
   const std::size_t b = start(k), e = start(k + 1);
   const int nch = s_.channels;
 
-  // Loudness: K-weighted energy, channel pairs as one vector.
+  // Loudness: K-weighted energy, channel pairs as one vector; for stereo, with the low band.
   double energy = 0.0;
-  for (int c = 0; c < nch; c += 2) {
+  if (nch == 2) {
+    simd::f64x4 squares;
+    double cross = 0.0;
+    quad_->run(s_.channel(0), s_.channel(1), b, e, squares, cross);
+    energy = weight_[0] * squares[0] + weight_[1] * squares[1];
+    ll_low[k] = squares[2];
+    rr_low[k] = squares[3];
+    lr_low[k] = cross;
+  }
+  for (int c = 0; nch != 2 && c < nch; c += 2) {
     const float* x0 = s_.channel(c);
     const bool pair = c + 1 < nch;
     const float* x1 = pair ? s_.channel(c + 1) : x0;
@@ -218,19 +230,10 @@ void SignalPass::sub_block(std::size_t k) {
   }
   k_energy[k] = energy;
 
-  // Stereo: correlation sums, full band and below 150 Hz.
+  // Stereo: correlation sums (the low band's came with the loudness).
   if (nch == 2) {
     const float* l = s_.channel(0);
     const float* r = s_.channel(1);
-    f64x2 acc = {0.0, 0.0};
-    double cross = 0.0;
-    run_pair(low_[0], low_[1], l, r, b, e, [&](std::size_t, f64x2 z) {
-      acc += z * z;
-      cross += z[0] * z[1];
-    });
-    ll_low[k] = acc[0];
-    rr_low[k] = acc[1];
-    lr_low[k] = cross;
     f32x8 slr{}, sll{}, srr{};
     std::size_t n = b;
     for (; n + 8 <= e; n += 8) {
@@ -334,13 +337,20 @@ void SignalPass::sub_block(std::size_t k) {
   // Mono sum: waveform and spectrum.
   const float scale = 1.0f / static_cast<float>(nch);
   float lo = 0.0f, hi = 0.0f;
-  for (std::size_t n = b; n < e; ++n) {
-    float m = 0.0f;
-    for (int c = 0; c < nch; ++c) m += s_.channel(c)[n];
-    m *= scale;
-    mono_[n - b] = m;
-    lo = std::min(lo, m);
-    hi = std::max(hi, m);
+  if (nch == 2) {
+    const float* l = s_.channel(0);
+    const float* r = s_.channel(1);
+    for (std::size_t n = b; n < e; ++n) mono_[n - b] = (l[n] + r[n]) * 0.5f;
+  } else {
+    for (std::size_t n = b; n < e; ++n) {
+      float m = 0.0f;
+      for (int c = 0; c < nch; ++c) m += s_.channel(c)[n];
+      mono_[n - b] = m * scale;
+    }
+  }
+  for (std::size_t n = 0; n < e - b; ++n) {
+    lo = std::min(lo, mono_[n]);
+    hi = std::max(hi, mono_[n]);
   }
   wave_min[k] = lo;
   wave_max[k] = hi;

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <cstdint>
 #include <vector>
 
 #include "lacquer/analysis/true_peak.hpp"
+#include "lacquer/dsp/simd.hpp"
 #include "spectrum.hpp"
 
 namespace lacquer::analysis::detail {
@@ -52,6 +54,49 @@ struct ClipRun {
 struct PairSection {
   double b0, b1, b2, a1, a2;
   double s1[2] = {0.0, 0.0}, s2[2] = {0.0, 0.0};
+};
+
+/// K-weighting (lanes 0, 1) and the 150 Hz low-pass (lanes 2, 3) of a stereo pair in one
+/// recursion: the two filters' latency chains overlap instead of running one after the other.
+struct QuadFilter {
+  using V = dsp::simd::f64x4;
+  V b0[2], b1[2], b2[2], a1[2], a2[2];
+  V s1[2] = {}, s2[2] = {};
+
+  QuadFilter(const PairSection& k1, const PairSection& k2, const PairSection& l1, const PairSection& l2) {
+    const PairSection* first[2] = {&k1, &k2};
+    const PairSection* second[2] = {&l1, &l2};
+    for (int i = 0; i < 2; ++i) {
+      const PairSection& k = *first[i];
+      const PairSection& l = *second[i];
+      b0[i] = V{k.b0, k.b0, l.b0, l.b0};
+      b1[i] = V{k.b1, k.b1, l.b1, l.b1};
+      b2[i] = V{k.b2, k.b2, l.b2, l.b2};
+      a1[i] = V{k.a1, k.a1, l.a1, l.a1};
+      a2[i] = V{k.a2, k.a2, l.a2, l.a2};
+    }
+  }
+
+  /// Over frames [b, e): sums of squares of each lane, and of the low band's L * R.
+  void run(const float* l, const float* r, std::size_t b, std::size_t e, V& squares, double& cross) {
+    V p1 = s1[0], p2 = s2[0], q1 = s1[1], q2 = s2[1];
+    V acc{};
+    V lr{};
+    for (std::size_t n = b; n < e; ++n) {
+      const V x = {l[n], r[n], l[n], r[n]};
+      const V y = b0[0] * x + p1;
+      p1 = b1[0] * x - a1[0] * y + p2;
+      p2 = b2[0] * x - a2[0] * y;
+      const V z = b0[1] * y + q1;
+      q1 = b1[1] * y - a1[1] * z + q2;
+      q2 = b2[1] * y - a2[1] * z;
+      acc += z * z;
+      lr += z * __builtin_shufflevector(z, z, 1, 0, 3, 2);
+    }
+    s1[0] = p1, s2[0] = p2, s1[1] = q1, s2[1] = q2;
+    squares = acc;
+    cross = lr[2];
+  }
 };
 
 class SignalPass {
@@ -112,6 +157,7 @@ class SignalPass {
   std::vector<double> weight_;  // BS.1770 channel weights
   std::vector<PairSection> k_shelf_, k_highpass_;  // per channel pair
   PairSection low_[2];          // 4th-order Butterworth low-pass at 150 Hz (stereo)
+  std::optional<QuadFilter> quad_;  // stereo: K-weighting and low band together
   struct RunState {
     std::size_t start = 0, length = 0;
     float value = 0.0f;
