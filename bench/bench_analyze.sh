@@ -16,16 +16,15 @@ set -euo pipefail
 build=${1:-build}
 seconds=${2:-300}
 runs=${3:-3}
-lacquer="$build/daemon/lacquer"
-bench="$build/bench/lacquer_bench_chain"
-for tool in "$lacquer" "$bench"; do
-  [[ -x $tool ]] || { echo "missing $tool (build the lacquer and lacquer_bench_chain targets)" >&2; exit 1; }
-done
-command -v ffmpeg >/dev/null || { echo "ffmpeg not found" >&2; exit 1; }
+tools=("$build/daemon/lacquer" "$build/bench/lacquer_bench_chain")
+missing=$(for t in "${tools[@]}"; do [[ -x $t ]] || echo "$t"; done)
+[[ -z $missing ]] || { echo "missing: $missing (build lacquer and lacquer_bench_chain)" >&2; exit 1; }
+hash ffmpeg 2>/dev/null || { echo "ffmpeg not found" >&2; exit 1; }
+lacquer=${tools[0]}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bench" --seconds "$seconds" --wav "$work/in.wav" >/dev/null
+"${tools[1]}" --seconds "$seconds" --wav "$work/in.wav" >/dev/null
 
 # Best wall time of RUNS runs and the CPU time of that run: "WALL CPU".
 best() {
