@@ -194,6 +194,15 @@ TEST(WebSocket, ClientTokenIsRefusedOnEveryChainPathButMayLeaveNotes) {
   ASSERT_EQ((*listed)["notes"].size(), 1U);
   EXPECT_EQ((*listed)["notes"][0]["text"], "snare too bright at the bridge");
   EXPECT_EQ((*listed)["notes"][0]["compare"], "bypass");
+  // Another session's notes, and resolving a note (the engineer's job), are refused.
+  auto foreign = c.request({{"op", "notes"}, {"session", kClientSession + 1}});
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ((*foreign)["op"], "error");
+  EXPECT_EQ((*foreign)["code"], "forbidden");
+  auto resolve = c.request({{"op", "note.resolve"}, {"note", stored[0].id}});
+  ASSERT_TRUE(resolve);
+  EXPECT_EQ((*resolve)["code"], "forbidden");
+  EXPECT_FALSE(rig.on_executor([&] { return rig.sessions.stored[0].resolved; }));
 
   // Without a compare state the note records what the room plays; a made-up one is refused.
   auto unstated = c.request({{"op", "note"}, {"session", kClientSession}, {"track", 101},

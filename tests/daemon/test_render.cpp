@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +47,32 @@ Audio material(int rate, int channels, double seconds, double gain = 1.0) {
       const double tone = 0.1 * std::sin(2.0 * kPi * (800.0 + 700.0 * c) * t);
       a.samples[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =
           gain * (bass + tone + noise(rng));
+    }
+  }
+  return a;
+}
+
+// Hot, dense, drum-led material: kick, snare and hats over bass and a pad, its drum hits
+// peaking several dB over full scale (float files carry them) at a crest that the loudness
+// does not follow: the more the limiter is driven, the less each dB of drive adds.
+Audio drums(double seconds, double gain) {
+  Audio a;
+  const auto n = static_cast<std::size_t>(seconds * a.rate);
+  a.samples.resize(2 * n);
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  const double beat_s = 0.5;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / a.rate;
+    const double in_beat = std::fmod(t, beat_s);
+    const double in_bar = std::fmod(t, 2.0 * beat_s);
+    const double kick = 1.6 * std::exp(-in_beat / 0.08) * std::sin(2.0 * kPi * (50.0 + 80.0 * std::exp(-in_beat / 0.01)) * in_beat);
+    const double snare = in_bar >= beat_s ? 0.9 * std::exp(-(in_bar - beat_s) / 0.05) * noise(rng) : 0.0;
+    const double hat = 0.15 * std::exp(-std::fmod(t, beat_s / 2.0) / 0.01) * noise(rng);
+    const double bass = 0.2 * std::sin(2.0 * kPi * 55.0 * t);
+    for (int c = 0; c < 2; ++c) {
+      const double pad = 0.05 * std::sin(2.0 * kPi * (220.0 + 110.0 * c) * t) + 0.02 * noise(rng);
+      a.samples[2 * i + static_cast<std::size_t>(c)] = gain * (kick + snare + bass + pad + (c ? hat : -hat));
     }
   }
   return a;
@@ -220,6 +247,45 @@ TEST_F(Render, SpotifyTargetHitsLoudnessAndCeiling) {
     EXPECT_LE(l.true_peak_dbtp, -1.0);
     ASSERT_EQ(out.frames(), in.frames());
   }
+}
+
+// On material far over every ceiling the limiter must do the work: the target's ceiling
+// holds (and is reached: the limiter engaged), and the loudness lands within 0.2 LU although
+// it does not follow the drive one-for-one.
+TEST_F(Render, TargetsOnHotMaterialHoldTheirCeilingAndLoudness) {
+  const Audio in = drums(20.0, 1.0);
+  ASSERT_GT(measure(in).true_peak_dbtp, 3.0);  // far over any ceiling before limiting
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  struct Case {
+    const char* target;
+    double lufs;
+    double ceiling_dbtp;
+  };
+  for (const Case c : {Case{"spotify", -14.0, -1.0}, Case{"amazon", -14.0, -2.0},
+                       Case{"apple", -16.0, -1.0}}) {
+    SCOPED_TRACE(c.target);
+    const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string() + " --target " + c.target);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Loudness l = measure(read(at("out.wav")));
+    EXPECT_NEAR(l.integrated_lufs, c.lufs, 0.2);
+    EXPECT_LE(l.true_peak_dbtp, c.ceiling_dbtp);
+    EXPECT_GT(l.true_peak_dbtp, c.ceiling_dbtp - 0.5);
+  }
+}
+
+// The CD target resamples to 44.1 kHz and dithers to 16 bits after the limiter; both can
+// put the true peak back over the ceiling, which a further pass with the ceiling lowered
+// by the excess takes back.
+TEST_F(Render, CdTargetOnHotMaterialEndsUnderItsCeiling) {
+  const Audio in = drums(20.0, 1.0);
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const Outcome r = render(at("in.wav").string() + " " + at("cd.wav").string() + " --target cd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Audio out = read(at("cd.wav"));
+  EXPECT_EQ(out.rate, 44100);
+  const Loudness l = measure(out);
+  EXPECT_LE(l.true_peak_dbtp, -0.3);
+  EXPECT_GT(l.true_peak_dbtp, -0.8);
 }
 
 TEST_F(Render, CdTargetResamplesAndDithersTo16Bits) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <thread>
 #include <vector>
@@ -40,6 +41,51 @@ TEST(Engine, SwapCrossfadesAndRetiresTheOldChain) {
   EXPECT_EQ(engine.swaps(), 2u);
   // The replaced chain leaves the audio thread once its crossfade is over.
   EXPECT_EQ(engine.collect_garbage(), 1u);
+}
+
+// The audio across a swap: a 100 Hz sine through a chain at 0 dB output gain, then the gain
+// set to -20 dB and a new chain installed at once. The new chain starts at -20 dB; the old one
+// must fade out over the crossfade (10 ms) instead of being cut. The old chain's own gain
+// glide and the fresh chain's filters settling move the output too, so the bound is twice
+// the sine's steepest step plus what a 10 ms fade moves per sample; a cut steps 0.18 here.
+TEST(Engine, SwapFadesTheOldChainOutInsteadOfCuttingIt) {
+  constexpr double kRate = 48000.0, kFreq = 100.0, kAmp = 0.5;
+  constexpr std::uint32_t kPeriod = 64;
+  Engine engine(Schema::instance());
+  engine.params().set(Schema::instance().id("/chain/limiter/bypass"), 1.0);
+  engine.rebuild(kRate);
+  const std::size_t frames = 48000, swap_at = 24000 + 37 * kPeriod;
+  std::vector<float> in(frames), out_l(frames), out_r(frames), mon_l(frames), mon_r(frames);
+  for (std::size_t i = 0; i < frames; ++i) {
+    in[i] = static_cast<float>(kAmp * std::sin(2.0 * M_PI * kFreq * static_cast<double>(i) / kRate));
+  }
+  for (std::size_t pos = 0; pos < frames; pos += kPeriod) {
+    if (pos == swap_at) {
+      engine.params().set(Schema::instance().id("/chain/output/gain"), -20.0);
+      engine.rebuild(kRate);
+    }
+    const float* ins[2] = {in.data() + pos, in.data() + pos};
+    float* outs[2] = {out_l.data() + pos, out_r.data() + pos};
+    float* mons[2] = {mon_l.data() + pos, mon_r.data() + pos};
+    engine.process(ins, outs, mons, kPeriod);
+  }
+  ASSERT_EQ(engine.swaps(), 2u);
+  const double sine_step = kAmp * 2.0 * std::sin(M_PI * kFreq / kRate);
+  const double fade_step = kAmp / (0.010 * kRate);
+  double worst = 0.0;
+  for (std::size_t i = swap_at - 4800; i < swap_at + 4800; ++i) {
+    worst = std::max(worst, static_cast<double>(std::abs(out_l[i + 1] - out_l[i])));
+  }
+  std::printf("swap: largest step %.5f (sine %.5f, fade %.5f)\n", worst, sine_step, fade_step);
+  EXPECT_LT(worst, 2.0 * (sine_step + fade_step));
+  // The old chain is still heard halfway through the fade, and gone after it.
+  const auto peak_over = [&](std::size_t from, std::size_t n) {
+    float peak = 0.0f;
+    for (std::size_t i = from; i < from + n; ++i) peak = std::max(peak, std::abs(out_l[i]));
+    return static_cast<double>(peak);
+  };
+  EXPECT_GT(peak_over(swap_at, 240), 0.3 * kAmp);
+  EXPECT_NEAR(peak_over(swap_at + 2400, 960), 0.1 * kAmp, 0.01 * kAmp);
 }
 
 TEST(Engine, ConcurrentParameterChangesAndSwapsWithRandomBlockSizes) {

@@ -89,6 +89,18 @@ void expect_response(const std::vector<double>& h, double fs,
   }
 }
 
+// The response of a live stage once its glides are over: silence lets the state decay,
+// then an impulse goes through the same instance.
+std::vector<double> settled_impulse(EqStage& eq, double fs) {
+  std::vector<double> zeros(static_cast<std::size_t>(fs), 0.0), zeros_r = zeros;
+  for (std::size_t pos = 0; pos < zeros.size(); pos += 256) {
+    eq.process(zeros.data() + pos, zeros_r.data() + pos,
+               static_cast<std::uint32_t>(std::min<std::size_t>(256, zeros.size() - pos)));
+  }
+  return test::impulse_response([&](double* l, double* r, std::uint32_t n) { eq.process(l, r, n); },
+                                static_cast<std::size_t>(1.5 * fs));
+}
+
 TEST(EqStage, EveryBandTypeMatchesItsTransferFunction) {
   const Band bands[] = {
       make_band(EqType::bell, 30.0, 6.0, 0.7),        make_band(EqType::bell, 2000.0, -8.0, 3.0),
@@ -362,6 +374,8 @@ TEST(EqStage, GainJumpDoesNotClick) {
               naive);
   EXPECT_LT(smoothed, bound);
   EXPECT_GT(naive, 10.0 * bound);
+  expect_response(settled_impulse(eq, fs), fs,
+                  [&](double probe) { return analytic(p.bands[0], probe, fs); }, "after gain jump");
 }
 
 TEST(EqStage, FrequencySweepDoesNotClick) {
@@ -397,6 +411,8 @@ TEST(EqStage, FrequencySweepDoesNotClick) {
               naive);
   EXPECT_LT(smoothed, bound);
   EXPECT_GT(naive, 5.0 * bound);
+  expect_response(settled_impulse(eq, fs), fs,
+                  [&](double probe) { return analytic(p.bands[0], probe, fs); }, "after sweep");
 }
 
 TEST(EqStage, TypeChangeFadesInsteadOfJumping) {
@@ -420,6 +436,9 @@ TEST(EqStage, TypeChangeFadesInsteadOfJumping) {
   }
   const double bound = 1.05 * db_to_gain(6.0) * amp * 2.0 * std::sin(std::numbers::pi * f / fs);
   EXPECT_LT(max_step(l, 2000), bound);
+  // The fade ends in the new type's response, not in a glide of the old one.
+  expect_response(settled_impulse(eq, fs), fs,
+                  [&](double probe) { return analytic(p.bands[0], probe, fs); }, "after type change");
 }
 
 }  // namespace

@@ -229,6 +229,49 @@ TEST(LoudnessMeter, Tech3342LoudnessRange) {
               15.0, 1.0);
 }
 
+// LRA of the same programme by libebur128 (its own gates and percentiles).
+double libebur128_range(const Program& p) {
+  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(kRate), EBUR128_MODE_LRA);
+  std::vector<double> interleaved(2 * p.l.size());
+  for (std::size_t i = 0; i < p.l.size(); ++i) {
+    interleaved[2 * i] = p.l[i];
+    interleaved[2 * i + 1] = p.r[i];
+  }
+  ebur128_add_frames_double(st, interleaved.data(), p.l.size());
+  double range = 0.0;
+  ebur128_loudness_range(st, &range);
+  ebur128_destroy(&st);
+  return range;
+}
+
+// Tech 3342's relative gate sits 20 LU under the mean of the short-term values. 60 s at
+// -20 LUFS and 20 s at -40.74: the mean is -21.24 LUFS, the gate -41.24, so the quiet part
+// lies 0.5 LU above the gate and counts (LRA ~20.7); a gate 1 LU higher would drop it and
+// leave the loud part alone (LRA ~0).
+TEST(LoudnessMeter, LoudnessRangeRelativeGateKeepsWhatLiesJustAboveIt) {
+  const Program p = tone({{60, -20.0}, {20, -40.74}});
+  const double mean = 10.0 * std::log10((60.0 * 1e-2 + 20.0 * std::pow(10.0, -4.074)) / 80.0);
+  ASSERT_NEAR(-40.74 - (mean - 20.0), 0.5, 0.05);  // the material straddles the gate
+  const double range = measure(p).lra_lu;
+  EXPECT_NEAR(range, 20.74, 0.3);
+  EXPECT_NEAR(range, libebur128_range(p), 1.0);
+  // 1.5 LU lower the quiet part falls under the gate and is left out.
+  const Program below = tone({{60, -20.0}, {20, -42.24}});
+  EXPECT_LT(measure(below).lra_lu, 1.0);
+  EXPECT_NEAR(measure(below).lra_lu, libebur128_range(below), 1.0);
+}
+
+// Tech 3342's absolute gate at -70 LUFS: 30 s at -69.5 LUFS after 60 s at -50 counts (0.5 LU
+// above it; the relative gate is at -71.7), 30 s at -70.5 does not.
+TEST(LoudnessMeter, LoudnessRangeAbsoluteGateAtMinus70) {
+  const Program above = tone({{60, -50.0}, {30, -69.5}});
+  EXPECT_NEAR(measure(above).lra_lu, 19.5, 0.3);
+  EXPECT_NEAR(measure(above).lra_lu, libebur128_range(above), 1.0);
+  const Program below = tone({{60, -50.0}, {30, -70.5}});
+  EXPECT_LT(measure(below).lra_lu, 1.0);
+  EXPECT_NEAR(measure(below).lra_lu, libebur128_range(below), 1.0);
+}
+
 // Tech 3341 cases 15-19 (true peak of generated sines): expected +0.2 / -0.4 dB.
 TEST(PeakMeter, Tech3341GeneratedTruePeakCases) {
   struct Case {
