@@ -67,6 +67,26 @@ void print_table(const session::FeedbackSummary& f, double hard_db) {
     }
   }
 
+  std::printf("\nThe mixes as received\n");
+  if (f.mixes.mixes == 0) {
+    std::printf("  (none analysed)\n");
+  } else {
+    std::printf("  %d mixes, integrated %.1f LUFS and true peak %+.1f dBTP on average, %d over 0 dBTP\n",
+                f.mixes.mixes, f.mixes.mean_integrated_lufs, f.mixes.mean_true_peak_dbtp,
+                f.mixes.over_full_scale);
+  }
+  for (const auto& s : f.spectral) {
+    char freq[32];
+    if (s.freq_hz >= 1000.0) {
+      std::snprintf(freq, sizeof freq, "%.3g kHz", s.freq_hz / 1000.0);
+    } else {
+      std::snprintf(freq, sizeof freq, "%.3g Hz", s.freq_hz);
+    }
+    std::printf("  the %s %s (%+.1f dB over its neighbours) is on %d of %d records, %d tracks\n",
+                freq, s.peak ? "bump" : "dip", s.mean_db, s.sessions, s.sessions_analysed,
+                s.tracks);
+  }
+
   std::printf("\nDelivered masters\n");
   const auto& d = f.delivered;
   if (d.masters == 0) {

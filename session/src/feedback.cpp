@@ -1,6 +1,8 @@
 // The feedback-loop queries: patterns across every session of a client or a studio.
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "lacquer/session/feedback.hpp"
 #include "store_impl.hpp"
@@ -170,6 +172,76 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
   if (!events) return events.error();
   out.qc_events = std::move(*events);
 
+  // The mixes as received: the newest source analysis of each track, for the spectrum's
+  // recurring peaks and dips and the loudness habits.
+  struct SourceAnalysis {
+    Id session_id;
+    std::string report;
+  };
+  auto sources = detail::query_all<SourceAnalysis>(
+      db,
+      scoped("SELECT r.session_id, r.report_json FROM reports r "
+             "JOIN sessions s ON s.id = r.session_id "
+             "WHERE r.kind = 'source' AND r.id = (SELECT max(r2.id) FROM reports r2 WHERE "
+             "r2.kind = 'source' AND r2.session_id = r.session_id AND r2.track_id IS r.track_id)"),
+      "feedback: source analyses",
+      [](const sqlite::Statement& st) { return SourceAnalysis{st.int64(0), st.text(1)}; },
+      client, studio);
+  if (!sources) return sources.error();
+  struct FeatureAcc {
+    Running height;
+    std::set<Id> sessions;
+  };
+  std::map<std::pair<long, bool>, FeatureAcc> features;  // (band centre in mHz, peak)
+  std::set<Id> analysed_sessions;
+  Running mix_lufs, mix_tp;
+  for (const auto& src : *sources) {
+    const auto report = nlohmann::json::parse(src.report, nullptr, false);
+    if (!report.is_object()) continue;
+    const auto loudness = report.find("loudness");
+    if (loudness != report.end() && loudness->is_object()) {
+      const auto lufs = loudness->find("integrated_lufs");
+      const auto tp = loudness->find("true_peak_dbtp");
+      if (lufs != loudness->end() && lufs->is_number()) mix_lufs.add(lufs->get<double>());
+      if (tp != loudness->end() && tp->is_number()) {
+        mix_tp.add(tp->get<double>());
+        if (tp->get<double>() > 0.0) ++out.mixes.over_full_scale;
+      }
+    }
+    const auto spectrum = report.find("spectrum");
+    if (spectrum == report.end() || !spectrum->is_object()) continue;
+    std::vector<double> centres_hz, levels;
+    try {
+      centres_hz = spectrum->at("bands_hz").get<std::vector<double>>();
+      for (const auto& v : spectrum->at("level_db")) {
+        levels.push_back(v.is_number() ? v.get<double>() : -HUGE_VAL);
+      }
+    } catch (const nlohmann::json::exception&) {
+      continue;  // a report without a usable spectrum says nothing about it
+    }
+    analysed_sessions.insert(src.session_id);
+    for (const auto& [freq, height] :
+         spectral_features(centres_hz, levels, options.spectral_feature_db)) {
+      auto& acc = features[{std::lround(freq * 1000.0), height > 0.0}];
+      acc.height.add(height);
+      acc.sessions.insert(src.session_id);
+    }
+  }
+  for (const auto& [key, acc] : features) {
+    if (acc.sessions.size() < 2) continue;
+    out.spectral.push_back({static_cast<double>(key.first) / 1000.0, key.second, acc.height.mean,
+                            acc.height.n, static_cast<int>(acc.sessions.size()),
+                            static_cast<int>(analysed_sessions.size())});
+  }
+  std::sort(out.spectral.begin(), out.spectral.end(), [](const auto& a, const auto& b) {
+    if (a.sessions != b.sessions) return a.sessions > b.sessions;
+    if (a.tracks != b.tracks) return a.tracks > b.tracks;
+    return std::abs(a.mean_db) > std::abs(b.mean_db);
+  });
+  out.mixes.mixes = mix_lufs.n;
+  out.mixes.mean_integrated_lufs = mix_lufs.mean;
+  out.mixes.mean_true_peak_dbtp = mix_tp.mean;
+
   auto masters = detail::query_all<std::pair<double, std::optional<double>>>(
       db,
       scoped("SELECT json_extract(r.report_json, '$.loudness.integrated_lufs') AS lufs, "
@@ -212,6 +284,39 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
       client, studio);
   if (!open) return open.error();
   out.open_notes = std::move(*open);
+  return out;
+}
+
+std::vector<std::pair<double, double>> spectral_features(const std::vector<double>& bands_hz,
+                                                         const std::vector<double>& level_db,
+                                                         double threshold_db) {
+  constexpr std::size_t kSide = 3;
+  const std::size_t n = std::min(bands_hz.size(), level_db.size());
+  // Height of each band over the median of its neighbours; 0 where it cannot be judged.
+  std::vector<double> height(n, 0.0);
+  for (std::size_t i = kSide; i + kSide < n; ++i) {
+    std::vector<double> around;
+    for (std::size_t k = i - kSide; k <= i + kSide; ++k) {
+      if (k != i) around.push_back(level_db[k]);
+    }
+    if (!std::isfinite(level_db[i]) ||
+        !std::all_of(around.begin(), around.end(), [](double v) { return std::isfinite(v); })) {
+      continue;  // silence in the band or next to it: no shape to judge
+    }
+    std::sort(around.begin(), around.end());
+    height[i] = level_db[i] - 0.5 * (around[kSide - 1] + around[kSide]);
+  }
+  // A narrow feature also moves its neighbours' medians, so their heights mirror it at a
+  // smaller size: only the strongest band within two of each other counts.
+  std::vector<std::pair<double, double>> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::abs(height[i]) < threshold_db) continue;
+    bool strongest = true;
+    for (std::size_t k = i >= 2 ? i - 2 : 0; k <= std::min(n - 1, i + 2); ++k) {
+      if (k != i && std::abs(height[k]) > std::abs(height[i])) strongest = false;
+    }
+    if (strongest) out.emplace_back(bands_hz[i], height[i]);
+  }
   return out;
 }
 
@@ -260,6 +365,19 @@ nlohmann::json to_json(const FeedbackSummary& s) {
     j["qc_events"].push_back(
         {{"type", e.type}, {"events", e.events}, {"tracks", e.tracks}, {"sessions", e.sessions}});
   }
+  j["spectral"] = nlohmann::json::array();
+  for (const auto& f : s.spectral) {
+    j["spectral"].push_back({{"freq_hz", f.freq_hz},
+                             {"kind", f.peak ? "peak" : "dip"},
+                             {"mean_db", f.mean_db},
+                             {"tracks", f.tracks},
+                             {"sessions", f.sessions},
+                             {"sessions_analysed", f.sessions_analysed}});
+  }
+  j["mixes"] = {{"mixes", s.mixes.mixes},
+                {"mean_integrated_lufs", s.mixes.mean_integrated_lufs},
+                {"mean_true_peak_dbtp", s.mixes.mean_true_peak_dbtp},
+                {"over_full_scale", s.mixes.over_full_scale}};
   const auto& d = s.delivered;
   j["delivered"] = {
       {"masters", d.masters},

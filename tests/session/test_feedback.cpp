@@ -1,6 +1,8 @@
 // The feedback-loop queries on a generated history of several sessions, checked
 // against aggregates worked out by hand from how the history was generated.
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -266,4 +268,86 @@ TEST_F(FeedbackTest, ThresholdAndJson) {
   EXPECT_EQ(j["open_notes"][0]["session_title"], "Orbit 1");
   EXPECT_EQ(j["open_notes"][0]["status"], "open");
   EXPECT_TRUE(j["open_notes"][1]["track_id"].is_null());
+}
+
+// The third-octave bands an analysis reports, 25 Hz to 20 kHz.
+std::vector<double> third_octaves() {
+  std::vector<double> bands;
+  for (int k = -17; k <= 12; ++k) bands.push_back(1000.0 * std::pow(2.0, k / 3.0));
+  return bands;
+}
+
+// A mix's long-term spectrum: a -4.5 dB/octave tilt with +-1 dB of unevenness, plus
+// `extra_db` in the band nearest `at_hz`.
+json mix_spectrum(unsigned seed, double at_hz = 0.0, double extra_db = 0.0) {
+  const auto bands = third_octaves();
+  std::vector<double> levels;
+  for (std::size_t i = 0; i < bands.size(); ++i) {
+    const double uneven = std::sin(1.7 * static_cast<double>(i) + seed);
+    double level = -20.0 - 4.5 * std::log2(bands[i] / 1000.0) + uneven;
+    if (at_hz > 0.0 && std::abs(std::log2(bands[i] / at_hz)) < 1.0 / 6.0) level += extra_db;
+    levels.push_back(level);
+  }
+  return {{"bands_hz", bands}, {"level_db", levels}};
+}
+
+TEST(SpectralFeatures, TiltAndUnevennessAreNotFeatures) {
+  const auto bands = third_octaves();
+  const auto levels = mix_spectrum(3)["level_db"].get<std::vector<double>>();
+  EXPECT_TRUE(ls::spectral_features(bands, levels, 3.0).empty());
+  auto bumped = mix_spectrum(3, 63.0, 5.0)["level_db"].get<std::vector<double>>();
+  const auto found = ls::spectral_features(bands, bumped, 3.0);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NEAR(found[0].first, 63.0, 1.0);
+  EXPECT_GT(found[0].second, 3.0);
+  auto dipped = mix_spectrum(3, 2500.0, -6.0)["level_db"].get<std::vector<double>>();
+  const auto dip = ls::spectral_features(bands, dipped, 3.0);
+  ASSERT_EQ(dip.size(), 1u);
+  EXPECT_NEAR(dip[0].first, 2520.0, 1.0);
+  EXPECT_LT(dip[0].second, -3.0);
+}
+
+// Studio B's room has a mode at 63 Hz: every mix from it carries the bump, across four
+// records of two clients. A one-off dip on one record of Studio C is no pattern.
+TEST(SpectralFeatures, ARoomModeRecursAcrossAStudiosRecords) {
+  ls::testing::TempDir dir;
+  auto store = ls::Store::open(dir / "modes.db");
+  ASSERT_TRUE(store);
+  unsigned seed = 0;
+  auto record = [&](const std::string& client, const std::string& studio, double at_hz,
+                    double extra_db) {
+    auto session = store->create_session({.title = client + " LP", .client = client, .studio = studio});
+    ASSERT_TRUE(session);
+    for (int t = 0; t < 3; ++t) {
+      auto track = store->add_track({.session_id = session->id,
+                                     .file_path = "/mix/" + std::to_string(++seed) + ".wav",
+                                     .file_sha256 = std::string(64, 'a'),
+                                     .title = "T" + std::to_string(seed)});
+      ASSERT_TRUE(track);
+      json report = {{"spectrum", mix_spectrum(seed, at_hz, extra_db)},
+                     {"loudness", {{"integrated_lufs", -10.0 - t}, {"true_peak_dbtp", 0.5 - t}}}};
+      ASSERT_TRUE(store->add_report(session->id, track->id, ls::ReportKind::source, "mix", report));
+    }
+  };
+  for (int r = 0; r < 4; ++r) record(r % 2 ? "Orbit" : "Nadir", "Studio B", 63.0, 5.0 + 0.5 * r);
+  record("Orbit", "Studio C", 2500.0, -6.0);
+  record("Orbit", "Studio C", 0.0, 0.0);
+
+  auto b = store->feedback({.studio = "Studio B"});
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->spectral.size(), 1u);
+  EXPECT_NEAR(b->spectral[0].freq_hz, 63.0, 1.0);
+  EXPECT_TRUE(b->spectral[0].peak);
+  EXPECT_EQ(b->spectral[0].sessions, 4);
+  EXPECT_EQ(b->spectral[0].sessions_analysed, 4);
+  EXPECT_EQ(b->spectral[0].tracks, 12);
+  EXPECT_GT(b->spectral[0].mean_db, 4.0);
+  EXPECT_EQ(b->mixes.mixes, 12);
+  EXPECT_NEAR(b->mixes.mean_integrated_lufs, -11.0, 1e-9);
+  EXPECT_EQ(b->mixes.over_full_scale, 4);
+  EXPECT_EQ(ls::to_json(*b)["spectral"][0]["kind"], "peak");
+
+  auto c = store->feedback({.studio = "Studio C"});
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->spectral.empty());
 }

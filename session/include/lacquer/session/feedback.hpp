@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,7 +23,18 @@ struct FeedbackScope {
 struct FeedbackOptions {
   /// A render whose limiter took at least this much gain (peak) "worked hard".
   double limiter_hard_db = 3.0;
+  /// A third-octave band this far above (or below) the median of its six neighbours is a
+  /// narrow peak (or dip); the smooth tilt of a mix never comes near it.
+  double spectral_feature_db = 3.0;
 };
+
+/// Narrow peaks and dips of one long-term third-octave spectrum (`bands_hz`, `level_db` of
+/// an analysis report): bands at least `threshold_db` above or below the median of the
+/// three bands each side, and the strongest such band within two bands. Heights in dB,
+/// signed.
+std::vector<std::pair<double, double>> spectral_features(const std::vector<double>& bands_hz,
+                                                         const std::vector<double>& level_db,
+                                                         double threshold_db);
 
 /// Applied EQ of one band number (`/chain/eq/N/...`) across tracks.
 struct EqBandStats {
@@ -50,6 +62,25 @@ struct QcEventStats {
   int sessions = 0;  ///< distinct sessions with at least one: recurring when > 1
 };
 
+/// A narrow peak or dip of the long-term third-octave spectrum that recurs in the mixes
+/// as received (a room mode of the mix room shows up this way on every record from it).
+struct SpectralFeatureStats {
+  double freq_hz = 0.0;       ///< the third-octave band's centre
+  bool peak = true;           ///< false: a dip
+  double mean_db = 0.0;       ///< mean height (dip: depth, negative) over its neighbours
+  int tracks = 0;             ///< tracks whose newest source analysis shows it
+  int sessions = 0;           ///< distinct sessions (records) with it
+  int sessions_analysed = 0;  ///< sessions in scope with any analysed source
+};
+
+/// Loudness habits of the mixes as received (newest source analysis of each track).
+struct MixLoudness {
+  int mixes = 0;
+  double mean_integrated_lufs = 0.0;
+  double mean_true_peak_dbtp = 0.0;
+  int over_full_scale = 0;  ///< mixes with a true peak above 0 dBTP
+};
+
 /// Loudness of the delivered masters.
 struct DeliveredLoudness {
   int masters = 0;
@@ -74,6 +105,8 @@ struct FeedbackSummary {
   std::vector<EqBandStats> eq_bands{};  ///< by band number
   LimiterStats limiter{};
   std::vector<QcEventStats> qc_events{};  ///< most sessions first, then most events
+  std::vector<SpectralFeatureStats> spectral{};  ///< in two or more sessions; most first
+  MixLoudness mixes{};
   DeliveredLoudness delivered{};
   std::vector<OpenNote> open_notes{};  ///< oldest first
 };
