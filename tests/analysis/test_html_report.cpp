@@ -302,6 +302,28 @@ TEST(HtmlReport, CurvesAreDecimatedForLongFiles) {
   EXPECT_NEAR(highest, 100.0 * 5.0 / 30.0, 0.01);
 }
 
+TEST(HtmlReport, ThousandsOfEventsStayBounded) {
+  // 5000 clicks in 100 s: one mark per spot on the timeline, the first 300 in the table.
+  json track = full_track("crackle.wav", 100.0);
+  for (int i = 0; i < 5000; ++i) {
+    track["events"].push_back({{"type", "click"},
+                               {"time_s", i * 0.02},
+                               {"duration_s", 0.0},
+                               {"channel", i % 2},
+                               {"severity", i == 2500 ? "error" : "warning"},
+                               {"detail", "impulse"}});
+  }
+  const std::string html = render_html_report({{"tracks", {track}}});
+  const std::string svg = chart(html, "chart-events");
+  const std::size_t marks = count(svg, "<g class=\"mark ");
+  EXPECT_GT(marks, 1000u);
+  EXPECT_LE(marks, 2001u);
+  // The one error among them is the mark drawn at its spot.
+  EXPECT_EQ(count(svg, "<g class=\"mark sev-error\" data-type=\"click\" data-time=\"50.000\""), 1u);
+  EXPECT_EQ(count(html, "<tr class=\"sev-"), 300u);
+  EXPECT_NE(html.find("4700 more events"), std::string::npos);
+}
+
 TEST(HtmlReport, ThePageFetchesNothing) {
   json track = full_track("net.wav", 60.0);
   track["reference"] = {{"file", "ref.wav"}, {"gain_db", 1.5}, {"band_diff_db", series(10, -2.0)}};
