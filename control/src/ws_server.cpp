@@ -5,6 +5,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -22,10 +23,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// More open connections than this are refused at upgrade (503): memory stays bounded.
-constexpr std::size_t kMaxClients = 1024;
-
 
 std::shared_ptr<const std::string> serialize(const nlohmann::json& message) {
   return std::make_shared<const std::string>(
@@ -71,11 +68,14 @@ struct WsServer::Core {
 
 class WsServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Core> core, std::string remote_address)
+  Session(tcp::socket socket, std::shared_ptr<Core> core,
+          std::shared_ptr<ConnectionTicket> ticket)
       : ws_(std::move(socket)),
         core_(std::move(core)),
+        ticket_(std::move(ticket)),
+        auth_deadline_(ws_.get_executor()),
         bucket_(core_->options.messages_per_s, core_->options.message_burst, Clock::now()) {
-    client_.remote_address = std::move(remote_address);
+    client_.remote_address = ticket_->client_address();
   }
 
   ~Session() {
@@ -83,6 +83,15 @@ class WsServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void start(http::request<http::string_body> request) {
+    ticket_->on_evict([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->close();
+    });
+    // Counted from the upgrade: the handshake, then the auth message, within the deadline.
+    auth_deadline_.expires_after(core_->options.auth_deadline);
+    auth_deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (!ec && self && self->client_.principal.role == Role::none) self->close_now();
+    });
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "lacquer"); }));
@@ -141,7 +150,12 @@ class WsServer::Session : public std::enable_shared_from_this<Session> {
       reply = error_json(make_error(ErrorCode::bad_request, "binary frames are not accepted"));
     } else {
       const std::string text = beast::buffers_to_string(buffer_.data());
+      const Role before = client_.principal.role;
       reply = core_->dispatcher.handle(client_, text, now);
+      if (before == Role::none && client_.principal.role != Role::none) {
+        auth_deadline_.cancel();
+        ticket_->authenticated(client_.principal.role == Role::engineer);
+      }
     }
     buffer_.consume(buffer_.size());
     enqueue(serialize(reply));
@@ -180,6 +194,7 @@ class WsServer::Session : public std::enable_shared_from_this<Session> {
   void close_now() {
     if (closed_) return;
     closed_ = true;
+    auth_deadline_.cancel();
     // The outbox stays: a write in flight still reads its front; it goes with the session.
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -188,6 +203,8 @@ class WsServer::Session : public std::enable_shared_from_this<Session> {
 
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<Core> core_;
+  std::shared_ptr<ConnectionTicket> ticket_;  // this connection's place in the HTTP gate
+  asio::steady_timer auth_deadline_;
   beast::flat_buffer buffer_;
   std::deque<std::shared_ptr<const std::string>> outbox_;  // one write in flight at its front
   std::size_t outbox_bytes_ = 0;
@@ -203,13 +220,10 @@ WsServer::WsServer(asio::io_context& io, ControlHub& hub, Authenticator& auth, O
 
 WsServer::~WsServer() { stop(); }
 
-void WsServer::handle_upgrade(tcp::socket socket, http::request<http::string_body> request) {
-  beast::error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  const std::string remote = ec ? std::string() : endpoint.address().to_string();
-
+void WsServer::handle_upgrade(tcp::socket socket, http::request<http::string_body> request,
+                              std::shared_ptr<ConnectionTicket> ticket) {
   unsigned status = 0;
-  if (core_->stopped || core_->clients.load() >= kMaxClients) {
+  if (core_->stopped) {
     status = 503;
   } else if (!origin_allowed(request[http::field::origin], request[http::field::host],
                              core_->options.origins)) {
@@ -232,13 +246,19 @@ void WsServer::handle_upgrade(tcp::socket socket, http::request<http::string_bod
     });
     return;
   }
-  auto session = std::make_shared<Session>(std::move(socket), core_, remote);
+  auto session = std::make_shared<Session>(std::move(socket), core_, std::move(ticket));
   session->start(std::move(request));
 }
 
 void WsServer::stop() {
   core_->stopped = true;
   core_->for_each([](Session& s) { s.close(); });
+}
+
+void WsServer::close_if(const std::function<bool(const Principal&)>& matches) {
+  core_->for_each([&](Session& s) {
+    if (matches(s.client().principal)) s.close();
+  });
 }
 
 std::size_t WsServer::clients() const noexcept { return core_->clients.load(); }

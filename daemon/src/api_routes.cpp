@@ -117,6 +117,43 @@ json track_json(const session::Track& t) {
           {"snapshot_id", t.snapshot_id ? json(*t.snapshot_id) : json(nullptr)}};
 }
 
+/// Where an invite link points: the page's own origin when the browser sent it for this
+/// Host (so a page served over https through a proxy makes https links), else http://Host.
+std::string link_base(const ApiContext& api, const HttpRequest& req) {
+  const std::string host = req.header("host");
+  const std::string origin = req.header("origin");
+  if (host.empty()) return api.public_base_url;
+  if (origin == "https://" + host || origin == "http://" + host) return origin;
+  return "http://" + host;
+}
+
+/// POST /api/sessions/ID/tracks {file, title, isrc, target}: the file is checked here and
+/// hashed on the track worker; the track is stored back on the executor.
+void add_track(ApiContext& api, const HttpRequest& req, session::Id session_id,
+               const control::HttpResponder& respond) {
+  auto body = body_object(req);
+  if (!body.ok()) return respond(fail(body.error()));
+  session::NewTrack t;
+  t.session_id = session_id;
+  t.title = string_or(*body, "title");
+  t.isrc = string_or(*body, "isrc");
+  t.target = string_or(*body, "target");
+  const std::string file = string_or(*body, "file");
+  if (file.empty()) return respond(fail(make_error(ErrorCode::bad_request, "\"file\" is needed")));
+  auto path = api.track_sources->check(file);
+  if (!path.ok()) return respond(fail(path.error()));
+  t.file_path = path->string();
+  api.track_sources->hash(*path, [&api, t, respond](Expected<std::string> digest) mutable {
+    api.on_executor([&api, t = std::move(t), respond, digest = std::move(digest)]() mutable {
+      if (!digest.ok()) return respond(fail(digest.error()));
+      t.file_sha256 = *digest;
+      auto track = api.store.add_track(t);
+      if (!track.ok()) return respond(fail(from_store(track.error())));
+      respond(reply({{"id", track->id}}, 201));
+    });
+  });
+}
+
 /// Everything under /api/sessions/ID/...
 HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Principal& who) {
   const auto parts = segments_after(req.path, "/api/sessions/");
@@ -141,34 +178,21 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
     for (const auto& t : *tracks) out["tracks"].push_back(track_json(t));
     return reply(out);
   }
-  if (what == "tracks" && req.method == "POST") {
-    if (!engineer) return engineer_only();
-    auto body = body_object(req);
-    if (!body.ok()) return fail(body.error());
-    session::NewTrack t;
-    t.session_id = *id;
-    t.file_path = string_or(*body, "file");
-    t.title = string_or(*body, "title");
-    t.isrc = string_or(*body, "isrc");
-    t.target = string_or(*body, "target");
-    if (t.file_path.empty()) return fail(make_error(ErrorCode::bad_request, "\"file\" is needed"));
-    auto track = api.store.add_track(t);
-    if (!track.ok()) return fail(from_store(track.error()));
-    return reply({{"id", track->id}}, 201);
-  }
   if (what == "invites" && req.method == "POST") {
     if (!engineer) return engineer_only();
     auto body = body_object(req);
     if (!body.ok()) return fail(body.error());
     const std::string name = string_or(*body, "name");
     if (name.empty()) return fail(make_error(ErrorCode::bad_request, "\"name\" is needed"));
-    auto invitation = api.store.create_client(name, session::Role::client);
+    auto invitation =
+        api.store.create_client(name, session::Role::client, invite_expiry(api.invite_lifetime));
     if (!invitation.ok()) return fail(from_store(invitation.error()));
     auto invited = api.store.invite(invitation->client.id, *id);
     if (!invited.ok()) return fail(from_store(invited.error()));
-    const std::string host = req.header("host");
-    const std::string base = host.empty() ? api.public_base_url : "http://" + host;
+    const std::string base = link_base(api, req);
+    const auto& expires = invitation->client.expires_unix_ms;
     return reply({{"client_id", invitation->client.id},
+                  {"expires_unix_ms", expires ? json(*expires) : json(nullptr)},
                   {"token", invitation->token},
                   {"url", base + "/#token=" + invitation->token}},
                  201);
@@ -238,7 +262,52 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
   return fail(make_error(ErrorCode::not_found, "no such endpoint"));
 }
 
+json client_json(const session::Client& c) {
+  return {{"id", c.id},
+          {"name", c.name},
+          {"role", c.role == session::Role::engineer ? "engineer" : "client"},
+          {"revoked", c.revoked},
+          {"expires_unix_ms", c.expires_unix_ms ? json(*c.expires_unix_ms) : json(nullptr)},
+          {"created_unix_ms", c.created_unix_ms},
+          {"sessions", c.sessions}};
+}
+
+/// GET /api/clients, POST /api/clients/ID/revoke (engineer).
+void add_client_routes(control::HttpServer& http, ApiContext& api) {
+  http.route("GET", "/api/clients", [&api](const HttpRequest& req) {
+    auto who = bearer(api, req);
+    if (!who.ok()) return fail(who.error());
+    if (who->role != Role::engineer) return fail(make_error(ErrorCode::forbidden, "engineer only"));
+    auto clients = api.store.clients();
+    if (!clients.ok()) return fail(from_store(clients.error()));
+    json out = json::array();
+    for (const auto& c : *clients) out.push_back(client_json(c));
+    return reply(out);
+  });
+  http.route("POST", "/api/clients/*", [&api](const HttpRequest& req) {
+    auto who = bearer(api, req);
+    if (!who.ok()) return fail(who.error());
+    if (who->role != Role::engineer) return fail(make_error(ErrorCode::forbidden, "engineer only"));
+    const auto parts = segments_after(req.path, "/api/clients/");
+    const auto id = parts.empty() ? std::nullopt : parse_id(parts[0]);
+    if (!id || parts.size() != 2 || parts[1] != "revoke") {
+      return fail(make_error(ErrorCode::not_found, "no such endpoint"));
+    }
+    auto revoked = api.store.revoke_client(*id);
+    if (!revoked.ok()) return fail(from_store(revoked.error()));
+    if (api.clients_changed) api.clients_changed();
+    auto client = api.store.client(*id);
+    if (!client.ok()) return fail(from_store(client.error()));
+    return reply(client_json(*client));
+  });
+}
+
 }  // namespace
+
+std::optional<std::int64_t> invite_expiry(std::chrono::milliseconds lifetime) {
+  if (lifetime.count() <= 0) return std::nullopt;
+  return session::now_unix_ms() + lifetime.count();
+}
 
 control::Error from_store(const session::Error& error) {
   switch (error.code) {
@@ -288,12 +357,23 @@ void add_api_routes(control::HttpServer& http, ApiContext& api) {
     return reply({{"id", created->id}}, 201);
   });
   for (const char* method : {"GET", "POST"}) {
-    http.route(method, "/api/sessions/*", [&api](const HttpRequest& req) {
-      auto who = bearer(api, req);
-      if (!who.ok()) return fail(who.error());
-      return session_route(api, req, *who);
-    });
+    http.route_async(method, "/api/sessions/*",
+                     [&api](const HttpRequest& req, const control::HttpResponder& respond) {
+                       auto who = bearer(api, req);
+                       if (!who.ok()) return respond(fail(who.error()));
+                       const auto parts = segments_after(req.path, "/api/sessions/");
+                       const auto id = parts.empty() ? std::nullopt : parse_id(parts[0]);
+                       if (req.method == "POST" && id && parts.size() == 2 &&
+                           parts[1] == "tracks") {
+                         if (who->role != Role::engineer) {
+                           return respond(fail(make_error(ErrorCode::forbidden, "engineer only")));
+                         }
+                         return add_track(api, req, *id, respond);
+                       }
+                       respond(session_route(api, req, *who));
+                     });
   }
+  add_client_routes(http, api);
   http.route("GET", "/api/feedback", [&api](const HttpRequest& req) {
     auto who = bearer(api, req);
     if (!who.ok()) return fail(who.error());

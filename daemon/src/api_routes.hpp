@@ -1,14 +1,17 @@
 #pragma once
 // The JSON API under /api (Authorization: Bearer TOKEN): schema, state, sessions, tracks,
-// invites, notes and their exports, snapshots, feedback summaries.
+// invites and clients (revocable), notes and their exports, snapshots, feedback summaries.
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "lacquer/control/auth.hpp"
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/session/store.hpp"
+#include "track_sources.hpp"
 
 namespace lacquer::daemon {
 
@@ -21,7 +24,18 @@ struct ApiContext {
   std::function<control::Expected<int>(session::Id)> open_session;
   /// "http://HOST:PORT" for invite links when the request names no Host.
   std::string public_base_url;
+  /// Checks and hashes track files (POST /api/sessions/ID/tracks).
+  TrackSources* track_sources = nullptr;
+  /// Runs a function on the control executor (from the track worker).
+  std::function<void(std::function<void()>)> on_executor;
+  /// How long an invite lasts (0: no expiry).
+  std::chrono::milliseconds invite_lifetime{0};
+  /// Called after a client was revoked: closes its connections.
+  std::function<void()> clients_changed;
 };
+
+/// When an invite made now with `lifetime` expires (nothing for 0: never).
+std::optional<std::int64_t> invite_expiry(std::chrono::milliseconds lifetime);
 
 /// Largest request body the API reads.
 inline constexpr std::size_t kApiBodyLimitBytes = 256 * 1024;

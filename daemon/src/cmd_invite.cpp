@@ -1,7 +1,9 @@
-// `lacquer invite --session ID --name NAME`: creates a client invited to one session and
-// prints its link. The token travels in the URL fragment, which browsers never send.
+// `lacquer invite --session ID --name NAME [--days N]`: creates a client invited to one
+// session and prints its link. The token travels in the URL fragment, which browsers never
+// send. Invites expire (14 days unless --days says otherwise; 0: never).
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "lacquer/session/store.hpp"
 #include "subcommand.hpp"
@@ -15,6 +17,7 @@ struct InviteOptions {
   std::string name;
   std::string db;
   std::string url = "http://127.0.0.1:8080";
+  double days = 14.0;
 };
 
 int invite(const InviteOptions& o) {
@@ -24,7 +27,11 @@ int invite(const InviteOptions& o) {
     std::fprintf(stderr, "lacquer invite: %s\n", s.error().message.c_str());
     return 1;
   }
-  auto invitation = store->create_client(o.name, session::Role::client);
+  std::optional<std::int64_t> expires;
+  if (o.days > 0.0) {
+    expires = session::now_unix_ms() + static_cast<std::int64_t>(o.days * 86'400'000.0);
+  }
+  auto invitation = store->create_client(o.name, session::Role::client, expires);
   if (!invitation.ok()) {
     std::fprintf(stderr, "lacquer invite: %s\n", invitation.error().message.c_str());
     return 1;
@@ -37,6 +44,9 @@ int invite(const InviteOptions& o) {
   std::string base = o.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   std::printf("%s/#token=%s\n", base.c_str(), invitation->token.c_str());
+  std::fprintf(stderr, "client %lld; revoke with: lacquer revoke %lld\n",
+               static_cast<long long>(invitation->client.id),
+               static_cast<long long>(invitation->client.id));
   return 0;
 }
 
@@ -48,6 +58,8 @@ const bool registered = register_subcommand(
       app.add_option("--name", o->name, "The client's name, shown on their notes")->required();
       app.add_option("--db", o->db, "SQLite database file");
       app.add_option("--url", o->url, "Where the daemon is reached (http://HOST:PORT)");
+      app.add_option("--days", o->days, "Days until the invite expires; 0: never (14)")
+          ->check(CLI::Range(0.0, 3650.0));
       return [o] { return invite(*o); };
     });
 

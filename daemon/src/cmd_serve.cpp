@@ -1,5 +1,7 @@
 // `lacquer serve`: the daemon. JACK engine, control executor, HTTP (and what the control
 // layer adds to it), clean shutdown on SIGTERM/SIGINT.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +89,19 @@ std::string metrics(const DaemonContext& ctx) {
       prometheus_metric("chain_swaps_total", "counter", "chains swapped in by the audio thread",
                         static_cast<double>(ctx.engine.swaps())) +
       prometheus_metric("http_connections", "gauge", "open HTTP connections",
-                        static_cast<double>(ctx.http->connections()));
+                        static_cast<double>(ctx.http->connections())) +
+      prometheus_metric("http_connections_max", "gauge",
+                        "connections admitted at most (engineers not counted)",
+                        static_cast<double>(ctx.http->max_connections())) +
+      prometheus_metric("http_evicted_total", "counter",
+                        "unauthenticated connections closed to admit newer ones",
+                        static_cast<double>(ctx.http->evicted())) +
+      prometheus_metric("http_refused_total", "counter",
+                        "connections refused: every place held by authenticated ones",
+                        static_cast<double>(ctx.http->refused())) +
+      prometheus_metric("http_accept_backoffs_total", "counter",
+                        "accepts delayed for want of file descriptors",
+                        static_cast<double>(ctx.http->accept_backoffs()));
   for (const auto& extra : ctx.metrics) out += extra();
   return out;
 }
@@ -119,6 +133,18 @@ void supervise(DaemonContext& ctx, boost::asio::steady_timer& timer) {
   });
 }
 
+/// Host names the daemon answers to besides IP literals and localhost: the configured
+/// ones and this machine's own name (bare and as mDNS announces it).
+std::vector<std::string> served_names(const Config& config) {
+  std::vector<std::string> names = config.http_names;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
+    names.emplace_back(host);
+    names.push_back(std::string(host) + ".local");
+  }
+  return names;
+}
+
 int serve(const ServeOptions& options) {
   Config config;
   if (!options.config_file.empty()) load_config_file(options.config_file, config);
@@ -140,11 +166,16 @@ int serve(const ServeOptions& options) {
       ctx.player);
   ctx.http = std::make_unique<control::HttpServer>(
       ctx.io, control::HttpServer::Options{.address = ctx.config.http_address,
-                                           .port = ctx.config.http_port});
+                                           .port = ctx.config.http_port,
+                                           .host_names = served_names(ctx.config),
+                                           .max_connections = ctx.config.http_max_connections,
+                                           .max_per_address = ctx.config.http_max_per_address,
+                                           .trusted_proxies = ctx.config.trusted_proxies});
   add_health_routes(ctx);
   ctx.jack->set_listen_tap(&ctx.listen_tap);
-  ctx.listen = std::make_unique<ListenServer>(ctx.io, ctx.listen_tap,
-                                              ListenOptions{.origins = ctx.config.ws_origins});
+  ctx.listen = std::make_unique<ListenServer>(
+      ctx.io, ctx.listen_tap,
+      ListenOptions{.origins = ctx.config.ws_origins, .auth_deadline = auth_deadline(ctx.config)});
   ctx.listen->attach(*ctx.http);
   ctx.metrics.push_back([&ctx] { return ctx.listen->metrics(); });
   attach_control(ctx);  // also gives /listen its authenticator

@@ -16,6 +16,11 @@ std::uint16_t to_port(std::int64_t value, const std::string& what) {
   return static_cast<std::uint16_t>(value);
 }
 
+std::size_t to_count(std::int64_t value, const std::string& what) {
+  if (value < 1 || value > 1'000'000) throw std::invalid_argument(what + " must be 1-1000000");
+  return static_cast<std::size_t>(value);
+}
+
 std::vector<std::string> string_list(const toml::node_view<toml::node>& node,
                                      const std::string& what) {
   std::vector<std::string> out;
@@ -67,6 +72,25 @@ void load_config_file(const std::string& path, Config& config) {
     }
     if (table["http"]["origins"]) config.ws_origins = string_list(table["http"]["origins"], "http.origins");
     if (auto v = table["http"]["web_root"].value<std::string>()) config.web_root = *v;
+    if (table["http"]["names"]) config.http_names = string_list(table["http"]["names"], "http.names");
+    if (table["http"]["trusted_proxies"]) {
+      config.trusted_proxies = string_list(table["http"]["trusted_proxies"], "http.trusted_proxies");
+    }
+    if (auto v = table["http"]["max_connections"].value<std::int64_t>()) {
+      config.http_max_connections = to_count(*v, "http.max_connections");
+    }
+    if (auto v = table["http"]["max_per_address"].value<std::int64_t>()) {
+      config.http_max_per_address = to_count(*v, "http.max_per_address");
+    }
+    if (auto v = table["http"]["auth_deadline_s"].value<double>()) {
+      if (!(*v > 0.0 && *v <= 3600.0)) {
+        throw std::invalid_argument("http.auth_deadline_s must be in (0, 3600] seconds");
+      }
+      config.auth_deadline_s = *v;
+    }
+    if (table["media"]["folders"]) {
+      config.media_folders = string_list(table["media"]["folders"], "media.folders");
+    }
     if (auto v = table["osc"]["port"].value<std::int64_t>()) config.osc_port = to_port(*v, "osc.port");
     if (table["osc"]["allow"]) config.osc_allow = string_list(table["osc"]["allow"], "osc.allow");
     if (auto v = table["database"]["path"].value<std::string>()) config.db_path = *v;
@@ -74,6 +98,10 @@ void load_config_file(const std::string& path, Config& config) {
       config.backup_interval_h = *v;
     }
     if (auto v = table["auth"]["engineer_token"].value<std::string>()) config.engineer_token = *v;
+    if (auto v = table["auth"]["invite_days"].value<double>()) {
+      if (!(*v >= 0.0 && *v <= 3650.0)) throw std::invalid_argument("auth.invite_days must be 0-3650");
+      config.invite_days = *v;
+    }
     if (auto v = table["jack"]["server"].value<std::string>()) config.jack_server = *v;
     if (auto v = table["jack"]["client_name"].value<std::string>()) config.jack_client_name = *v;
     if (auto v = table["log"]["level"].value<std::string>()) config.log_level = *v;

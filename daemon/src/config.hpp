@@ -2,6 +2,8 @@
 // Daemon configuration: defaults, then the TOML file (--config), then flags, then the
 // environment (LACQUER_TOKEN).
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +16,13 @@ struct Config {
   std::uint16_t osc_port = 9000;
   std::vector<std::string> osc_allow = {"127.0.0.0/8", "::1/128"};  ///< CIDRs
   std::vector<std::string> ws_origins;  ///< extra allowed Origins beside the served one
+  std::vector<std::string> http_names;  ///< Host names answered besides IP literals, localhost
+  std::vector<std::string> trusted_proxies;  ///< whose X-Forwarded-For is believed
+  std::size_t http_max_connections = 0;     ///< 0: from the descriptor limit
+  std::size_t http_max_per_address = 256;
+  double auth_deadline_s = 10.0;        ///< /ws and /listen: time to authenticate
+  std::vector<std::string> media_folders;  ///< track sources; empty: the database's folder
+  double invite_days = 14.0;            ///< invites expire after this; 0: never
   std::string db_path;                  ///< empty: the session store's default
   std::string engineer_token;           ///< empty: generated at first start
   std::string jack_server;              ///< empty: the default server
@@ -23,6 +32,11 @@ struct Config {
   std::string web_root;                 ///< folder of the UI; empty: the installed one
   double backup_interval_h = 24.0;      ///< scheduled online backup; 0 disables
 };
+
+/// The time /ws and /listen give a connection to authenticate.
+inline std::chrono::milliseconds auth_deadline(const Config& config) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(config.auth_deadline_s * 1000.0));
+}
 
 /// Reads a TOML file into `config` (keys as the member names, `[http] address/port` etc.).
 /// Throws std::runtime_error with the file name and the problem.

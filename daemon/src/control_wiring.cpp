@@ -1,13 +1,20 @@
 #include "control_wiring.hpp"
 
+#include <fcntl.h>
 #include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api_routes.hpp"
+#include "track_sources.hpp"
 #include "prometheus.hpp"
 #include "lacquer/control/meter_poller.hpp"
 #include "lacquer/control/osc_server.hpp"
@@ -61,6 +68,7 @@ class StoreSessions : public control::SessionPort {
   Expected<control::NoteRecord> add_note(const control::Principal& author,
                                          const control::NotePlace& place,
                                          std::string_view text) override {
+    if (auto out_of_track = check_time(place)) return *out_of_track;
     session::NewNote n;
     n.session_id = place.session_id;
     n.track_id = place.track_id;
@@ -118,6 +126,35 @@ class StoreSessions : public control::SessionPort {
   }
 
  private:
+  /// A note lies within its track (its duration from the file's header, with half a second
+  /// for a listener's clock), or within a day when it names no track or the file is gone:
+  /// exports and markers never meet a time like 1e308.
+  std::optional<control::Error> check_time(const control::NotePlace& place) const {
+    constexpr double kSlackS = 0.5;
+    constexpr double kMaxReleaseS = 24.0 * 3600.0;
+    double limit_s = kMaxReleaseS;
+    if (place.track_id) {
+      auto track = store_.track(*place.track_id);
+      if (!track.ok()) return from_store(track.error());
+      if (track->session_id != place.session_id) {
+        return make_error(ErrorCode::invalid_value, "that track belongs to another session");
+      }
+      SF_INFO info{};
+      if (SNDFILE* file = sf_open(track->file_path.c_str(), SFM_READ, &info); file != nullptr) {
+        sf_close(file);
+        if (info.samplerate > 0) {
+          limit_s = static_cast<double>(info.frames) / info.samplerate + kSlackS;
+        }
+      }
+    }
+    if (place.time_s > limit_s) {
+      return make_error(ErrorCode::invalid_value,
+                        "a note's time is within its track (0 to " +
+                            std::to_string(static_cast<long long>(limit_s)) + " s)");
+    }
+    return std::nullopt;
+  }
+
   Expected<session::Id> current_track() const {
     const auto index = static_cast<std::size_t>(std::max(0, transport_.state().track));
     if (!current_ || index >= tracks_.size()) {
@@ -161,7 +198,7 @@ struct ControlWiring {
         sessions(*store, transport) {}
 
   /// The configured token, or none when an engineer token is already stored hashed, or a
-  /// new one stored and printed once.
+  /// new one stored and handed over once (see hand_over_token).
   static std::string settle_engineer_token(const Config& config, session::Store& store) {
     if (!config.engineer_token.empty()) return config.engineer_token;
     auto clients = store.clients();
@@ -174,9 +211,27 @@ struct ControlWiring {
     if (!created.ok()) {
       throw std::runtime_error("cannot create the engineer token: " + created.error().message);
     }
-    std::printf("Engineer token (shown once, keep it): %s\n", created->token.c_str());
-    std::fflush(stdout);
+    hand_over_token(config, created->token);
     return {};
+  }
+
+  /// A new engineer token goes to a file only its owner may read, beside the database;
+  /// a terminal also shows it. Under systemd stdout is the journal, which many may read,
+  /// so only the file's path is printed there.
+  static void hand_over_token(const Config& config, const std::string& token) {
+    const std::string path = config.db_path + ".engineer-token";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    const std::string line = token + "\n";
+    const bool written = fd >= 0 && ::fchmod(fd, 0600) == 0 &&
+                         ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    if (fd >= 0) ::close(fd);
+    if (!written) throw std::runtime_error("cannot write the engineer token to " + path);
+    if (::isatty(STDOUT_FILENO) != 0) {
+      std::printf("Engineer token (also in %s): %s\n", path.c_str(), token.c_str());
+    } else {
+      std::printf("Engineer token written to %s (readable by its owner only)\n", path.c_str());
+    }
+    std::fflush(stdout);
   }
 
   std::unique_ptr<session::Store> store;
@@ -188,7 +243,52 @@ struct ControlWiring {
   std::unique_ptr<control::OscServer> osc;
   std::unique_ptr<control::MeterPoller> poller;
   std::unique_ptr<ApiContext> api;
+  std::unique_ptr<TrackSources> track_sources;
+  std::unique_ptr<boost::asio::steady_timer> lapse_timer;
 };
+
+/// How often connections are checked against revocations made elsewhere (`lacquer
+/// revoke`) and expiries; a revocation through the API closes them at once.
+constexpr auto kLapseCheckPeriod = std::chrono::seconds(2);
+
+/// Closes the WebSockets and /listen streams of clients revoked, expired or deleted since
+/// they authenticated.
+void close_lapsed_clients(DaemonContext& ctx, ControlWiring& c) {
+  std::map<session::Id, bool> lapsed;  // one store read per client, not per connection
+  const std::int64_t now = session::now_unix_ms();
+  const auto is_lapsed = [&](const control::Principal& p) {
+    if (p.client_id <= 0) return false;  // the configured engineer token
+    auto [it, fresh] = lapsed.try_emplace(p.client_id, false);
+    if (fresh) {
+      auto client = c.store->client(p.client_id);
+      it->second = client.ok() ? client->revoked ||
+                                     (client->expires_unix_ms && *client->expires_unix_ms <= now)
+                               : client.error().code == session::ErrorCode::not_found;
+    }
+    return it->second;
+  };
+  c.ws->close_if(is_lapsed);
+  ctx.listen->close_if(is_lapsed);
+}
+
+void check_lapsed_clients(DaemonContext& ctx, ControlWiring& c) {
+  c.lapse_timer->expires_after(kLapseCheckPeriod);
+  c.lapse_timer->async_wait([&ctx, &c](const boost::system::error_code& ec) {
+    if (ec) return;
+    close_lapsed_clients(ctx, c);
+    check_lapsed_clients(ctx, c);
+  });
+}
+
+/// Folders tracks may come from: the configured ones, else the database's own folder.
+std::vector<std::filesystem::path> media_folders(const Config& config) {
+  std::vector<std::filesystem::path> folders(config.media_folders.begin(),
+                                             config.media_folders.end());
+  if (folders.empty()) {
+    folders.push_back(std::filesystem::absolute(config.db_path).parent_path());
+  }
+  return folders;
+}
 
 constexpr double kDemoSeconds = 32.0;
 constexpr const char* kDemoTitle = "Demo";
@@ -277,9 +377,12 @@ void attach_control(DaemonContext& ctx) {
   c->hub.set_snapshot_engine(&ctx.engine);
 
   c->ws = std::make_unique<control::WsServer>(
-      ctx.io, c->hub, c->auth, control::WsServer::Options{.origins = ctx.config.ws_origins});
-  ctx.http->upgrade_route("/ws", [c](boost::asio::ip::tcp::socket socket, auto request) {
-    c->ws->handle_upgrade(std::move(socket), std::move(request));
+      ctx.io, c->hub, c->auth,
+      control::WsServer::Options{.origins = ctx.config.ws_origins,
+                                 .auth_deadline = auth_deadline(ctx.config)});
+  ctx.http->upgrade_route("/ws", [c](boost::asio::ip::tcp::socket socket, auto request,
+                                     auto ticket) {
+    c->ws->handle_upgrade(std::move(socket), std::move(request), std::move(ticket));
   });
   c->hub.add_listener(c->ws.get());
 
@@ -296,10 +399,10 @@ void attach_control(DaemonContext& ctx) {
 
   // Listeners on /listen authenticate with the same tokens.
   ctx.listen->set_authenticator(
-      [c](const std::string& token, const std::string& source) -> std::optional<std::string> {
+      [c](const std::string& token, const std::string& source) -> std::optional<control::Principal> {
         auto who = c->auth.authenticate(token, source, control::Clock::now());
         if (!who.ok()) return std::nullopt;
-        return std::string(control::to_string(who->role));
+        return *who;
       });
 
   const std::string host = ctx.config.http_address == "0.0.0.0" || ctx.config.http_address == "::"
@@ -322,9 +425,21 @@ void attach_control(DaemonContext& ctx) {
         }
         ctx.player.load(std::move(decoded), rate);
         c->sessions.set_current(id, *tracks);
+        ctx.listen->set_open_session(id);
         return static_cast<int>(tracks->size());
       },
       "http://" + host + ":" + std::to_string(ctx.http->port())});
+  c->track_sources = std::make_unique<TrackSources>(media_folders(ctx.config));
+  c->api->track_sources = c->track_sources.get();
+  c->api->invite_lifetime = std::chrono::milliseconds(
+      static_cast<std::int64_t>(ctx.config.invite_days * 86'400'000.0));
+  c->api->clients_changed = [c, &ctx] { close_lapsed_clients(ctx, *c); };
+  c->lapse_timer = std::make_unique<boost::asio::steady_timer>(ctx.io);
+  check_lapsed_clients(ctx, *c);
+  c->api->on_executor = [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); };
+  for (const auto& folder : c->track_sources->folders()) {
+    spdlog::info("tracks may come from {}", folder.string());
+  }
   add_api_routes(*ctx.http, *c->api);
 
   if (ctx.config.demo) ctx.on_started.push_back([c, &ctx] { open_demo_session(ctx, *c); });
@@ -334,6 +449,8 @@ void attach_control(DaemonContext& ctx) {
   spdlog::info("OSC on UDP and TCP port {}", c->osc->port());
 
   ctx.on_stop.push_back([w] {
+    w->lapse_timer->cancel();
+    w->track_sources->stop();
     w->poller->stop();
     w->osc->stop();
     w->ws->stop();

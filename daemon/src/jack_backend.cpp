@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
+
+#include "lacquer/control/rate_limit.hpp"
 
 namespace lacquer::daemon {
 
@@ -28,8 +31,21 @@ std::uint64_t monotonic_ns() noexcept {
 // single message (or, while rejoining, the /healthz state) says it better.
 std::atomic<bool> g_jack_joining{false};
 
+// Five lines in ten seconds at most: libjack repeats an error as often as it is provoked. Any
+// thread may call this; one that finds the limiter busy drops its line instead of waiting.
+std::mutex g_jack_log_mutex;
+control::LogLimiter g_jack_log_limiter(5, std::chrono::seconds(10));
+
 void jack_error_to_log(const char* message) {
-  if (!g_jack_joining.load()) spdlog::warn("jack: {}", message);
+  if (g_jack_joining.load()) return;
+  std::unique_lock lock(g_jack_log_mutex, std::try_to_lock);
+  std::uint64_t suppressed = 0;
+  if (!lock.owns_lock() || !g_jack_log_limiter.allow(control::Clock::now(), suppressed)) return;
+  if (suppressed > 0) {
+    spdlog::warn("jack: {} ({} more JACK errors suppressed)", message, suppressed);
+  } else {
+    spdlog::warn("jack: {}", message);
+  }
 }
 void jack_info_to_log(const char* message) { spdlog::debug("jack: {}", message); }
 
@@ -150,8 +166,9 @@ void JackBackend::restore_connections() {
   for (const auto& [ours, theirs] : connections_) {
     const std::string ours_full = self + ":" + ours;
     jack_port_t* port = jack_port_by_name(client_, ours_full.c_str());
-    if (port == nullptr || jack_port_connected_to(port, theirs.c_str()) != 0) continue;
-    if (jack_port_by_name(client_, theirs.c_str()) == nullptr) continue;  // not back yet
+    // The peer first: libjack logs an error for every check against a missing port.
+    if (port == nullptr || jack_port_by_name(client_, theirs.c_str()) == nullptr) continue;
+    if (jack_port_connected_to(port, theirs.c_str()) != 0) continue;
     const bool input = (jack_port_flags(port) & JackPortIsInput) != 0;
     const int rc = input ? jack_connect(client_, theirs.c_str(), ours_full.c_str())
                          : jack_connect(client_, ours_full.c_str(), theirs.c_str());

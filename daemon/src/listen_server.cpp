@@ -12,6 +12,7 @@
 #include <deque>
 #include <list>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -36,7 +37,6 @@ constexpr std::uint32_t kRate = 48000;
 constexpr std::uint32_t kPacketFrames = 960;  // 20 ms
 constexpr std::size_t kHeaderBytes = 24;
 constexpr std::size_t kAuthFrameLimit = 4096;
-constexpr auto kAuthTimeout = std::chrono::seconds(10);
 
 struct PacketHeader {
   std::uint8_t compare = 0;
@@ -82,6 +82,8 @@ struct ListenServer::Shared {
   ListenTap* tap = nullptr;                       // cleared at stop()
   std::list<std::weak_ptr<Listener>> listeners;  // executor thread only
   ListenAuthenticator authenticator;
+  std::optional<std::int64_t> open_session;  // executor thread only
+  control::LogLimiter refused_log{1, std::chrono::seconds(10)};  // refused Origins
   bool stopped = false;
   std::atomic<int> opus_listeners{0};
   std::atomic<int> pcm_listeners{0};
@@ -99,12 +101,12 @@ struct ListenServer::Shared {
 
 class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : ws_(std::move(socket)), shared_(std::move(shared)) {
-    boost::system::error_code ec;
-    const auto endpoint = ws_.next_layer().socket().remote_endpoint(ec);
-    if (!ec) source_ = endpoint.address().to_string();
-  }
+  Listener(tcp::socket socket, std::shared_ptr<Shared> shared,
+           std::shared_ptr<control::ConnectionTicket> ticket)
+      : ws_(std::move(socket)),
+        shared_(std::move(shared)),
+        ticket_(std::move(ticket)),
+        source_(ticket_->client_address()) {}
 
   ~Listener() {
     if (listening_) {
@@ -116,8 +118,16 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
   void accept(http::request<http::string_body> request) {
     const std::string origin(request[http::field::origin]);
     const std::string host(request[http::field::host]);
+    ticket_->on_evict([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->close();
+    });
     if (!origin_allowed(origin, host, shared_->options.origins)) {
-      spdlog::warn("listen: refused a WebSocket from origin {}", origin);
+      std::uint64_t suppressed = 0;
+      if (shared_->refused_log.allow(control::Clock::now(), suppressed)) {
+        spdlog::warn("listen: refused a WebSocket from origin {} ({} more refused since the "
+                     "last line)",
+                     origin.substr(0, 200), suppressed);
+      }
       auto response = std::make_shared<http::response<http::string_body>>(http::status::forbidden,
                                                                           request.version());
       response->set(http::field::content_type, "application/json");
@@ -131,6 +141,8 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
     }
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(kAuthFrameLimit);
+    // One deadline for the handshake and the auth message: pings do not extend it.
+    beast::get_lowest_layer(ws_).expires_after(shared_->options.auth_deadline);
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->read_auth();
@@ -150,13 +162,31 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void close() {
-    closed_ = true;
-    beast::get_lowest_layer(ws_).close();
+    asio::dispatch(ws_.get_executor(), [self = shared_from_this()] {
+      self->closed_ = true;
+      beast::get_lowest_layer(self->ws_).close();
+    });
+  }
+
+  /// Ends the stream with a close frame saying why (after the write in flight, if any).
+  void end(std::string reason) {
+    asio::dispatch(ws_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
+      if (self->closed_) return;
+      self->closed_ = true;
+      self->end_reason_ = reason;
+      if (!self->writing_) self->send_close();
+    });
+  }
+
+  const control::Principal& principal() const noexcept { return principal_; }
+
+  static bool entitled(const control::Principal& who, std::optional<std::int64_t> open_session) {
+    if (who.role == control::Role::engineer) return true;
+    return open_session && who.may_access(*open_session);
   }
 
  private:
   void read_auth() {
-    beast::get_lowest_layer(ws_).expires_after(kAuthTimeout);
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return;
       self->on_auth();
@@ -167,8 +197,9 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
     beast::get_lowest_layer(ws_).expires_never();
     const std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
-    std::optional<std::string> role;
+    std::optional<control::Principal> who;
     std::string codec_name = "opus";
+    std::string code = "unauthorized";
     std::string error;
     try {
       const auto message = nlohmann::json::parse(text);
@@ -179,18 +210,24 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
         codec_name = message.value("codec", "opus");
         if (codec_name != "opus" && codec_name != "pcm") error = "codec must be opus or pcm";
         if (error.empty() && shared_->authenticator) {
-          role = shared_->authenticator(message["token"].get<std::string>(), source_);
-          if (!role) error = "invalid token";
+          who = shared_->authenticator(message["token"].get<std::string>(), source_);
+        }
+        if (error.empty() && !who) error = "invalid token";
+        if (error.empty() && !entitled(*who, shared_->open_session)) {
+          code = "forbidden";
+          error = "not invited to the session that is open";
         }
       }
     } catch (const nlohmann::json::exception&) {
       error = "malformed JSON";
     }
     if (!error.empty()) {
-      reply_and_close(nlohmann::json{{"op", "error"}, {"code", "unauthorized"}, {"message", error}});
+      reply_and_close(nlohmann::json{{"op", "error"}, {"code", code}, {"message", error}});
       return;
     }
 
+    principal_ = *who;
+    ticket_->authenticated(who->role == control::Role::engineer);
     codec_ = codec_name == "opus" ? ListenCodec::opus : ListenCodec::pcm16;
     (codec_ == ListenCodec::opus ? shared_->opus_listeners : shared_->pcm_listeners)++;
     listening_ = true;
@@ -200,7 +237,7 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
     auto reply = std::make_shared<const std::string>(
         nlohmann::json{{"op", "auth"},
                        {"ok", true},
-                       {"role", *role},
+                       {"role", control::to_string(who->role)},
                        {"codec", codec_name},
                        {"sample_rate", kRate},
                        {"channels", 2},
@@ -232,9 +269,17 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
     });
   }
 
+  void send_close() {
+    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, end_reason_),
+                    [self = shared_from_this()](beast::error_code) {
+                      beast::get_lowest_layer(self->ws_).close();
+                    });
+  }
+
   void write_next() {
     if (queue_.empty() || closed_) {
       writing_ = false;
+      if (closed_ && !end_reason_.empty()) send_close();
       return;
     }
     writing_ = true;
@@ -256,9 +301,12 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
 
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<Shared> shared_;
+  std::shared_ptr<control::ConnectionTicket> ticket_;  // this connection's place in the gate
   beast::flat_buffer buffer_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::string source_;
+  control::Principal principal_;  // set at auth
+  std::string end_reason_;        // a close frame to send once the write in flight is done
   ListenCodec codec_ = ListenCodec::opus;
   bool listening_ = false;
   bool writing_ = false;
@@ -423,14 +471,33 @@ ListenServer::ListenServer(asio::io_context& io, ListenTap& tap, ListenOptions o
 ListenServer::~ListenServer() { stop(); }
 
 void ListenServer::attach(control::HttpServer& http) {
-  http.upgrade_route("/listen", [this](tcp::socket socket, http::request<http::string_body> request) {
+  http.upgrade_route("/listen", [this](tcp::socket socket, http::request<http::string_body> request,
+                                       std::shared_ptr<control::ConnectionTicket> ticket) {
     if (shared_->stopped) return;
-    std::make_shared<Listener>(std::move(socket), shared_)->accept(std::move(request));
+    std::make_shared<Listener>(std::move(socket), shared_, std::move(ticket))
+        ->accept(std::move(request));
   });
 }
 
 void ListenServer::set_authenticator(ListenAuthenticator authenticator) {
   shared_->authenticator = std::move(authenticator);
+}
+
+void ListenServer::set_open_session(std::optional<std::int64_t> session_id) {
+  shared_->open_session = session_id;
+  for (auto& weak : shared_->listeners) {
+    auto listener = weak.lock();
+    if (listener && !Listener::entitled(listener->principal(), session_id)) {
+      listener->end("not invited to the session now open");
+    }
+  }
+}
+
+void ListenServer::close_if(const std::function<bool(const control::Principal&)>& matches) {
+  for (auto& weak : shared_->listeners) {
+    auto listener = weak.lock();
+    if (listener && matches(listener->principal())) listener->end("access revoked");
+  }
 }
 
 void ListenServer::start() { encoder_->start(); }

@@ -1,7 +1,8 @@
 #pragma once
 // Live listening on `/listen`: the tapped output is encoded once (Opus, or 16-bit PCM for a
 // LAN) on an encoder thread and fanned out to every listener's WebSocket. Each listener has
-// a short queue; a slow one skips ahead and never holds up the others.
+// a short queue; a slow one skips ahead and never holds up the others. The engineer may
+// always listen, a client only while the open session is one it was invited to.
 //
 // Protocol: the client sends {"op":"auth","token":T[,"codec":"opus"|"pcm"]} as its first
 // text frame; the reply is {"op":"auth","ok":true,"role":R,"codec":C,"sample_rate":48000,
@@ -12,6 +13,7 @@
 // u32 reserved.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +24,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "lacquer/control/auth.hpp"
 #include "lacquer/control/http_server.hpp"
 #include "listen_tap.hpp"
 
@@ -33,11 +36,13 @@ struct ListenOptions {
   int opus_bitrate = 320000;         ///< bits per second
   std::size_t queue_packets = 25;    ///< per listener: 0.5 s of 20 ms packets
   std::vector<std::string> origins;  ///< allowed Origins besides the served host
+  /// From the upgrade to the auth message at most; then the connection is closed.
+  std::chrono::milliseconds auth_deadline{10000};
 };
 
-/// Resolves a token to a role name ("engineer", "client"), or nothing when refused.
-using ListenAuthenticator =
-    std::function<std::optional<std::string>(const std::string& token, const std::string& source)>;
+/// Resolves a token to who holds it, or nothing when refused.
+using ListenAuthenticator = std::function<std::optional<control::Principal>(
+    const std::string& token, const std::string& source)>;
 
 class ListenServer {
  public:
@@ -49,6 +54,14 @@ class ListenServer {
   /// Registers `/listen` on the HTTP server.
   void attach(control::HttpServer& http);
   void set_authenticator(ListenAuthenticator authenticator);
+
+  /// The session the room plays (nothing: none is open). Clients listen only while it is
+  /// one they were invited to; those no longer entitled are disconnected at once. Executor
+  /// thread only.
+  void set_open_session(std::optional<std::int64_t> session_id);
+
+  /// Ends the streams of listeners whose principal matches (a revoked or expired client).
+  void close_if(const std::function<bool(const control::Principal&)>& matches);
 
   /// Starts the encoder thread.
   void start();

@@ -10,9 +10,13 @@ namespace lacquer::session {
 namespace {
 
 // RFC 4180: quote every field that holds a comma, quote or line break; double quotes.
+// A cell a spreadsheet would read as a formula (=, +, -, @, tab or CR first) is written as
+// text behind an apostrophe, as OWASP advises: a note "=HYPERLINK(...)" stays words.
 std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
+  constexpr std::string_view kFormulaStarts = "=+-@\t\r";
+  const bool formula = !s.empty() && kFormulaStarts.find(s.front()) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = formula ? "\"'" : "\"";
   for (char c : s) {
     if (c == '"') out += '"';
     out += c;

@@ -122,6 +122,21 @@ std::uint16_t free_port() {
 }
 
 HttpResult http_get(std::uint16_t port, const std::string& path, int timeout_ms) {
+  return http_request(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                      timeout_ms);
+}
+
+HttpResult http_call(std::uint16_t port, const std::string& method, const std::string& path,
+                     const std::string& token, const std::string& body, int timeout_ms) {
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty() || method == "POST") {
+    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  return http_request(port, request + "\r\n" + body, timeout_ms);
+}
+
+HttpResult http_request(std::uint16_t port, const std::string& request, int timeout_ms) {
   HttpResult result;
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -132,8 +147,6 @@ HttpResult http_get(std::uint16_t port, const std::string& path, int timeout_ms)
     close(fd);
     return result;
   }
-  const std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     close(fd);
     return result;

@@ -42,6 +42,14 @@ struct HttpResult {
 /// GET over plain HTTP/1.1 on 127.0.0.1.
 HttpResult http_get(std::uint16_t port, const std::string& path, int timeout_ms = 2000);
 
+/// A request with an optional bearer token and JSON body, over plain HTTP/1.1 on 127.0.0.1.
+HttpResult http_call(std::uint16_t port, const std::string& method, const std::string& path,
+                     const std::string& token = "", const std::string& body = "",
+                     int timeout_ms = 5000);
+
+/// Sends `request` (a whole HTTP/1.1 message) to 127.0.0.1 and reads the answer.
+HttpResult http_request(std::uint16_t port, const std::string& request, int timeout_ms = 2000);
+
 /// A jackd with the dummy backend under a unique name.
 class JackDummyServer {
  public:

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -48,13 +49,32 @@ Header parse_header(const std::string& p) {
 
 class Listener {
  public:
-  Listener(std::uint16_t port, const std::string& origin = "") : ws_(io_) {
+  Listener(std::uint16_t port, const std::string& origin = "", const std::string& path = "/listen")
+      : ws_(io_) {
     tcp::resolver resolver(io_);
     asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
     ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
       if (!origin.empty()) req.set(beast::http::field::origin, origin);
     }));
-    ws_.handshake("127.0.0.1:" + std::to_string(port), "/listen");
+    ws_.handshake("127.0.0.1:" + std::to_string(port), path);
+  }
+
+  void send(const nlohmann::json& message) {
+    ws_.text(true);
+    ws_.write(asio::buffer(message.dump()));
+  }
+
+  /// Reads until the server closes the connection; false if it is still open after
+  /// `messages` more messages (the caller picks a stream that keeps sending).
+  bool closed_within(int messages) {
+    for (int i = 0; i < messages; ++i) {
+      try {
+        read();
+      } catch (const boost::system::system_error&) {
+        return true;
+      }
+    }
+    return false;
   }
 
   nlohmann::json auth(const std::string& token, const std::string& codec = "opus") {
@@ -80,11 +100,12 @@ class ListenTest : public ::testing::Test {
     server_ = std::make_unique<JackDummyServer>(unique_name("lql"), 48000, 256);
     ASSERT_TRUE(server_->start());
     port_ = free_port();
+    dir_ = temp_dir();
     daemon_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{LACQUER_BINARY, "serve", "--demo", "--jack-server",
                                  server_->name(), "--http", "127.0.0.1:" + std::to_string(port_),
                                  "--osc", std::to_string(free_port()), "--db",
-                                 temp_dir() + "/listen.db"},
+                                 dir_ + "/listen.db"},
         std::vector<std::string>{"LACQUER_TOKEN=listen-token"});
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (http_get(port_, "/healthz").status != 200 && std::chrono::steady_clock::now() < deadline) {
@@ -94,8 +115,17 @@ class ListenTest : public ::testing::Test {
   }
 
   std::unique_ptr<JackDummyServer> server_;
+  /// An engineer API call; the answer's JSON.
+  nlohmann::json api(const std::string& method, const std::string& path,
+                     const nlohmann::json& body = nlohmann::json::object()) {
+    const auto r = http_call(port_, method, path, "listen-token", body.dump());
+    EXPECT_LT(r.status, 300) << method << " " << path << ": " << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
   std::unique_ptr<ChildProcess> daemon_;
   std::uint16_t port_ = 0;
+  std::string dir_;
 };
 
 TEST_F(ListenTest, OpusPacketsDecodeToTheProgramme) {
@@ -180,6 +210,91 @@ TEST_F(ListenTest, AStalledListenerDoesNotHoldUpOthers) {
   EXPECT_LT(seconds, 6.5);
   const std::string metrics = http_get(port_, "/metrics").body;
   EXPECT_NE(metrics.find("lacquer_listeners 2"), std::string::npos) << metrics;
+}
+
+TEST_F(ListenTest, ClientsHearOnlyTheOpenSessionTheyWereInvitedTo) {
+  const auto demo = api("GET", "/api/sessions")[0]["id"].get<int>();  // open and playing
+  const auto other = api("POST", "/api/sessions", {{"title", "Other"}})["id"].get<int>();
+  const auto invite = [&](int session, const char* name) {
+    return api("POST", "/api/sessions/" + std::to_string(session) + "/invites", {{"name", name}})
+        ["token"].get<std::string>();
+  };
+  const std::string other_client = invite(other, "Other artist");
+  const std::string demo_client = invite(demo, "Demo artist");
+
+  Listener refused(port_);
+  const auto no = refused.auth(other_client);
+  EXPECT_EQ(no.value("code", ""), "forbidden") << no;
+  EXPECT_THROW(refused.read(), boost::system::system_error);
+
+  Listener client(port_);
+  ASSERT_EQ(client.auth(demo_client).value("role", ""), "client");
+  Listener engineer(port_);
+  ASSERT_EQ(engineer.auth("listen-token").value("role", ""), "engineer");
+  client.read();
+
+  // The engineer opens the other session: the demo's client is cut off at once.
+  const std::string tone = dir_ + "/other.wav";
+  ASSERT_EQ(std::system(("sox -n -r 48000 -c 2 -b 16 " + tone + " synth 3 sine 440 vol 0.5").c_str()), 0);
+  api("POST", "/api/sessions/" + std::to_string(other) + "/tracks", {{"file", tone}});
+  const auto opened_at = std::chrono::steady_clock::now();
+  api("POST", "/api/sessions/" + std::to_string(other) + "/open");
+  EXPECT_TRUE(client.closed_within(100));
+  EXPECT_LT(std::chrono::steady_clock::now() - opened_at, 1s);
+  for (int i = 0; i < 10; ++i) engineer.read();  // still listening
+
+  Listener now_invited(port_);
+  EXPECT_EQ(now_invited.auth(other_client).value("role", ""), "client");
+}
+
+TEST_F(ListenTest, RevokingOrExpiringAClientClosesItsWebSocketAndStream) {
+  const auto demo = api("GET", "/api/sessions")[0]["id"].get<int>();
+  const std::string invites = "/api/sessions/" + std::to_string(demo) + "/invites";
+  const auto invited = api("POST", invites, {{"name", "Artist"}});
+  const std::string token = invited["token"];
+  EXPECT_GT(invited["expires_unix_ms"].get<std::int64_t>(), 0);  // invites expire by default
+
+  // Connected both ways: the control WebSocket (transport pushes keep coming) and audio.
+  Listener control(port_, "", "/ws");
+  ASSERT_EQ(control.auth(token).value("role", ""), "client");
+  control.send({{"op", "subscribe"}, {"topics", {"transport"}}});
+  Listener audio(port_);
+  ASSERT_EQ(audio.auth(token).value("role", ""), "client");
+  audio.read();
+
+  const auto revoked = api("POST", "/api/clients/" + std::to_string(invited["client_id"].get<int>()) +
+                                       "/revoke");
+  EXPECT_EQ(revoked.value("revoked", false), true);
+  EXPECT_TRUE(audio.closed_within(10));    // 0.2 s of packets
+  EXPECT_TRUE(control.closed_within(10));  // 1 s of transport pushes
+  Listener again(port_);
+  EXPECT_EQ(again.auth(token).value("op", ""), "error");
+  const auto clients = api("GET", "/api/clients");
+  ASSERT_TRUE(clients.is_array());
+  EXPECT_EQ(clients.back().value("revoked", false), true);
+
+  // `lacquer revoke` on the database: the daemon notices within its 2 s check.
+  const auto second = api("POST", invites, {{"name", "Producer"}});
+  Listener producer(port_);
+  ASSERT_EQ(producer.auth(second["token"]).value("role", ""), "client");
+  ChildProcess cli({LACQUER_BINARY, "revoke", std::to_string(second["client_id"].get<int>()),
+                    "--db", dir_ + "/listen.db"});
+  ASSERT_EQ(cli.wait(10000), 0) << cli.stderr_text();
+  EXPECT_TRUE(producer.closed_within(150));  // 3 s
+
+  // An invite made to last 3 s ends the stream once it lapses.
+  ChildProcess short_invite({LACQUER_BINARY, "invite", "--session", std::to_string(demo), "--name",
+                             "Brief", "--days", "0.0000347", "--db", dir_ + "/listen.db"});
+  ASSERT_EQ(short_invite.wait(10000), 0) << short_invite.stderr_text();
+  std::string link = short_invite.stdout_text();
+  const std::string brief = link.substr(link.find("#token=") + 7, 43);
+  Listener lapsing(port_);
+  ASSERT_EQ(lapsing.auth(brief).value("role", ""), "client");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(lapsing.closed_within(400));  // 8 s
+  const double lasted_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LT(lasted_s, 6.0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ import { MetersView } from './meters_view.js';
 import { Timeline } from './timeline.js';
 import { NotesView } from './notes_view.js';
 import { Session } from './session.js';
+import { InvitesView } from './invites_view.js';
 import { Listener, listeningSupported } from './listen.js';
 import { Spectrum } from './spectrum.js';
 
@@ -22,6 +23,7 @@ export class ConsoleView {
     this.meters = new MetersView(store);
     this.timeline = new Timeline({ interactive: true });
     this.notes = new NotesView(this.session, { engineer: true });
+    this.invites = new InvitesView({ token, session: this.session, toast });
     this.stages = buildStages(schema, store);
     this.listener = listeningSupported() ? new Listener(token) : null;
 
@@ -154,7 +156,7 @@ export class ConsoleView {
 
   sideTabs() {
     const snapshots = this.snapshotsPanel();
-    const tabs = [['Notes', this.notes.element], ['Snapshots', snapshots]];
+    const tabs = [['Notes', this.notes.element], ['Snapshots', snapshots], ['Invites', this.invites.element]];
     const bar = el('div', { class: 'tabs', role: 'tablist' });
     const show = (i) => tabs.forEach(([, panel], k) => {
       panel.hidden = k !== i;
@@ -162,7 +164,10 @@ export class ConsoleView {
     });
     tabs.forEach(([name], i) => {
       const b = el('button', { type: 'button', role: 'tab', text: name });
-      b.addEventListener('click', () => show(i));
+      b.addEventListener('click', () => {
+        show(i);
+        if (tabs[i][1] === this.invites.element) this.invites.refresh();
+      });
       bar.append(b);
     });
     const box = el('div', { class: 'side-tabs' }, bar, ...tabs.map(([, p]) => p));

@@ -22,10 +22,13 @@ Rig::Rig(RigOptions options) {
   hub.set_snapshot_engine(&engine);
   engine.rebuild(kRate);
 
-  http = std::make_unique<HttpServer>(io, HttpServer::Options{.address = "127.0.0.1", .port = 0});
+  options.http.address = "127.0.0.1";
+  options.http.port = 0;
+  http = std::make_unique<HttpServer>(io, options.http);
   ws = std::make_unique<WsServer>(io, hub, auth, options.ws);
-  http->upgrade_route("/ws", [this](boost::asio::ip::tcp::socket socket, auto request) {
-    ws->handle_upgrade(std::move(socket), std::move(request));
+  http->upgrade_route("/ws", [this](boost::asio::ip::tcp::socket socket, auto request,
+                                    auto ticket) {
+    ws->handle_upgrade(std::move(socket), std::move(request), std::move(ticket));
   });
   hub.add_listener(ws.get());
   poller = std::make_unique<MeterPoller>(

@@ -33,6 +33,7 @@ inline constexpr std::int64_t kClientSession = 7;
 inline constexpr double kSineAmplitude = 0.5;
 
 struct RigOptions {
+  HttpServer::Options http;  ///< address and port are the rig's
   WsServer::Options ws;
   bool osc = false;
   OscServer::Options osc_options;

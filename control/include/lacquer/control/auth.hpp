@@ -1,7 +1,7 @@
 #pragma once
 // Who is talking: the engineer token (compared in constant time), client tokens checked
 // by a lookup the daemon provides (the session store keeps only their hashes), and a limit
-// on failed attempts per source address.
+// on failed attempts per source address that never refuses a correct token.
 
 #include <chrono>
 #include <cstdint>
@@ -52,8 +52,8 @@ class Authenticator {
 
   void set_lookup(TokenLookup lookup) { lookup_ = std::move(lookup); }
 
-  /// Checks a token from `source` (an address). Refused with rate_limited while the source
-  /// is locked out, whatever the token.
+  /// Checks a token from `source` (an address). A wrong token is answered rate_limited
+  /// while the source is locked out; a correct one is always accepted.
   Expected<Principal> authenticate(std::string_view token, const std::string& source,
                                    Clock::time_point now);
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "lacquer/control/auth.hpp"
+#include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/control/meter_poller.hpp"
 
@@ -34,6 +36,8 @@ class WsServer : public HubListener, public MeterSink {
     double message_burst = 200.0;
     double meter_rate_hz = 30.0;                      ///< highest meter push rate
     double transport_rate_hz = 10.0;
+    /// A connection not authenticated by then is closed (pings do not keep it open).
+    std::chrono::milliseconds auth_deadline{10000};
   };
 
   /// The io_context must be run by one thread (the control executor).
@@ -44,10 +48,14 @@ class WsServer : public HubListener, public MeterSink {
 
   /// Takes over an upgrade request (HttpServer::upgrade_route's handler).
   void handle_upgrade(boost::asio::ip::tcp::socket socket,
-                      boost::beast::http::request<boost::beast::http::string_body> request);
+                      boost::beast::http::request<boost::beast::http::string_body> request,
+                      std::shared_ptr<ConnectionTicket> ticket);
 
   /// Closes every connection and refuses new ones.
   void stop();
+
+  /// Closes the connections whose principal matches (a revoked or expired client's).
+  void close_if(const std::function<bool(const Principal&)>& matches);
 
   /// Open WebSocket connections.
   std::size_t clients() const noexcept;
