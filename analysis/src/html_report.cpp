@@ -561,7 +561,7 @@ void metric(std::string& out, std::string_view label, std::optional<double> v, i
 void loudness_card(std::string& out, const json& track) {
   const json* loud = member(track, "loudness");
   if (loud == nullptr || !loud->is_object()) return;
-  out += "<section class=\"card\"><h3>Loudness and peaks</h3><div class=\"metrics\">";
+  out += "<section class=\"card\"><h3>Loudness and peaks</h3><div class=\"metrics track-metrics\">";
   const auto integrated = level(*loud, "integrated_lufs");
   const auto tp = level(*loud, "true_peak_dbtp");
   const auto sp = level(*loud, "sample_peak_dbfs");
@@ -1233,13 +1233,15 @@ padding-bottom:8px;border-bottom:1px solid var(--line)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin:14px 0;
 box-shadow:0 1px 2px #0000000a;break-inside:avoid}
 .card h3{margin:0 0 10px;font-size:12.5px;font-weight:700;letter-spacing:.1em;text-transform:uppercase;color:var(--muted)}
-.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(118px,1fr));gap:10px}
-.metric{border:1px solid var(--line);border-left:4px solid var(--line);border-radius:8px;padding:8px 10px;min-width:0}
+.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}
+.metrics.track-metrics{grid-template-columns:repeat(4,minmax(0,1fr))}
+.metric{border:1px solid var(--line);border-left:4px solid var(--line);border-radius:8px;padding:8px 8px 8px 9px;min-width:0}
 .metric.tone-good{border-left-color:var(--good)}.metric.tone-warn{border-left-color:var(--warn);background:#fff8ec}
 .metric.tone-bad{border-left-color:var(--bad);background:#fdf0f0}
 .metric .label{font-size:12.5px;color:var(--muted)}
-.metric .value{font-size:25px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}
-.metric .unit{font-size:13px;font-weight:500;color:var(--muted);margin-left:4px}
+.metric .value{display:flex;flex-wrap:wrap;align-items:baseline;column-gap:4px;font-size:25px;font-weight:650;
+font-variant-numeric:tabular-nums;white-space:nowrap}
+.metric .unit{font-size:13px;font-weight:500;color:var(--muted)}
 .metric .hint{font-size:12px;color:var(--muted);overflow-wrap:anywhere}
 .metric.tone-warn .value{color:var(--warn)}.metric.tone-bad .value{color:var(--bad)}
 .hint{color:var(--muted);font-size:13px;margin:0 0 8px}
@@ -1327,7 +1329,7 @@ background:#fdf0f0;color:var(--bad)}
 h1{font-size:23px}h2{font-size:19px}
 .card{padding:12px 12px}
 .split{grid-template-columns:minmax(0,1fr)}
-.metrics{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}
+.metrics,.metrics.track-metrics{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}
 .metric .value{font-size:21px}
 .x-axis .odd{display:none}
 .chart{grid-template-columns:36px minmax(0,1fr)}
