@@ -328,9 +328,33 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
   dry_write_ = (dry_write_ + n) & dry_mask_;
 }
 
+namespace {
+
+// Meters n frames, starting a new measurement before frame restart_in - 1 when that falls
+// in this block.
+void meter_point(ProgramMeter& meter, const double* left, const double* right, std::uint32_t n,
+                 std::uint32_t& restart_in) noexcept {
+  if (restart_in == 0) {
+    meter.process(left, right, n);
+    return;
+  }
+  const std::uint32_t before = restart_in - 1;
+  if (before >= n) {
+    meter.process(left, right, n);
+    restart_in -= n;
+    return;
+  }
+  if (before > 0) meter.process(left, right, before);
+  meter.restart();
+  meter.process(left + before, right + before, n - before);
+  restart_in = 0;
+}
+
+}  // namespace
+
 void Chain::meter(std::uint32_t n) noexcept {
-  in_meter_.process(in_[0].data(), in_[1].data(), n);
-  out_meter_.process(buf_[0].data(), buf_[1].data(), n);
+  meter_point(in_meter_, in_[0].data(), in_[1].data(), n, in_restart_in_);
+  meter_point(out_meter_, buf_[0].data(), buf_[1].data(), n, out_restart_in_);
   spectrum_in_.push(in_[0].data(), in_[1].data(), n);
   spectrum_out_.push(buf_[0].data(), buf_[1].data(), n);
   meters_.in = in_meter_.reading();

@@ -105,6 +105,11 @@ bool Engine::comparing_snapshots() const noexcept {
 void Engine::process(const float* const in[2], float* const out[2], float* const mon[2],
                      std::uint32_t nframes) noexcept {
   take_pending();
+  const std::uint32_t restarts = meter_restarts_.load(std::memory_order_acquire);
+  if (restarts != meter_restarts_done_ && active_ != nullptr) {
+    active_->restart_meters();
+    meter_restarts_done_ = restarts;
+  }
   for (std::uint32_t offset = 0; offset < nframes; offset += kMaxPeriod) {
     const std::uint32_t n = std::min(kMaxPeriod, nframes - offset);
     const float* slice_in[2] = {in[0] + offset, in[1] + offset};

@@ -8,9 +8,11 @@ namespace lacquer::dsp {
 
 namespace {
 
-// No short-term or LRA mode: libebur128 would sum 3 s of audio inside add_frames once a
-// second for its LRA blocks; both come from the 100 ms block energies here instead.
-constexpr int kMode = EBUR128_MODE_M | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM;
+// Momentary mode only: libebur128 keeps 400 ms of K-weighted audio and gives the last
+// 100 ms block's energy; short-term, LRA and the gating of integrated loudness come from
+// those block energies here (its own LRA mode would sum 3 s of audio once a second inside
+// add_frames, and its integrated histogram cannot be cleared without reallocating).
+constexpr int kMode = EBUR128_MODE_M;
 
 // libebur128 reports silence as -HUGE_VAL and errors as non-zero; both read as -inf.
 template <typename Getter>
@@ -41,11 +43,25 @@ void LoudnessMeter::reset() {
   until_refresh_ = hop_frames_;
   block_energy_.fill(0.0);
   next_block_ = 0;
+  restart();
+  reading_ = LoudnessReading{};
+}
+
+void LoudnessMeter::restart() noexcept {
+  // The next 100 ms block starts here, so gating blocks hold only what follows.
+  until_refresh_ = hop_frames_;
   blocks_seen_ = 0;
+  gate_count_.fill(0);
+  gate_energy_.fill(0.0);
+  gate_energy_sum_ = 0.0;
+  gate_blocks_ = 0;
   lra_histogram_.fill(0);
   lra_energy_sum_ = 0.0;
   lra_count_ = 0;
-  reading_ = LoudnessReading{};
+  reading_.integrated_lufs = -HUGE_VAL;
+  reading_.lra_lu = 0.0;
+  reading_.momentary_max_lufs = -HUGE_VAL;
+  reading_.short_term_max_lufs = -HUGE_VAL;
 }
 
 void LoudnessMeter::process(const double* left, const double* right, std::uint32_t n) noexcept {
@@ -97,13 +113,58 @@ void LoudnessMeter::refresh() noexcept {
   LoudnessReading& r = reading_;
   r.momentary_lufs = mean_energy_lufs(kMomentaryBlocks);
   r.short_term_lufs = mean_energy_lufs(kShortTermBlocks);
-  r.integrated_lufs = lufs(state_, ebur128_loudness_global);
+  if (blocks_seen_ >= kMomentaryBlocks) {
+    add_gating_block();
+    r.integrated_lufs = integrated_lufs();
+  }
   // Tech 3342 takes short-term values of whole 3 s windows only; LRA changes only with them.
   if (blocks_seen_ == kShortTermBlocks && add_to_loudness_range(r.short_term_lufs)) {
     r.lra_lu = loudness_range_lu();
   }
-  r.momentary_max_lufs = std::max(r.momentary_max_lufs, r.momentary_lufs);
-  r.short_term_max_lufs = std::max(r.short_term_max_lufs, r.short_term_lufs);
+  // Maxima of windows that hold only this measurement's audio (not the time before a
+  // restart; before the first 400 ms a window is part silence and reads low anyway).
+  if (blocks_seen_ >= kMomentaryBlocks) {
+    r.momentary_max_lufs = std::max(r.momentary_max_lufs, r.momentary_lufs);
+  }
+  if (blocks_seen_ == kShortTermBlocks) {
+    r.short_term_max_lufs = std::max(r.short_term_max_lufs, r.short_term_lufs);
+  }
+}
+
+void LoudnessMeter::add_gating_block() noexcept {
+  double energy = 0.0;
+  for (std::size_t k = 1; k <= kMomentaryBlocks; ++k) {
+    energy += block_energy_[(next_block_ + kShortTermBlocks - k) % kShortTermBlocks];
+  }
+  energy /= static_cast<double>(kMomentaryBlocks);
+  if (!(energy > 0.0)) return;
+  const double block_lufs = 10.0 * std::log10(energy) + kLoudnessOffsetDb;
+  if (!(block_lufs >= kGateAbsoluteLufs)) return;
+  const double bin = std::floor((block_lufs - kGateAbsoluteLufs) / kLraBinLu);
+  const auto b = static_cast<std::size_t>(std::min(bin, double{kLraBins - 1}));
+  ++gate_count_[b];
+  gate_energy_[b] += energy;
+  gate_energy_sum_ += energy;
+  ++gate_blocks_;
+}
+
+double LoudnessMeter::integrated_lufs() const noexcept {
+  if (gate_blocks_ == 0) return -HUGE_VAL;
+  // Relative gate: 10 LU below the loudness of the blocks above the absolute gate. Bins
+  // count whole, from the one whose centre is at or above the gate.
+  const double gate_lufs =
+      10.0 * std::log10(gate_energy_sum_ / static_cast<double>(gate_blocks_)) +
+      kLoudnessOffsetDb + kGateRelativeLu;
+  const double first_bin = std::ceil((gate_lufs - kGateAbsoluteLufs) / kLraBinLu - 0.5);
+  double energy = 0.0;
+  std::uint64_t blocks = 0;
+  for (auto b = static_cast<std::size_t>(std::clamp(first_bin, 0.0, double{kLraBins}));
+       b < kLraBins; ++b) {
+    energy += gate_energy_[b];
+    blocks += gate_count_[b];
+  }
+  if (blocks == 0) return -HUGE_VAL;
+  return 10.0 * std::log10(energy / static_cast<double>(blocks)) + kLoudnessOffsetDb;
 }
 
 bool LoudnessMeter::add_to_loudness_range(double short_term_lufs) noexcept {

@@ -84,6 +84,16 @@ void ProgramMeter::reset() {
   reading_ = MeterReading{};
 }
 
+void PeakMeter::restart() noexcept { sample_max_ = true_max_ = {}; }
+
+void CorrelationMeter::restart() noexcept { minimum_ = 1.0; }
+
+void ProgramMeter::restart() noexcept {
+  loudness_.restart();
+  peaks_.restart();
+  correlation_.restart();
+}
+
 void ProgramMeter::process(const double* left, const double* right, std::uint32_t n) noexcept {
   loudness_.process(left, right, n);
   peaks_.process(left, right, n);

@@ -88,6 +88,39 @@ TEST(Engine, SwapFadesTheOldChainOutInsteadOfCuttingIt) {
   EXPECT_NEAR(peak_over(swap_at + 2400, 960), 0.1 * kAmp, 0.01 * kAmp);
 }
 
+// A meter restart asked for from another thread reaches the chain's meters at the next block:
+// integrated loudness and the true-peak maximum then cover only what followed (the output's
+// after the chain's latency).
+TEST(Engine, RestartMetersMeasuresFromTheNextBlock) {
+  constexpr double kRate = 48000.0;
+  constexpr std::uint32_t kPeriod = 256;
+  Engine engine(Schema::instance());
+  engine.rebuild(kRate);
+  std::vector<float> in(kPeriod), out_l(kPeriod), out_r(kPeriod), mon_l(kPeriod), mon_r(kPeriod);
+  std::size_t t = 0;
+  const auto play = [&](double seconds, double amplitude) {
+    for (std::size_t end = t + static_cast<std::size_t>(seconds * kRate); t < end; t += kPeriod) {
+      for (std::uint32_t i = 0; i < kPeriod; ++i) {
+        in[i] = static_cast<float>(amplitude * std::sin(2.0 * M_PI * 1000.0 * static_cast<double>(t + i) / kRate));
+      }
+      const float* ins[2] = {in.data(), in.data()};
+      float* outs[2] = {out_l.data(), out_r.data()};
+      float* mons[2] = {mon_l.data(), mon_r.data()};
+      engine.process(ins, outs, mons, kPeriod);
+    }
+  };
+  play(5.0, 0.1);   // -20 dBFS: -20 LUFS
+  std::thread([&] { engine.restart_meters(); }).join();
+  play(5.0, 0.01);  // -40
+  MeterSnapshot m;
+  ASSERT_TRUE(engine.read_meters(m));
+  EXPECT_NEAR(m.out.loudness.integrated_lufs, -40.0, 0.1);
+  // The true peak of the instants next to the level step still sees the loud samples in
+  // the interpolator's 24-sample window; the loud part itself (-20) is gone.
+  EXPECT_LT(m.out.true_peak_max_dbtp[0], -35.0);
+  EXPECT_GT(m.out.true_peak_max_dbtp[0], -40.1);
+}
+
 TEST(Engine, ConcurrentParameterChangesAndSwapsWithRandomBlockSizes) {
   Engine engine(Schema::instance());
   const ParamId trim = Schema::instance().id("/chain/output/gain");

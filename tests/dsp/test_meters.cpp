@@ -272,6 +272,46 @@ TEST(LoudnessMeter, LoudnessRangeAbsoluteGateAtMinus70) {
   EXPECT_NEAR(measure(below).lra_lu, libebur128_range(below), 1.0);
 }
 
+// A restart on the audio thread (a locate, the engineer's reset) starts integrated, LRA
+// and the maxima afresh: 20 s at -20 LUFS, then 20 s at -30 measured alone, against the
+// same 20 s measured by a meter that only ever saw them.
+TEST(LoudnessMeter, RestartMeasuresOnlyWhatFollows) {
+  const Program loud = tone({{20, -20.0}});
+  const Program quiet = tone({{10, -30.0}, {10, -36.0}});
+  LoudnessMeter m;
+  m.prepare(kRate, kBlock);
+  feed(m, loud);
+  EXPECT_NEAR(m.reading().integrated_lufs, -20.0, 0.1);
+  m.restart();
+  EXPECT_EQ(m.reading().integrated_lufs, -INFINITY);
+  feed(m, quiet);
+  const LoudnessReading alone = measure(quiet);
+  EXPECT_NEAR(m.reading().integrated_lufs, alone.integrated_lufs, 0.05);
+  EXPECT_NEAR(m.reading().lra_lu, alone.lra_lu, 0.2);
+  EXPECT_GT(alone.lra_lu, 4.0);
+  EXPECT_NEAR(m.reading().momentary_max_lufs, -30.0, 0.1);
+  EXPECT_NEAR(m.reading().short_term_max_lufs, -30.0, 0.1);
+  // The running windows went on: momentary reads the quiet tail, not silence.
+  EXPECT_NEAR(m.reading().momentary_lufs, -36.0, 0.1);
+}
+
+// Integrated loudness from the meter's own gating histogram against libebur128's on
+// programme whose level keeps changing (blocks near both gates).
+TEST(LoudnessMeter, IntegratedAgreesWithLibebur128) {
+  const Program p = tone({{5, -20.0}, {5, -29.5}, {5, -31.0}, {5, -69.0}, {5, -71.0}, {5, -25.0}});
+  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(kRate), EBUR128_MODE_I);
+  std::vector<double> interleaved(2 * p.l.size());
+  for (std::size_t i = 0; i < p.l.size(); ++i) {
+    interleaved[2 * i] = p.l[i];
+    interleaved[2 * i + 1] = p.r[i];
+  }
+  ebur128_add_frames_double(st, interleaved.data(), p.l.size());
+  double reference = 0.0;
+  ebur128_loudness_global(st, &reference);
+  ebur128_destroy(&st);
+  EXPECT_NEAR(measure(p).integrated_lufs, reference, 0.02);
+}
+
 // Tech 3341 cases 15-19 (true peak of generated sines): expected +0.2 / -0.4 dB.
 TEST(PeakMeter, Tech3341GeneratedTruePeakCases) {
   struct Case {
@@ -406,8 +446,8 @@ TEST(ProgramMeter, AudioThreadPathDoesNotAllocate) {
     EXPECT_GT(g_allocations.load(), 0);
     ebur128_destroy(&st);
   }
-  // Histogram mode, through every reading (momentary, short-term, integrated, LRA,
-  // peaks, correlation), over 40 s of changing programme in odd block sizes.
+  // Through every reading (momentary, short-term, integrated, LRA, peaks, correlation)
+  // and a restart at 7 s, over 40 s of changing programme in odd block sizes.
   ProgramMeter m;
   m.prepare(kRate, kBlock);
   const Program p = tone({{10, -20}, {10, -30}, {10, -12}, {10, -40}});
@@ -417,6 +457,7 @@ TEST(ProgramMeter, AudioThreadPathDoesNotAllocate) {
   g_counting = true;
   for (std::size_t pos = 0; pos < p.l.size();) {
     const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(size(rng), p.l.size() - pos));
+    if (pos < 7 * 48000 && pos + n >= 7 * 48000) m.restart();
     m.process(p.l.data() + pos, p.r.data() + pos, n);
     pos += n;
   }

@@ -65,6 +65,13 @@ class Chain {
   /// renders measure the file they write and switch them off: true-peak metering is a large
   /// part of the chain's cost. Loudness-matched monitoring needs them on.
   void set_metering(bool on) noexcept { metering_ = on; }
+  /// Audio thread: a new measurement on the input and output meters (integrated, LRA,
+  /// maxima) from the next frame in, as after a locate; the running readings go on. Each
+  /// meter starts over when that frame reaches it: the output's after the chain's latency.
+  void restart_meters() noexcept {
+    in_restart_in_ = TruePeakDetector::kDelayFrames + 1;
+    out_restart_in_ = latency_ + TruePeakDetector::kDelayFrames + 1;
+  }
 
   /// Total latency of the print path in frames (the monitor path adds none on top).
   std::uint32_t latency_frames() const noexcept { return latency_; }
@@ -149,6 +156,8 @@ class Chain {
 
   bool metering_ = true;
   ProgramMeter in_meter_, out_meter_;
+  // Frames each meter still takes before a restart asked for reaches it (0: none pending).
+  std::uint32_t in_restart_in_ = 0, out_restart_in_ = 0;
   SpectrumAnalyzer spectrum_in_, spectrum_out_;
   MeterSnapshot meters_;
 };

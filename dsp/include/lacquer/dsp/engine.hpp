@@ -60,6 +60,10 @@ class Engine {
   /// Reader thread (one): the newest meters; false when none were published since.
   bool read_meters(MeterSnapshot& out) noexcept { return meters_.read(out); }
 
+  /// Any thread: the meters start a new measurement (integrated, LRA, true-peak and other
+  /// maxima) at the audio thread's next block.
+  void restart_meters() noexcept { meter_restarts_.fetch_add(1, std::memory_order_release); }
+
   /// Chains swapped in by the audio thread so far.
   std::uint64_t swaps() const noexcept { return swaps_.load(std::memory_order_relaxed); }
 
@@ -86,6 +90,8 @@ class Engine {
   SpscRing<Chain*> retired_;               // audio thread -> control thread
   std::atomic<std::uint32_t> latency_frames_{0};
   std::atomic<std::uint64_t> swaps_{0};
+  std::atomic<std::uint32_t> meter_restarts_{0};  // asked for, by any thread
+  std::uint32_t meter_restarts_done_ = 0;          // audio thread: carried out
   std::vector<float> fade_scratch_;        // the old chain's output during a crossfade
   TripleBuffer<MeterSnapshot> meters_;
 };

@@ -1,11 +1,13 @@
 #pragma once
 // EBU R128 / ITU-R BS.1770 loudness of a stereo signal, on the audio thread.
 //
-// Built on libebur128 in histogram mode: gating blocks go into a fixed 1000-bin histogram
-// (0.1 LU bins), so adding audio never allocates however long it runs, and integrated
-// loudness costs one pass over the bins. LRA (EBU Tech 3342) keeps its own histogram of the
-// same shape, of every short-term value (10 per second) once 3 s have been measured. All
-// allocation happens in prepare().
+// libebur128 K-weights the audio and gives the energy of each 100 ms block. The 400 ms
+// gating blocks of integrated loudness (BS.1770: 75 % overlap, so one every 100 ms, the
+// momentary windows) go into a fixed 1000-bin histogram (0.1 LU bins) holding each bin's
+// count and exact energy sum, so adding audio never allocates however long it runs, and
+// integrated loudness costs one pass over the bins. LRA (EBU Tech 3342) keeps its own
+// histogram of the same shape, of every short-term value (10 per second) once 3 s have been
+// measured. All allocation happens in prepare(); restart() on the audio thread only clears.
 //
 // Readings are refreshed at every 100 ms boundary of the input (the BS.1770 gating hop),
 // i.e. momentary and short-term are evaluated every 100 ms; the audio is split at those
@@ -49,6 +51,9 @@ class LoudnessMeter {
   /// Forgets everything measured (integrated, LRA, maxima). Not real-time: libebur128
   /// is re-created.
   void reset();
+  /// Audio thread: starts a new measurement (integrated, LRA, maxima) from here on, as
+  /// after a locate. Momentary and short-term keep their windows, so the display runs on.
+  void restart() noexcept;
   /// Audio thread: adds n <= max_block frames.
   void process(const double* left, const double* right, std::uint32_t n) noexcept;
 
@@ -59,6 +64,10 @@ class LoudnessMeter {
   void refresh() noexcept;
   /// Loudness of the mean of the latest `blocks` 100 ms block energies.
   double mean_energy_lufs(std::size_t blocks) const noexcept;
+  /// Counts the latest momentary window as a gating block of integrated loudness.
+  void add_gating_block() noexcept;
+  /// BS.1770 integrated loudness of the gating blocks counted so far (-inf: none).
+  double integrated_lufs() const noexcept;
   /// Counts a short-term value for LRA; false when the absolute gate leaves it out.
   bool add_to_loudness_range(double short_term_lufs) noexcept;
   /// LRA of the values counted so far (at least one).
@@ -75,6 +84,9 @@ class LoudnessMeter {
   static constexpr double kLraHighPercentile = 0.95;
   static constexpr double kLraBinLu = 0.1;
   static constexpr std::size_t kLraBins = 1000;  // -70 .. +30 LUFS; louder lands in the last
+  // BS.1770 gates of integrated loudness; its histogram has the LRA histogram's bins.
+  static constexpr double kGateAbsoluteLufs = -70.0;
+  static constexpr double kGateRelativeLu = -10.0;
 
   ebur128_state* state_ = nullptr;
   double sample_rate_ = 48000.0;
@@ -87,7 +99,14 @@ class LoudnessMeter {
   // zeroed buffer reads).
   std::array<double, kShortTermBlocks> block_energy_{};
   std::size_t next_block_ = 0;
-  std::size_t blocks_seen_ = 0;  // up to 30: whether the short-term window is whole yet
+  // Blocks since the last reset or restart, up to 30: whether the momentary and short-term
+  // windows hold only audio of this measurement (gating blocks and LRA values count then).
+  std::size_t blocks_seen_ = 0;
+  // Gating blocks above the absolute gate: their count and energy sum per 0.1 LU bin.
+  std::array<std::uint32_t, kLraBins> gate_count_{};
+  std::array<double, kLraBins> gate_energy_{};
+  double gate_energy_sum_ = 0.0;
+  std::uint64_t gate_blocks_ = 0;
   // Short-term values above the absolute gate: their count per 0.1 LU bin, and the sum and
   // count of their energies (10^(L/10)) for the relative gate.
   std::array<std::uint32_t, kLraBins> lra_histogram_{};

@@ -26,6 +26,8 @@ class PeakMeter {
 
   void prepare(double sample_rate) noexcept;
   void reset() noexcept;
+  /// Forgets the maxima only (the display values fall on).
+  void restart() noexcept;
   void process(const double* left, const double* right, std::uint32_t n) noexcept;
 
   /// Linear magnitudes.
@@ -48,6 +50,8 @@ class CorrelationMeter {
 
   void prepare(double sample_rate) noexcept;
   void reset() noexcept;
+  /// Forgets the minimum only.
+  void restart() noexcept;
   void process(const double* left, const double* right, std::uint32_t n) noexcept;
   double correlation() const noexcept;
   /// The lowest value seen since reset(), over periods with signal.
@@ -75,8 +79,11 @@ class ProgramMeter {
  public:
   /// Allocates (libebur128); not real-time.
   void prepare(double sample_rate, std::uint32_t max_block);
-  /// Starts a new measurement (integrated, LRA, maxima); not real-time.
+  /// Starts afresh, filters and windows included; not real-time.
   void reset();
+  /// Audio thread: starts a new measurement (integrated, LRA, PLR, maxima, correlation
+  /// minimum) while the running readings go on.
+  void restart() noexcept;
   /// Audio thread: n <= max_block frames; updates reading().
   void process(const double* left, const double* right, std::uint32_t n) noexcept;
   const MeterReading& reading() const noexcept { return reading_; }
