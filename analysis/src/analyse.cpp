@@ -11,9 +11,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdarg>
+#include <functional>
 #include <future>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <string>
 
 #include "codec.hpp"
@@ -22,7 +25,6 @@
 
 namespace lacquer::analysis {
 
-using detail::PaddedSignal;
 using detail::SignalPass;
 
 namespace {
@@ -32,7 +34,6 @@ constexpr double kLoudnessOffsetDb = -0.691;     // BS.1770: L = -0.691 + 10 log
 constexpr double kAbsoluteGateLufs = -70.0;
 constexpr double kRelativeGateLu = -10.0;        // integrated (BS.1770-4)
 constexpr double kLraRelativeGateLu = -20.0;     // EBU Tech 3342
-constexpr double kSilenceDbfs = -60.0;           // head, tail and gaps
 constexpr double kDcOffsetDbfs = -60.0;
 constexpr double kAbruptDbfs = -40.0;            // level of the first / last 5 ms
 constexpr std::size_t kAbruptCells = 5;
@@ -88,14 +89,6 @@ class DenormalsOff {
  private:
   unsigned saved_ = 0;
 };
-
-/// The first non-finite sample's frame in n interleaved frames.
-std::size_t first_non_finite(const float* interleaved, std::size_t n, int channels) {
-  for (std::size_t i = 0; i < n * static_cast<std::size_t>(channels); ++i) {
-    if (!std::isfinite(interleaved[i])) return i / static_cast<std::size_t>(channels);
-  }
-  return n;
-}
 
 void check_format(int channels, double sample_rate) {
   if (channels < 1 || channels > 8) {
@@ -292,13 +285,11 @@ void inter_sample_events(const SignalPass& pass, double rate, TrackReport& r) {
   add_events(std::move(found), r);
 }
 
-void click_events(const SignalPass& pass, const PaddedSignal& s, TrackReport& r) {
+void click_events(const SignalPass& pass, double rate, int channels, TrackReport& r) {
   std::vector<Event> found;
-  for (int c = 0; c < s.channels; ++c) {
+  for (int c = 0; c < channels; ++c) {
     const auto& cells = pass.click_cells[static_cast<std::size_t>(c)];
-    const float* x = s.channel(c);
-    const std::size_t count = std::min(cells.size(), pass.sub_blocks() * SignalPass::kClickCellsPerSubBlock);
-    for (std::size_t j = 1; j + 1 < count; ++j) {
+    for (std::size_t j = 1; j + 1 < cells.size(); ++j) {
       const auto& cell = cells[j];
       const auto h_max = static_cast<double>(cell.h_max);
       const double h2 = h_max * h_max;
@@ -308,71 +299,48 @@ void click_events(const SignalPass& pass, const PaddedSignal& s, TrackReport& r)
           h2 <= kClickOverSignal * kClickOverSignal * signal) {
         continue;
       }
-      const std::size_t b = pass.click_cell_start(j), e = pass.click_cell_start(j + 1);
-      std::size_t at = b;
-      float best = -1.0f;
-      for (std::size_t i = b; i < e; ++i) {
-        const float h =
-            std::fabs(x[i] - (4.0f * (x[i - 1] + x[i + 1]) - (x[i - 2] + x[i + 2])) * (1.0f / 6.0f));
-        if (h > best) best = h, at = i;
-      }
       const double ratio_db = 10.0 * std::log10(h2 / std::max(noise, 1e-30));
-      found.push_back({"click", static_cast<double>(at) / s.sample_rate, 0.0, c, Severity::warning,
-                       fmt("impulse of %.1f dBFS, %.0f dB above the residual around it", db(best),
+      found.push_back({"click", static_cast<double>(cell.at) / rate, 0.0, c, Severity::warning,
+                       fmt("impulse of %.1f dBFS, %.0f dB above the residual around it", db(h_max),
                            ratio_db)});
     }
   }
   add_events(std::move(found), r);
 }
 
-/// First frame from `b` on (up to e) where any channel exceeds `level`; e if none.
-std::size_t first_above(const PaddedSignal& s, std::size_t b, std::size_t e, float level) {
-  for (std::size_t i = b; i < e; ++i) {
-    for (int c = 0; c < s.channels; ++c) {
-      if (std::fabs(s.channel(c)[i]) > level) return i;
-    }
+void silence_and_dropouts(const SignalPass& pass, double rate, TrackReport& r) {
+  using Cell = SignalPass::Cell;
+  const auto& cells = pass.cells;
+  const auto loud = [](const Cell& c) { return c.first_loud != SignalPass::kNone; };
+  std::size_t first = 0;
+  while (first < cells.size() && !loud(cells[first])) ++first;
+  if (first == cells.size()) {
+    r.head_silence_s = r.tail_silence_s = r.duration_s;
+    return;
   }
-  return e;
-}
-
-/// Last frame before `e` (down to b) where any channel exceeds `level`, plus one; b if none.
-std::size_t end_above(const PaddedSignal& s, std::size_t b, std::size_t e, float level) {
-  for (std::size_t i = e; i > b; --i) {
-    for (int c = 0; c < s.channels; ++c) {
-      if (std::fabs(s.channel(c)[i - 1]) > level) return i;
-    }
-  }
-  return b;
-}
-
-void silence_and_dropouts(const SignalPass& pass, const PaddedSignal& s, TrackReport& r) {
-  const auto level = static_cast<float>(std::pow(10.0, kSilenceDbfs / 20.0));
-  const std::size_t begin = first_above(s, 0, s.frames, level);
-  const std::size_t end = end_above(s, begin, s.frames, level);
-  r.head_silence_s = static_cast<double>(begin) / s.sample_rate;
-  r.tail_silence_s = static_cast<double>(s.frames - end) / s.sample_rate;
-  if (begin >= end) return;
+  std::size_t last = cells.size() - 1;
+  while (!loud(cells[last])) --last;
+  const std::size_t begin = pass.cell_start(first) + cells[first].first_loud;
+  const std::size_t end = pass.cell_start(last) + cells[last].last_loud + 1;
+  r.head_silence_s = static_cast<double>(begin) / rate;
+  r.tail_silence_s = static_cast<double>(r.frames - end) / rate;
 
   // Gaps inside the programme: runs of 1 ms cells under the silence level that begin
   // suddenly (the 5 ms before were 30 dB louder) and last 20 ms or more.
   std::vector<Event> found;
-  const auto& cells = pass.cell_peak;
-  std::size_t j = 0;
-  while (j < cells.size() && pass.cell_start(j + 1) <= begin) ++j;
-  for (; j < cells.size() && pass.cell_start(j) < end; ++j) {
-    if (cells[j] >= level) continue;
+  for (std::size_t j = first + 1; j < last; ++j) {
+    if (loud(cells[j])) continue;
     std::size_t k = j;
     float gap_peak = 0.0f;
-    while (k < cells.size() && cells[k] < level) gap_peak = std::max(gap_peak, cells[k]), ++k;
-    const std::size_t gap_b = end_above(s, pass.cell_start(j > 0 ? j - 1 : 0), pass.cell_start(j), level);
-    const std::size_t gap_e = first_above(s, pass.cell_start(k > 0 ? k - 1 : 0), s.frames, level);
+    while (!loud(cells[k])) gap_peak = std::max(gap_peak, cells[k].peak), ++k;
+    const std::size_t gap_b = pass.cell_start(j - 1) + cells[j - 1].last_loud + 1;
+    const std::size_t gap_e = pass.cell_start(k) + cells[k].first_loud;
     float before = 0.0f;
-    for (std::size_t i = j >= 5 ? j - 5 : 0; i < j; ++i) before = std::max(before, cells[i]);
-    const double seconds = static_cast<double>(gap_e - gap_b) / s.sample_rate;
-    if (gap_e < end && seconds >= kDropoutMinS && before > 0.0f &&
-        db(before) - db(std::max(gap_peak, 1e-9f)) >= 30.0) {
+    for (std::size_t i = j >= 5 ? j - 5 : 0; i < j; ++i) before = std::max(before, cells[i].peak);
+    const double seconds = static_cast<double>(gap_e - gap_b) / rate;
+    if (seconds >= kDropoutMinS && db(before) - db(std::max(gap_peak, 1e-9f)) >= 30.0) {
       const bool digital = gap_peak == 0.0f;
-      found.push_back({"dropout", static_cast<double>(gap_b) / s.sample_rate, seconds, -1,
+      found.push_back({"dropout", static_cast<double>(gap_b) / rate, seconds, -1,
                        digital ? Severity::error : Severity::warning,
                        digital ? "digital silence inside the programme"
                                : fmt("sudden gap to %.0f dBFS inside the programme", db(gap_peak))});
@@ -383,16 +351,19 @@ void silence_and_dropouts(const SignalPass& pass, const PaddedSignal& s, TrackRe
 
   const auto abrupt = static_cast<float>(std::pow(10.0, kAbruptDbfs / 20.0));
   const std::size_t edge = std::min(kAbruptCells, cells.size());
-  const float first_peak = *std::max_element(cells.begin(), cells.begin() + static_cast<std::ptrdiff_t>(edge));
-  const float last_peak = *std::max_element(cells.end() - static_cast<std::ptrdiff_t>(edge), cells.end());
+  float first_peak = 0.0f, last_peak = 0.0f;
+  for (std::size_t i = 0; i < edge; ++i) {
+    first_peak = std::max(first_peak, cells[i].peak);
+    last_peak = std::max(last_peak, cells[cells.size() - 1 - i].peak);
+  }
   if (first_peak > abrupt) {
-    r.events.push_back({"abrupt_start", 0.0, static_cast<double>(pass.cell_start(edge)) / s.sample_rate,
+    r.events.push_back({"abrupt_start", 0.0, static_cast<double>(pass.cell_start(edge)) / rate,
                         -1, Severity::warning,
                         fmt("starts at %.1f dBFS within 5 ms, without a fade-in or silence",
                             db(first_peak))});
   }
   if (last_peak > abrupt) {
-    const double t = static_cast<double>(pass.cell_start(cells.size() - edge)) / s.sample_rate;
+    const double t = static_cast<double>(pass.cell_start(cells.size() - edge)) / rate;
     r.events.push_back({"abrupt_end", t, r.duration_s - t, -1, Severity::warning,
                         fmt("ends at %.1f dBFS in its last 5 ms, without a fade-out or silence",
                             db(last_peak))});
@@ -570,57 +541,87 @@ void warnings(const SignalPass& pass, TrackReport& r) {
 
 namespace {
 
-TrackReport analyse_signal(const PaddedSignal& signal, const Options& options,
+/// Fills `out` with up to `max` interleaved frames; 0 at the end.
+using Reader = std::function<std::size_t(float* out, std::size_t max)>;
+
+constexpr std::size_t kReadFrames = 1 << 14;
+
+/// Analyses what `open()` reads (called once for the analysis and, on its own thread, once
+/// more for the codec round trip).
+TrackReport analyse_stream(const std::function<Reader()>& open, int channels, double sample_rate,
+                           std::size_t frames_hint, const Options& options,
                            const ProgressFn& progress, const std::atomic<bool>* cancel) {
+  check_format(channels, sample_rate);
   if (options.clip_run < 1) throw AnalysisError("the clip run length must be at least 1");
   const DenormalsOff denormals_off;
-  const auto cancelled = [&] { return cancel != nullptr && cancel->load(std::memory_order_relaxed); };
-  const int channels = signal.channels;
-  const double sample_rate = signal.sample_rate;
-
-  TrackReport r;
-  r.sample_rate = static_cast<int>(sample_rate);
-  r.channels = channels;
-  r.frames = signal.frames;
-  r.duration_s = static_cast<double>(signal.frames) / sample_rate;
+  std::atomic<bool> stop{false};  // the analysis failed: the codec thread ends too
+  const auto cancelled = [&] {
+    return stop.load(std::memory_order_relaxed) ||
+           (cancel != nullptr && cancel->load(std::memory_order_relaxed));
+  };
 
   const bool codec = options.codec && channels <= 2;
   std::atomic<double> codec_done{0.0};
   const auto round_trip = [&] {
     const DenormalsOff off;
-    return detail::opus_round_trip(signal, options.opus_bitrate_kbps,
-                                   [&](double f) { codec_done.store(f, std::memory_order_relaxed); },
-                                   cancel);
+    return detail::opus_round_trip(open(), channels, sample_rate, options.opus_bitrate_kbps,
+                                   [&](std::size_t frames) {
+                                     codec_done.store(static_cast<double>(frames) /
+                                                          static_cast<double>(std::max<std::size_t>(frames_hint, 1)),
+                                                      std::memory_order_relaxed);
+                                     return !cancelled();
+                                   });
   };
   std::future<CodecResult> codec_result;
-  if (codec && options.parallel_codec) codec_result = std::async(std::launch::async, round_trip);
-
-  SignalPass pass(signal, options.clip_run);
-  const auto report = [&](double pass_done) {
-    if (progress) progress(codec ? (pass_done + codec_done.load()) / 2.0 : pass_done);
+  struct StopOnExit {
+    std::atomic<bool>& stop;
+    ~StopOnExit() { stop.store(true); }
   };
-  constexpr std::size_t kSlice = 100;  // sub-blocks (1 s) between progress reports
-  for (std::size_t k = 0; k < pass.sub_blocks(); k += kSlice) {
-    if (cancelled()) break;
-    pass.run(k, k + kSlice);
-    report(static_cast<double>(std::min(k + kSlice, pass.sub_blocks())) /
-           static_cast<double>(pass.sub_blocks()));
+  if (codec && options.parallel_codec) codec_result = std::async(std::launch::async, round_trip);
+  const StopOnExit stop_codec{stop};  // before the future waits for it in its destructor
+
+  SignalPass pass(sample_rate, channels, frames_hint, options.clip_run);
+  const auto report = [&](double pass_done) {
+    if (progress) progress(std::min(1.0, codec ? (pass_done + codec_done.load()) / 2.0 : pass_done));
+  };
+  {
+    const Reader read = open();
+    std::vector<float> chunk(kReadFrames * static_cast<std::size_t>(channels));
+    std::size_t since_report = 0;
+    while (!cancelled()) {
+      const std::size_t n = read(chunk.data(), kReadFrames);
+      if (n == 0) break;
+      pass.push(chunk.data(), n);
+      if (const auto at = pass.non_finite()) {
+        throw AnalysisError("non-finite sample at frame " + std::to_string(*at));
+      }
+      if ((since_report += n) >= static_cast<std::size_t>(sample_rate)) {
+        since_report = 0;
+        report(static_cast<double>(pass.frames()) / static_cast<double>(std::max<std::size_t>(frames_hint, 1)));
+      }
+    }
   }
-  if (!cancelled()) pass.finish();
+  if (cancelled()) throw Cancelled();
+  if (pass.frames() == 0) throw AnalysisError("no audio frames");
+  pass.finish();
+
+  TrackReport r;
+  r.sample_rate = static_cast<int>(sample_rate);
+  r.channels = channels;
+  r.frames = pass.frames();
+  r.duration_s = static_cast<double>(r.frames) / sample_rate;
   if (codec) {
     if (!options.parallel_codec) {
-      if (!cancelled()) codec_result = std::async(std::launch::deferred, round_trip);
+      codec_result = std::async(std::launch::deferred, round_trip);
     } else {
       while (codec_result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
         report(1.0);
       }
     }
-    if (codec_result.valid()) {
-      try {
-        r.codec.push_back(codec_result.get());
-      } catch (const std::exception& e) {
-        throw AnalysisError(std::string("Opus round trip failed: ") + e.what());
-      }
+    try {
+      r.codec.push_back(codec_result.get());
+    } catch (const std::exception& e) {
+      throw AnalysisError(std::string("Opus round trip failed: ") + e.what());
     }
   }
   if (cancelled()) throw Cancelled();
@@ -639,8 +640,8 @@ TrackReport analyse_signal(const PaddedSignal& signal, const Options& options,
   }
   clip_events(pass, sample_rate, r);
   inter_sample_events(pass, sample_rate, r);
-  click_events(pass, signal, r);
-  silence_and_dropouts(pass, signal, r);
+  click_events(pass, sample_rate, channels, r);
+  silence_and_dropouts(pass, sample_rate, r);
   dc_events(r);
   phase_events(pass, sample_rate, r);
   std::stable_sort(r.events.begin(), r.events.end(),
@@ -658,67 +659,65 @@ TrackReport analyse(const float* interleaved, std::size_t frames, int channels, 
                     const std::atomic<bool>* cancel) {
   check_format(channels, sample_rate);
   if (frames == 0) throw AnalysisError("no audio frames");
-  PaddedSignal signal(channels, sample_rate, frames);
-  if (!signal.put(interleaved, 0, frames)) {
-    throw AnalysisError("non-finite sample at frame " +
-                        std::to_string(first_non_finite(interleaved, frames, channels)));
-  }
-  return analyse_signal(signal, options, progress, cancel);
+  const auto open = [=]() -> Reader {
+    return [=, pos = std::size_t{0}](float* out, std::size_t max) mutable {
+      const std::size_t n = std::min(max, frames - pos);
+      const auto nch = static_cast<std::size_t>(channels);
+      std::copy_n(interleaved + pos * nch, n * nch, out);
+      pos += n;
+      return n;
+    };
+  };
+  return analyse_stream(open, channels, sample_rate, frames, options, progress, cancel);
 }
 
 // ---- files -----------------------------------------------------------------------------------
 
 TrackReport analyse_file(const std::filesystem::path& path, const Options& options,
                          const ProgressFn& progress, const std::atomic<bool>* cancel) {
-  SF_INFO info{};
   struct Closer {
     void operator()(SNDFILE* f) const noexcept { sf_close(f); }
   };
+  using File = std::shared_ptr<SNDFILE>;
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0) {
     throw AnalysisError("empty file (0 bytes)");
   }
-  std::unique_ptr<SNDFILE, Closer> f(sf_open(path.c_str(), SFM_READ, &info));
-  if (!f) throw AnalysisError(std::string("not a readable sound file: ") + sf_strerror(nullptr));
+  SF_INFO info{};
+  File first(sf_open(path.c_str(), SFM_READ, &info), Closer{});
+  if (!first) throw AnalysisError(std::string("not a readable sound file: ") + sf_strerror(nullptr));
   if (info.frames <= 0) throw AnalysisError("holds no audio frames");
-  if (info.channels > 8) {
-    throw AnalysisError(std::to_string(info.channels) + " channels; analyze takes 1 to 8");
-  }
+  check_format(info.channels, info.samplerate);
   // libsndfile notes a data chunk shorter than its header claims in its log.
   char log[4096] = {};
-  sf_command(f.get(), SFC_GET_LOG_INFO, log, sizeof log);
+  sf_command(first.get(), SFC_GET_LOG_INFO, log, sizeof log);
   const bool truncated = std::string_view(log).find("should be") != std::string_view::npos;
 
-  check_format(info.channels, info.samplerate);
-  const auto frames = static_cast<std::size_t>(info.frames);
-  PaddedSignal signal(info.channels, info.samplerate, frames);
-  constexpr std::size_t kChunk = 1 << 15;
-  std::vector<float> chunk(kChunk * static_cast<std::size_t>(info.channels));
-  std::size_t got = 0;
-  while (got < frames) {
-    const sf_count_t n = sf_readf_float(f.get(), chunk.data(),
-                                        static_cast<sf_count_t>(std::min(frames - got, kChunk)));
-    if (n <= 0) break;
-    const auto k = static_cast<std::size_t>(n);
-    if (!signal.put(chunk.data(), got, k)) {
-      throw AnalysisError("non-finite sample at frame " +
-                          std::to_string(got + first_non_finite(chunk.data(), k, info.channels)));
+  std::mutex first_mutex;
+  const auto open = [&]() -> Reader {
+    File f;
+    {
+      std::lock_guard lock(first_mutex);
+      f = std::exchange(first, nullptr);
     }
-    got += k;
-  }
-  if (got == 0) throw AnalysisError("no audio could be read: " + std::string(sf_strerror(f.get())));
-  // A file cut short is analysed as far as it could be read, and said to be.
-  signal.frames = got;
-  for (int c = 0; c < info.channels; ++c) {
-    std::fill_n(signal.channel(c) + got, TruePeakScanner::kPad, 0.0f);
-  }
-  TrackReport r = analyse_signal(signal, options, progress, cancel);
+    if (!f) {
+      SF_INFO again{};
+      f = File(sf_open(path.c_str(), SFM_READ, &again), Closer{});
+      if (!f) throw AnalysisError("cannot read the file again: " + std::string(sf_strerror(nullptr)));
+    }
+    return [f](float* out, std::size_t max) {
+      const sf_count_t n = sf_readf_float(f.get(), out, static_cast<sf_count_t>(max));
+      return n > 0 ? static_cast<std::size_t>(n) : std::size_t{0};
+    };
+  };
+  const auto frames = static_cast<std::size_t>(info.frames);
+  TrackReport r = analyse_stream(open, info.channels, info.samplerate, frames, options, progress, cancel);
   r.file = path.string();
-  if (truncated || got < frames) {
+  if (truncated || r.frames < frames) {
     r.warnings.insert(r.warnings.begin(),
                       {"general", "truncated",
                        "the file is shorter than its header says (truncated): " +
-                           std::to_string(got) + " frames analysed"});
+                           std::to_string(r.frames) + " frames analysed"});
   }
   if ((info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_S8 ||
       (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_U8) {

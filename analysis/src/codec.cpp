@@ -91,60 +91,52 @@ class RoundTrip {
 
 }  // namespace
 
-CodecResult opus_round_trip(const PaddedSignal& signal, int bitrate_kbps,
-                            const std::function<void(double)>& progress,
-                            const std::atomic<bool>* cancel) {
-  const int nch = signal.channels;
-  RoundTrip trip(nch, bitrate_kbps);
-  constexpr std::size_t kChunk = 48000;
+CodecResult opus_round_trip(const std::function<std::size_t(float*, std::size_t)>& read, int channels,
+                            double sample_rate, int bitrate_kbps,
+                            const std::function<bool(std::size_t)>& keep_going) {
+  const auto nch = static_cast<std::size_t>(channels);
+  RoundTrip trip(channels, bitrate_kbps);
+  constexpr std::size_t kChunk = 1 << 14;
+  std::vector<float> chunk(kChunk * nch);
   std::unique_ptr<dsp::Resampler> resampler;
-  if (std::lround(signal.sample_rate) != kOpusRate) {
-    resampler = std::make_unique<dsp::Resampler>(signal.sample_rate, kOpusRate,
-                                                 static_cast<unsigned>(nch));
-  }
-  std::vector<std::vector<double>> in(static_cast<std::size_t>(nch)), out(static_cast<std::size_t>(nch));
+  std::vector<std::vector<double>> in(nch), out(nch);
+  std::vector<const double*> ip(nch);
+  std::vector<double*> op(nch);
   std::vector<float> inter;
-  const auto emit = [&](const std::vector<std::vector<double>>& planar, std::size_t n) {
-    inter.resize(n * static_cast<std::size_t>(nch));
+  const std::size_t out_capacity = kChunk * 5;  // 8 kHz up to 48 kHz, and margin
+  if (std::lround(sample_rate) != kOpusRate) {
+    resampler = std::make_unique<dsp::Resampler>(sample_rate, kOpusRate, static_cast<unsigned>(channels));
+    for (auto& v : in) v.resize(kChunk);
+    for (auto& v : out) v.resize(out_capacity);
+    for (std::size_t c = 0; c < nch; ++c) op[c] = out[c].data();
+  }
+  const auto emit = [&](std::size_t n) {
+    inter.resize(n * nch);
     for (std::size_t i = 0; i < n; ++i) {
-      for (int c = 0; c < nch; ++c) {
-        inter[i * static_cast<std::size_t>(nch) + static_cast<std::size_t>(c)] =
-            static_cast<float>(planar[static_cast<std::size_t>(c)][i]);
-      }
+      for (std::size_t c = 0; c < nch; ++c) inter[i * nch + c] = static_cast<float>(out[c][i]);
     }
     trip.push(inter.data(), n);
   };
-  const std::size_t out_capacity = kChunk * 5;  // 192 kHz down to 48 kHz and margin up
-  for (auto& v : out) v.resize(out_capacity);
-  for (std::size_t pos = 0; pos < signal.frames; pos += kChunk) {
-    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return {};
-    const std::size_t n = std::min(kChunk, signal.frames - pos);
-    for (int c = 0; c < nch; ++c) {
-      auto& v = in[static_cast<std::size_t>(c)];
-      const float* x = signal.channel(c) + pos;
-      v.assign(x, x + n);
-    }
+  std::size_t done = 0;
+  while (const std::size_t n = read(chunk.data(), kChunk)) {
+    done += n;
+    if (!keep_going(done)) return {};
     if (!resampler) {
-      emit(in, n);
-    } else {
-      std::vector<const double*> ip(static_cast<std::size_t>(nch));
-      std::vector<double*> op(static_cast<std::size_t>(nch));
-      for (std::size_t done = 0; done < n;) {
-        for (int c = 0; c < nch; ++c) {
-          ip[static_cast<std::size_t>(c)] = in[static_cast<std::size_t>(c)].data() + done;
-          op[static_cast<std::size_t>(c)] = out[static_cast<std::size_t>(c)].data();
-        }
-        const auto r = resampler->process(ip.data(), n - done, op.data(), out_capacity);
-        emit(out, r.produced);
-        done += r.consumed;
-      }
+      trip.push(chunk.data(), n);
+      continue;
     }
-    if (progress) progress(static_cast<double>(pos + n) / static_cast<double>(signal.frames));
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t c = 0; c < nch; ++c) in[c][i] = chunk[i * nch + c];
+    }
+    for (std::size_t used = 0; used < n;) {
+      for (std::size_t c = 0; c < nch; ++c) ip[c] = in[c].data() + used;
+      const auto r = resampler->process(ip.data(), n - used, op.data(), out_capacity);
+      emit(r.produced);
+      used += r.consumed;
+    }
   }
   if (resampler) {
-    std::vector<double*> op(static_cast<std::size_t>(nch));
-    for (int c = 0; c < nch; ++c) op[static_cast<std::size_t>(c)] = out[static_cast<std::size_t>(c)].data();
-    while (const std::size_t k = resampler->flush(op.data(), out_capacity)) emit(out, k);
+    while (const std::size_t k = resampler->flush(op.data(), out_capacity)) emit(k);
   }
   CodecResult r = trip.finish();
   r.codec = "opus";

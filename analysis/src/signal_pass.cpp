@@ -105,61 +105,25 @@ void run_pair(PairSection& s1, PairSection& s2, const float* x0, const float* x1
 
 }  // namespace
 
-PaddedSignal::PaddedSignal(int nch, double rate, std::size_t n)
-    : channels(nch), sample_rate(rate), frames(n) {
-  constexpr std::size_t p = TruePeakScanner::kPad;
-  constexpr std::size_t kHuge = 2u << 20;
-  const std::size_t bytes = ((n + 2 * p) * sizeof(float) + kHuge - 1) / kHuge * kHuge;
-  for (int c = 0; c < nch; ++c) {
-    auto* mem = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
-    if (mem == nullptr) throw std::bad_alloc();
-    ::madvise(mem, bytes, MADV_HUGEPAGE);
-    data.emplace_back(mem);
-    std::fill_n(mem, p, 0.0f);
-    std::fill_n(mem + p + n, p, 0.0f);
-  }
-}
-
-bool PaddedSignal::put(const float* interleaved, std::size_t at, std::size_t n) noexcept {
-  // Non-finite floats have every exponent bit set; the test on the bits vectorises.
-  std::uint32_t bad = 0;
-  const auto check = [&](float v) {
-    bad |= static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u);
-  };
-  if (channels == 2) {
-    float* l = channel(0) + at;
-    float* r = channel(1) + at;
-    for (std::size_t i = 0; i < n; ++i) {
-      l[i] = interleaved[2 * i];
-      r[i] = interleaved[2 * i + 1];
-    }
-    for (std::size_t i = 0; i < 2 * n; ++i) check(interleaved[i]);
-    return bad == 0;
-  }
-  for (int c = 0; c < channels; ++c) {
-    float* dst = channel(c) + at;
-    for (std::size_t i = 0; i < n; ++i) dst[i] = interleaved[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)];
-  }
-  for (std::size_t i = 0; i < n * static_cast<std::size_t>(channels); ++i) check(interleaved[i]);
-  return bad == 0;
-}
-
-SignalPass::SignalPass(const PaddedSignal& signal, int clip_run)
-    : spectrum(signal.sample_rate), s_(signal), scanner_(signal.sample_rate), clip_run_(clip_run) {
-  const auto rate = static_cast<std::size_t>(std::lround(signal.sample_rate));
-  sub_blocks_ = (signal.frames * 100 + rate - 1) / rate;
+SignalPass::SignalPass(double sample_rate, int channels, std::size_t frames_hint, int clip_run)
+    : spectrum(sample_rate),
+      sample_rate_(sample_rate),
+      channels_(channels),
+      scanner_(sample_rate),
+      clip_run_(clip_run),
+      silence_level_(static_cast<float>(std::pow(10.0, kSilenceDbfs / 20.0))) {
+  const auto rate = static_cast<std::size_t>(std::lround(sample_rate));
+  sub_blocks_ = (frames_hint * 100 + rate - 1) / rate;
   const std::size_t k = sub_blocks_;
   k_energy.assign(k, 0.0);
   true_peak.assign(k, 0.0f);
   wave_min.assign(k, 0.0f);
   wave_max.assign(k, 0.0f);
-  if (signal.channels == 2) {
+  if (channels == 2) {
     for (auto* v : {&lr, &ll, &rr, &lr_low, &ll_low, &rr_low}) v->assign(k, 0.0);
   }
-  std::size_t cells = 0;
-  while (cell_start(cells) < signal.frames) ++cells;
-  cell_peak.assign(cells, 0.0f);
-  const auto nc = static_cast<std::size_t>(signal.channels);
+  cells.reserve(k * kCellsPerSubBlock);
+  const auto nc = static_cast<std::size_t>(channels);
   click_cells.assign(nc, std::vector<ClickCell>(k * kClickCellsPerSubBlock));
   sum.assign(nc, 0.0);
   sum_sq.assign(nc, 0.0);
@@ -169,59 +133,61 @@ SignalPass::SignalPass(const PaddedSignal& signal, int clip_run)
   // BS.1770 weights: 1 for front channels, 1.41 for surrounds, 0 for LFE (5.1 in WAV order
   // L R C LFE Ls Rs; 5.0 as L R C Ls Rs).
   weight_.assign(nc, 1.0);
-  if (signal.channels == 6) weight_ = {1.0, 1.0, 1.0, 0.0, 1.41, 1.41};
-  if (signal.channels == 5) weight_ = {1.0, 1.0, 1.0, 1.41, 1.41};
+  if (channels == 6) weight_ = {1.0, 1.0, 1.0, 0.0, 1.41, 1.41};
+  if (channels == 5) weight_ = {1.0, 1.0, 1.0, 1.41, 1.41};
   for (std::size_t c = 0; c < nc; c += 2) {
-    k_shelf_.push_back(k_shelf(signal.sample_rate));
-    k_highpass_.push_back(k_highpass(signal.sample_rate));
+    k_shelf_.push_back(k_shelf(sample_rate));
+    k_highpass_.push_back(k_highpass(sample_rate));
   }
   // Fourth-order Butterworth as two sections.
-  low_[0] = low_pass(signal.sample_rate, kLowBandHz, 0.5411961001461969);
-  low_[1] = low_pass(signal.sample_rate, kLowBandHz, 1.3065629648763764);
-  if (signal.channels == 2) {
+  low_[0] = low_pass(sample_rate, kLowBandHz, 0.5411961001461969);
+  low_[1] = low_pass(sample_rate, kLowBandHz, 1.3065629648763764);
+  if (channels == 2) {
     quad_.emplace(k_shelf_[0], k_highpass_[0], low_[0], low_[1]);
   }
   mono_.resize(rate / 100 + 2);
+  // The window: kPad frames of history, up to a second of frames, kPad of lookahead.
+  window_frames_ = rate + rate / 100 + 4 * TruePeakScanner::kPad;
+  win_.assign(static_cast<std::size_t>(channels), std::vector<float>(window_frames_ + TruePeakScanner::kPad, 0.0f));
 }
 
 std::size_t SignalPass::start(std::size_t k) const noexcept {
-  const auto rate = static_cast<std::size_t>(std::lround(s_.sample_rate));
-  return std::min(s_.frames, k * rate / 100);
+  const auto rate = static_cast<std::size_t>(std::lround(sample_rate_));
+  return std::min(frames_, k * rate / 100);
 }
 
 std::size_t SignalPass::cell_start(std::size_t j) const noexcept {
-  const auto rate = static_cast<std::size_t>(std::lround(s_.sample_rate));
-  return std::min(s_.frames, j * rate / 1000);
+  const auto rate = static_cast<std::size_t>(std::lround(sample_rate_));
+  return std::min(frames_, j * rate / 1000);
 }
 
 std::size_t SignalPass::click_cell_start(std::size_t j) const noexcept {
-  const auto rate = static_cast<std::size_t>(std::lround(s_.sample_rate));
-  return std::min(s_.frames, j * rate / (100 * kClickCellsPerSubBlock));
-}
-
-void SignalPass::run(std::size_t from, std::size_t to) {
-  for (std::size_t k = from; k < to && k < sub_blocks_; ++k) sub_block(k);
+  const auto rate = static_cast<std::size_t>(std::lround(sample_rate_));
+  return std::min(frames_, j * rate / (100 * kClickCellsPerSubBlock));
 }
 
 void SignalPass::sub_block(std::size_t k) {
-  const std::size_t b = start(k), e = start(k + 1);
-  const int nch = s_.channels;
+  // Absolute frames [b0, e0) of the sub-block; b, e index the window (frame base_ at 0).
+  const std::size_t b0 = start(k), e0 = std::min(start(k + 1), frames_);
+  const std::size_t off = base_, b = b0 - off, e = e0 - off;
+  const int nch = channels_;
+  ensure(k);
 
   // Loudness: K-weighted energy, channel pairs as one vector; for stereo, with the low band.
   double energy = 0.0;
   if (nch == 2) {
     simd::f64x4 squares;
     double cross = 0.0;
-    quad_->run(s_.channel(0), s_.channel(1), b, e, squares, cross);
+    quad_->run(win(0), win(1), b, e, squares, cross);
     energy = weight_[0] * squares[0] + weight_[1] * squares[1];
     ll_low[k] = squares[2];
     rr_low[k] = squares[3];
     lr_low[k] = cross;
   }
   for (int c = 0; nch != 2 && c < nch; c += 2) {
-    const float* x0 = s_.channel(c);
+    const float* x0 = win(c);
     const bool pair = c + 1 < nch;
-    const float* x1 = pair ? s_.channel(c + 1) : x0;
+    const float* x1 = pair ? win(c + 1) : x0;
     f64x2 acc = {0.0, 0.0};
     const auto p = static_cast<std::size_t>(c / 2);
     run_pair(k_shelf_[p], k_highpass_[p], x0, x1, b, e, [&](std::size_t, f64x2 z) { acc += z * z; });
@@ -232,8 +198,8 @@ void SignalPass::sub_block(std::size_t k) {
 
   // Stereo: correlation sums (the low band's came with the loudness).
   if (nch == 2) {
-    const float* l = s_.channel(0);
-    const float* r = s_.channel(1);
+    const float* l = win(0);
+    const float* r = win(1);
     f32x8 slr{}, sll{}, srr{};
     std::size_t n = b;
     for (; n + 8 <= e; n += 8) {
@@ -257,7 +223,7 @@ void SignalPass::sub_block(std::size_t k) {
   float tp_all = 0.0f;
   for (int c = 0; c < nch; ++c) {
     const auto ci = static_cast<std::size_t>(c);
-    const float* x = s_.channel(c);
+    const float* x = win(c);
     f32x8 s1{}, s2{}, pk{};
     std::size_t n = b;
     for (; n + 8 <= e; n += 8) {
@@ -284,7 +250,7 @@ void SignalPass::sub_block(std::size_t k) {
       bool found = false;
       scanner_.for_each_inter_sample_over(x, b, e, 1.0f, [&](std::size_t i, int, float) {
         if (!found && std::fabs(x[i]) <= 1.0f && std::fabs(x[i + 1]) <= 1.0f) {
-          inter_sample_overs.emplace_back(i, c);
+          inter_sample_overs.emplace_back(i + off, c);
           found = true;
         }
       });
@@ -293,7 +259,7 @@ void SignalPass::sub_block(std::size_t k) {
     // Click cells: the residual of each sample against a cubic through its two neighbours
     // on either side (zero for any cubic, so the music's low and mid range cancels).
     for (std::size_t j = k * kClickCellsPerSubBlock; j < (k + 1) * kClickCellsPerSubBlock; ++j) {
-      const std::size_t cb = click_cell_start(j), ce = click_cell_start(j + 1);
+      const std::size_t cb = click_cell_start(j) - off, ce = std::min(click_cell_start(j + 1), frames_) - off;
       f32x8 he{}, xe{}, hm{};
       const f32x8 four = simd::splat<f32x8>(4.0), sixth = simd::splat<f32x8>(1.0 / 6.0);
       std::size_t i = cb;
@@ -315,36 +281,63 @@ void SignalPass::sub_block(std::size_t k) {
         mh = std::max(mh, std::fabs(h));
       }
       const double len = ce > cb ? static_cast<double>(ce - cb) : 1.0;
-      click_cells[ci][j] = {static_cast<float>(dh / len), static_cast<float>(dx / len), mh,
-                            static_cast<std::uint32_t>(cb)};
+      // Where the largest residual is, for a cell whose largest stands far out of its mean
+      // (every click the detector can report does: it is 18 dB over its neighbours).
+      std::size_t at = cb;
+      if (static_cast<double>(mh) * static_cast<double>(mh) > 16.0 * dh / len) {
+        float best = -1.0f;
+        for (std::size_t q = cb; q < ce; ++q) {
+          const float h = std::fabs(x[q] - (4.0f * (x[q - 1] + x[q + 1]) - (x[q - 2] + x[q + 2])) * (1.0f / 6.0f));
+          if (h > best) best = h, at = q;
+        }
+      }
+      click_cells[ci][j] = {static_cast<float>(dh / len), static_cast<float>(dx / len), mh, at + off};
     }
 
     if (peak >= kFlatLevel) {
-      scan_clips(c, b, e);
+      scan_clips(c, b, e, off);
     } else if (run_[ci].length > 0) {
-      scan_clips(c, b, b);  // closes the run in progress
+      scan_clips(c, b, b, off);  // closes the run in progress
     }
   }
   true_peak[k] = tp_all;
 
-  // 1 ms cells: peak over channels.
-  for (std::size_t j = k * kCellsPerSubBlock; j < (k + 1) * kCellsPerSubBlock && j < cell_peak.size(); ++j) {
+  // 1 ms cells: peak over channels, and where the first and last sample over the silence
+  // level are in those that have one.
+  for (std::size_t j = k * kCellsPerSubBlock; j < (k + 1) * kCellsPerSubBlock; ++j) {
+    const std::size_t cb = std::min(cell_start(j), frames_), ce = std::min(cell_start(j + 1), frames_);
+    if (cb >= ce) break;
     float m = 0.0f;
-    for (int c = 0; c < nch; ++c) m = std::max(m, max_abs(s_.channel(c), cell_start(j), cell_start(j + 1)));
-    cell_peak[j] = m;
+    for (int c = 0; c < nch; ++c) m = std::max(m, max_abs(win(c), cb - off, ce - off));
+    Cell cell{m, kNone, kNone};
+    if (m > silence_level_) {
+      const auto loud = [&](std::size_t i) {
+        for (int c = 0; c < nch; ++c) {
+          if (std::fabs(win(c)[i - off]) > silence_level_) return true;
+        }
+        return false;
+      };
+      std::size_t i = cb;
+      while (!loud(i)) ++i;
+      cell.first_loud = static_cast<std::uint16_t>(i - cb);
+      i = ce - 1;
+      while (!loud(i)) --i;
+      cell.last_loud = static_cast<std::uint16_t>(i - cb);
+    }
+    cells.push_back(cell);
   }
 
   // Mono sum: waveform and spectrum.
   const float scale = 1.0f / static_cast<float>(nch);
   float lo = 0.0f, hi = 0.0f;
   if (nch == 2) {
-    const float* l = s_.channel(0);
-    const float* r = s_.channel(1);
+    const float* l = win(0);
+    const float* r = win(1);
     for (std::size_t n = b; n < e; ++n) mono_[n - b] = (l[n] + r[n]) * 0.5f;
   } else {
     for (std::size_t n = b; n < e; ++n) {
       float m = 0.0f;
-      for (int c = 0; c < nch; ++c) m += s_.channel(c)[n];
+      for (int c = 0; c < nch; ++c) m += win(c)[n];
       mono_[n - b] = m * scale;
     }
   }
@@ -357,9 +350,9 @@ void SignalPass::sub_block(std::size_t k) {
   spectrum.push(mono_.data(), e - b);
 }
 
-void SignalPass::scan_clips(int c, std::size_t b, std::size_t e) {
+void SignalPass::scan_clips(int c, std::size_t b, std::size_t e, std::size_t off) {
   RunState& st = run_[static_cast<std::size_t>(c)];
-  const float* x = s_.channel(c);
+  const float* x = win(c);
   const auto close = [&] {
     if (st.length >= static_cast<std::size_t>(clip_run_)) {
       clip_runs.push_back({c, st.start, st.length, std::fabs(st.value) >= kFullScale});
@@ -380,14 +373,78 @@ void SignalPass::scan_clips(int c, std::size_t b, std::size_t e) {
       }
       close();
     }
-    if (a >= kFlatLevel) st = {n, 1, v};
+    if (a >= kFlatLevel) st = {n + off, 1, v};
   }
   if (b == e) close();
 }
 
+void SignalPass::push(const float* interleaved, std::size_t n) {
+  constexpr std::size_t pad = TruePeakScanner::kPad;
+  while (n > 0) {
+    const std::size_t room = window_frames_ - pad - fill_;
+    const std::size_t take = std::min(n, room);
+    for (int c = 0; c < channels_; ++c) {
+      float* dst = win(c) + fill_;
+      const float* src = interleaved + c;
+      for (std::size_t i = 0; i < take; ++i) dst[i] = src[i * static_cast<std::size_t>(channels_)];
+    }
+    for (std::size_t i = 0; i < take * static_cast<std::size_t>(channels_); ++i) {
+      if ((std::bit_cast<std::uint32_t>(interleaved[i]) & 0x7f800000u) == 0x7f800000u && !non_finite_) {
+        non_finite_ = frames_ + i / static_cast<std::size_t>(channels_);
+      }
+    }
+    fill_ += take;
+    frames_ = base_ + fill_;
+    interleaved += take * static_cast<std::size_t>(channels_);
+    n -= take;
+    // Sub-blocks whose samples and lookahead have all arrived.
+    while (start(next_) + start_step(next_) + pad <= frames_) sub_block(next_++);
+    compact();
+  }
+}
+
 void SignalPass::finish() {
-  for (int c = 0; c < s_.channels; ++c) scan_clips(c, 0, 0);
+  constexpr std::size_t pad = TruePeakScanner::kPad;
+  for (int c = 0; c < channels_; ++c) std::fill_n(win(c) + fill_, pad, 0.0f);
+  const auto rate = static_cast<std::size_t>(std::lround(sample_rate_));
+  sub_blocks_ = (frames_ * 100 + rate - 1) / rate;
+  while (next_ < sub_blocks_) sub_block(next_++);
+  for (auto* v : {&k_energy, &lr, &ll, &rr, &lr_low, &ll_low, &rr_low}) {
+    if (!v->empty()) v->resize(sub_blocks_);
+  }
+  for (auto* v : {&true_peak, &wave_min, &wave_max}) v->resize(sub_blocks_);
+  for (auto& v : click_cells) v.resize(sub_blocks_ * kClickCellsPerSubBlock);
+  for (int c = 0; c < channels_; ++c) scan_clips(c, 0, 0, 0);
   spectrum.finish();
+}
+
+std::size_t SignalPass::start_step(std::size_t k) const noexcept {
+  const auto rate = static_cast<std::size_t>(std::lround(sample_rate_));
+  return (k + 1) * rate / 100 - k * rate / 100;
+}
+
+void SignalPass::compact() {
+  // Keep kPad frames of history before the next sub-block, and what follows it.
+  constexpr std::size_t pad = TruePeakScanner::kPad;
+  const std::size_t keep_from = start(next_) - base_;  // index in the window of the next sub-block
+  if (keep_from == 0) return;
+  for (int c = 0; c < channels_; ++c) {
+    float* w = win_[static_cast<std::size_t>(c)].data();
+    std::memmove(w, w + keep_from, (fill_ - keep_from + pad) * sizeof(float));
+  }
+  base_ += keep_from;
+  fill_ -= keep_from;
+}
+
+void SignalPass::ensure(std::size_t k) {
+  if (k < k_energy.size()) return;
+  const std::size_t size = std::max<std::size_t>(2 * k_energy.size(), k + 1);
+  for (auto* v : {&k_energy}) v->resize(size, 0.0);
+  if (channels_ == 2) {
+    for (auto* v : {&lr, &ll, &rr, &lr_low, &ll_low, &rr_low}) v->resize(size, 0.0);
+  }
+  for (auto* v : {&true_peak, &wave_min, &wave_max}) v->resize(size, 0.0f);
+  for (auto& v : click_cells) v.resize(size * kClickCellsPerSubBlock);
 }
 
 }  // namespace lacquer::analysis::detail

@@ -1,8 +1,9 @@
 #pragma once
-// One pass over a whole signal in memory, 10 ms at a time, collecting everything the
-// analysis needs per sub-block (loudness energies, true peaks, channel sums, stereo sums,
-// the waveform), per 1 ms cell (peaks, for silence and dropouts), per click cell, plus the
-// clip runs and the spectrum. What the numbers mean is decided afterwards (analyse.cpp).
+// One pass over a signal as it arrives, 10 ms at a time, collecting everything the analysis
+// needs per sub-block (loudness energies, true peaks, channel sums, stereo sums, the
+// waveform), per 1 ms cell (peaks and where the sound starts and stops, for silence and
+// dropouts), per click cell, plus the clip runs and the spectrum. It holds about a second of
+// audio, never the whole signal. What the numbers mean is decided afterwards (analyse.cpp).
 
 #include <algorithm>
 #include <cmath>
@@ -17,30 +18,6 @@
 #include "spectrum.hpp"
 
 namespace lacquer::analysis::detail {
-
-/// Planar float channels with TruePeakScanner::kPad zeros before and after each.
-struct PaddedSignal {
-  int channels = 0;
-  double sample_rate = 0.0;
-  std::size_t frames = 0;
-  // Left uninitialised but for the pads, and in huge pages where the kernel has them: a
-  // file's worth of memory is written once, by the caller, not cleared first (clearing and
-  // page faults cost more than the analysis).
-  struct Free {
-    void operator()(float* p) const noexcept { std::free(p); }
-  };
-  std::vector<std::unique_ptr<float[], Free>> data;
-
-  PaddedSignal(int nch, double rate, std::size_t n);
-
-  const float* channel(int c) const noexcept {
-    return data[static_cast<std::size_t>(c)].get() + TruePeakScanner::kPad;
-  }
-  float* channel(int c) noexcept { return data[static_cast<std::size_t>(c)].get() + TruePeakScanner::kPad; }
-
-  /// Copies n interleaved frames to frame `at` on; false at a non-finite sample.
-  bool put(const float* interleaved, std::size_t at, std::size_t n) noexcept;
-};
 
 /// A run of equal full-scale or flat-topped samples on one channel.
 struct ClipRun {
@@ -104,19 +81,27 @@ class SignalPass {
   static constexpr int kCellsPerSubBlock = 10;      // 1 ms cells for silence and dropouts
   static constexpr int kClickCellsPerSubBlock = 5;  // 2 ms cells for the click detector
 
-  SignalPass(const PaddedSignal& signal, int clip_run);
+  /// Frames in 1 ms cells below this (-60 dBFS) are silent.
+  static constexpr double kSilenceDbfs = -60.0;
 
-  /// Number of 10 ms sub-blocks; sub-block k spans frames [start(k), start(k + 1)).
+  /// `frames_hint` sizes the lists (the stream may turn out shorter or longer).
+  SignalPass(double sample_rate, int channels, std::size_t frames_hint, int clip_run);
+
+  /// Adds n interleaved frames and analyses every sub-block whose samples have arrived.
+  void push(const float* interleaved, std::size_t n);
+  /// The stream has ended: analyses the rest, closes runs in progress.
+  void finish();
+
+  /// Frames pushed so far.
+  std::size_t frames() const noexcept { return frames_; }
+  /// The first frame holding a non-finite sample, if any.
+  std::optional<std::size_t> non_finite() const noexcept { return non_finite_; }
+
+  /// Number of 10 ms sub-blocks (after finish()); sub-block k spans [start(k), start(k + 1)).
   std::size_t sub_blocks() const noexcept { return sub_blocks_; }
   std::size_t start(std::size_t k) const noexcept;
-  /// First frame of 1 ms cell j, for j up to cells().
+  /// First frame of 1 ms cell j.
   std::size_t cell_start(std::size_t j) const noexcept;
-  std::size_t cells() const noexcept { return cell_peak.size(); }
-
-  /// Runs sub-blocks [from, to).
-  void run(std::size_t from, std::size_t to);
-  /// Ends the pass (clip runs in progress, the spectrum's last frame).
-  void finish();
 
   // ---- per sub-block -------------------------------------------------------------------
   std::vector<double> k_energy;     ///< channel-weighted sum of K-weighted squares
@@ -125,13 +110,19 @@ class SignalPass {
   std::vector<double> lr, ll, rr;   ///< stereo only: sums of products
   std::vector<double> lr_low, ll_low, rr_low;  ///< the same below 150 Hz
   // ---- per 1 ms cell ---------------------------------------------------------------------
-  std::vector<float> cell_peak;     ///< largest magnitude over channels
+  static constexpr std::uint16_t kNone = 0xffff;
+  struct Cell {
+    float peak;                 ///< largest magnitude over channels
+    std::uint16_t first_loud;   ///< offset of the first frame over kSilenceDbfs, or kNone
+    std::uint16_t last_loud;    ///< offset of the last one, or kNone
+  };
+  std::vector<Cell> cells;
   // ---- per click cell, per channel -------------------------------------------------------
   struct ClickCell {
     float h_energy;   ///< mean square of the high-pass residual
     float x_energy;   ///< mean square of the signal
     float h_max;      ///< largest |residual|
-    std::uint32_t at; ///< its frame
+    std::size_t at;   ///< frame of the largest, when it stands far out of the cell's mean
   };
   std::vector<std::vector<ClickCell>> click_cells;
   std::size_t click_cell_start(std::size_t j) const noexcept;
@@ -148,12 +139,26 @@ class SignalPass {
 
  private:
   void sub_block(std::size_t k);
-  void scan_clips(int c, std::size_t b, std::size_t e);
+  void scan_clips(int c, std::size_t b, std::size_t e, std::size_t off);
+  std::size_t start_step(std::size_t k) const noexcept;
+  void compact();
+  void ensure(std::size_t k);
+  float* win(int c) noexcept { return win_[static_cast<std::size_t>(c)].data() + TruePeakScanner::kPad; }
 
-  const PaddedSignal& s_;
+  double sample_rate_;
+  int channels_;
+  std::size_t frames_ = 0;  // pushed so far
+  // The window: per channel kPad frames of history, then frames base_ .. base_ + fill_.
+  std::vector<std::vector<float>> win_;
+  std::size_t window_frames_ = 0;
+  std::size_t base_ = 0;
+  std::size_t fill_ = 0;
+  std::size_t next_ = 0;  // next sub-block to analyse
+  std::optional<std::size_t> non_finite_;
   TruePeakScanner scanner_;
   std::size_t sub_blocks_ = 0;
   int clip_run_;
+  float silence_level_;
   std::vector<double> weight_;  // BS.1770 channel weights
   std::vector<PairSection> k_shelf_, k_highpass_;  // per channel pair
   PairSection low_[2];          // 4th-order Butterworth low-pass at 150 Hz (stereo)
