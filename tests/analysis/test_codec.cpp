@@ -46,3 +46,37 @@ TEST(Codec, HeadroomLeavesNoOversAndAt44kHzIsResampled) {
 
 }  // namespace
 }  // namespace lacquer::analysis
+
+namespace lacquer::analysis {
+namespace {
+
+// The daemon's use: audio in memory on a worker thread, with progress and a cancel flag.
+TEST(InMemory, ProgressRisesToOneAndCancelStops) {
+  const test::Audio a = test::music(20.0, 4);
+  std::vector<double> seen;
+  const auto r = analyse(a.x.data(), a.frames(), 2, a.rate, Options{}, [&](double f) { seen.push_back(f); });
+  ASSERT_GE(seen.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(seen.back(), 1.0);
+  EXPECT_EQ(r.frames, a.frames());
+
+  std::atomic<bool> cancel{false};
+  EXPECT_THROW(analyse(a.x.data(), a.frames(), 2, a.rate, Options{},
+                       [&](double f) {
+                         if (f > 0.2) cancel = true;
+                       },
+                       &cancel),
+               Cancelled);
+
+  std::vector<float> bad = a.x;
+  bad[2 * 48000 + 1] = NAN;
+  try {
+    analyse(bad.data(), a.frames(), 2, a.rate);
+    ADD_FAILURE() << "a NaN was accepted";
+  } catch (const AnalysisError& e) {
+    EXPECT_STREQ(e.what(), "non-finite sample at frame 48000");
+  }
+}
+
+}  // namespace
+}  // namespace lacquer::analysis
