@@ -370,6 +370,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     message->set(http::field::server, "lacquer");
     message->set(http::field::content_type, response.content_type);
     message->set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : options_.response_headers) message->set(name, value);
     for (const auto& [name, value] : response.headers) message->set(name, value);
     message->body() = response.body;
     message->keep_alive(keep_alive);

@@ -124,7 +124,7 @@ std::string link_base(const ApiContext& api, const HttpRequest& req) {
   const std::string origin = req.header("origin");
   if (host.empty()) return api.public_base_url;
   if (origin == "https://" + host || origin == "http://" + host) return origin;
-  return "http://" + host;
+  return (api.public_base_url.starts_with("https:") ? "https://" : "http://") + host;
 }
 
 /// POST /api/sessions/ID/tracks {file, title, isrc, target}: the file is checked here and

@@ -22,7 +22,8 @@ struct ApiContext {
   control::Authenticator& auth;
   /// Loads a session's tracks into the player and makes it the current one.
   std::function<control::Expected<int>(session::Id)> open_session;
-  /// "http://HOST:PORT" for invite links when the request names no Host.
+  /// "http(s)://HOST:PORT" for invite links when the request names no Host; its scheme
+  /// is the links' scheme.
   std::string public_base_url;
   /// Checks and hashes track files (POST /api/sessions/ID/tracks).
   TrackSources* track_sources = nullptr;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +37,8 @@ struct ServeOptions {
   std::string jack_server;
   bool demo = false;
   std::string log_level;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 constexpr auto kSupervisePeriod = std::chrono::milliseconds(100);
@@ -145,6 +148,20 @@ std::vector<std::string> served_names(const Config& config) {
   return names;
 }
 
+/// SIGHUP reads the certificate and key again (a renewed certificate, no restart).
+void reload_on_hangup(DaemonContext& ctx, boost::asio::signal_set& hangup) {
+  hangup.async_wait([&ctx, &hangup](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    const std::string error = ctx.tls->reload();
+    if (error.empty()) {
+      spdlog::info("TLS certificate reloaded (SHA-256 {})", ctx.tls->fingerprint());
+    } else {
+      spdlog::error("TLS certificate not reloaded, the previous one stays: {}", error);
+    }
+    reload_on_hangup(ctx, hangup);
+  });
+}
+
 int serve(const ServeOptions& options) {
   Config config;
   if (!options.config_file.empty()) load_config_file(options.config_file, config);
@@ -155,6 +172,11 @@ int serve(const ServeOptions& options) {
   if (!options.jack_server.empty()) config.jack_server = options.jack_server;
   if (options.demo) config.demo = true;
   if (!options.log_level.empty()) config.log_level = options.log_level;
+  if (!options.tls_cert.empty()) config.tls_cert = options.tls_cert;
+  if (!options.tls_key.empty()) config.tls_key = options.tls_key;
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    throw std::runtime_error("TLS needs both a certificate and a key (--tls-cert, --tls-key)");
+  }
   if (const char* token = std::getenv("LACQUER_TOKEN"); token != nullptr && *token != '\0') {
     config.engineer_token = token;
   }
@@ -164,13 +186,28 @@ int serve(const ServeOptions& options) {
   ctx.jack = std::make_unique<JackBackend>(
       JackBackend::Options{ctx.config.jack_client_name, ctx.config.jack_server}, ctx.engine,
       ctx.player);
-  ctx.http = std::make_unique<control::HttpServer>(
-      ctx.io, control::HttpServer::Options{.address = ctx.config.http_address,
+  // With a certificate the --http port speaks TLS and HTTP listens on loopback behind it.
+  std::vector<std::string> names = served_names(ctx.config);
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  if (!ctx.config.tls_cert.empty()) {
+    ctx.tls = std::make_unique<control::TlsFront>(
+        ctx.io, control::TlsFront::Options{.address = ctx.config.http_address,
                                            .port = ctx.config.http_port,
-                                           .host_names = served_names(ctx.config),
+                                           .cert_file = ctx.config.tls_cert,
+                                           .key_file = ctx.config.tls_key});
+    for (const auto& name : ctx.tls->names()) names.push_back(name);
+    response_headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+    spdlog::info("TLS certificate {} (SHA-256 {})", ctx.config.tls_cert, ctx.tls->fingerprint());
+  }
+  ctx.http = std::make_unique<control::HttpServer>(
+      ctx.io, control::HttpServer::Options{.address = ctx.tls ? "127.0.0.1" : ctx.config.http_address,
+                                           .port = ctx.tls ? std::uint16_t{0} : ctx.config.http_port,
+                                           .host_names = names,
                                            .max_connections = ctx.config.http_max_connections,
                                            .max_per_address = ctx.config.http_max_per_address,
-                                           .trusted_proxies = ctx.config.trusted_proxies});
+                                           .trusted_proxies = ctx.config.trusted_proxies,
+                                           .response_headers = response_headers});
+  if (ctx.tls) ctx.tls->set_backend_port(ctx.http->port());
   add_health_routes(ctx);
   ctx.jack->set_listen_tap(&ctx.listen_tap);
   ctx.listen = std::make_unique<ListenServer>(
@@ -195,6 +232,7 @@ int serve(const ServeOptions& options) {
   for (const auto& started : ctx.on_started) started();
 
   ctx.http->start();
+  if (ctx.tls) ctx.tls->start();
   ctx.listen->start();
   boost::asio::steady_timer supervisor(ctx.io);
   supervise(ctx, supervisor);
@@ -206,15 +244,19 @@ int serve(const ServeOptions& options) {
     supervisor.cancel();
     ctx.jack->stop();
     ctx.listen->stop();
+    if (ctx.tls) ctx.tls->stop();
     ctx.http->stop();
     for (auto it = ctx.on_stop.rbegin(); it != ctx.on_stop.rend(); ++it) (*it)();
     ctx.io.stop();
   });
 
-  const std::string url = "http://" +
-                          (ctx.config.http_address == "0.0.0.0" ? std::string("localhost")
-                                                                 : ctx.config.http_address) +
-                          ":" + std::to_string(ctx.http->port()) + "/";
+  std::optional<boost::asio::signal_set> hangup;
+  if (ctx.tls) {
+    hangup.emplace(ctx.io, SIGHUP);
+    reload_on_hangup(ctx, *hangup);
+  }
+
+  const std::string url = public_url(ctx) + "/";
   spdlog::info("serving on {}", url);
   std::printf("Lacquer is running. Open %s\n", url.c_str());
   std::fflush(stdout);
@@ -239,6 +281,9 @@ const bool registered = register_subcommand(
       app.add_option("--db", options->db, "SQLite database file");
       app.add_option("--jack-server", options->jack_server, "JACK server name");
       app.add_flag("--demo", options->demo, "Play generated demo material into the chain");
+      app.add_option("--tls-cert", options->tls_cert,
+                     "PEM certificate: the --http port then speaks TLS (reloaded on SIGHUP)");
+      app.add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert");
       app.add_option("--log-level", options->log_level, "trace, debug, info, warn, error")
           ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
       return [options] { return serve(*options); };

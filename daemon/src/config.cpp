@@ -73,6 +73,8 @@ void load_config_file(const std::string& path, Config& config) {
     if (table["http"]["origins"]) config.ws_origins = string_list(table["http"]["origins"], "http.origins");
     if (auto v = table["http"]["web_root"].value<std::string>()) config.web_root = *v;
     if (table["http"]["names"]) config.http_names = string_list(table["http"]["names"], "http.names");
+    if (auto v = table["http"]["tls_cert"].value<std::string>()) config.tls_cert = *v;
+    if (auto v = table["http"]["tls_key"].value<std::string>()) config.tls_key = *v;
     if (table["http"]["trusted_proxies"]) {
       config.trusted_proxies = string_list(table["http"]["trusted_proxies"], "http.trusted_proxies");
     }

@@ -18,6 +18,8 @@ struct Config {
   std::vector<std::string> ws_origins;  ///< extra allowed Origins beside the served one
   std::vector<std::string> http_names;  ///< Host names answered besides IP literals, localhost
   std::vector<std::string> trusted_proxies;  ///< whose X-Forwarded-For is believed
+  std::string tls_cert;                 ///< PEM; with tls_key, the HTTP port speaks TLS
+  std::string tls_key;
   std::size_t http_max_connections = 0;     ///< 0: from the descriptor limit
   std::size_t http_max_per_address = 256;
   double auth_deadline_s = 10.0;        ///< /ws and /listen: time to authenticate

@@ -374,7 +374,7 @@ void attach_control(DaemonContext& ctx) {
   });
   c->hub.set_transport(&c->transport);
   c->hub.set_sessions(&c->sessions);
-  c->hub.set_snapshot_engine(&ctx.engine);
+  c->hub.set_engine(&ctx.engine);
 
   c->ws = std::make_unique<control::WsServer>(
       ctx.io, c->hub, c->auth,
@@ -405,9 +405,6 @@ void attach_control(DaemonContext& ctx) {
         return *who;
       });
 
-  const std::string host = ctx.config.http_address == "0.0.0.0" || ctx.config.http_address == "::"
-                               ? std::string("localhost")
-                               : ctx.config.http_address;
   c->api = std::make_unique<ApiContext>(ApiContext{
       *c->store, c->hub, c->auth,
       [c, &ctx](session::Id id) -> Expected<int> {
@@ -428,7 +425,7 @@ void attach_control(DaemonContext& ctx) {
         ctx.listen->set_open_session(id);
         return static_cast<int>(tracks->size());
       },
-      "http://" + host + ":" + std::to_string(ctx.http->port())});
+      public_url(ctx)});
   c->track_sources = std::make_unique<TrackSources>(media_folders(ctx.config));
   c->api->track_sources = c->track_sources.get();
   c->api->invite_lifetime = std::chrono::milliseconds(

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,7 @@
 #include "listen_server.hpp"
 #include "listen_tap.hpp"
 #include "lacquer/control/http_server.hpp"
+#include "lacquer/control/tls_front.hpp"
 #include "lacquer/dsp/engine.hpp"
 #include "player.hpp"
 
@@ -29,6 +31,7 @@ struct DaemonContext {
   std::unique_ptr<JackBackend> jack;
   ListenTap listen_tap;
   std::unique_ptr<control::HttpServer> http;
+  std::unique_ptr<control::TlsFront> tls;  ///< in front of `http` when a certificate is set
   std::unique_ptr<ListenServer> listen;
   /// Run once JACK is joined (the sample rate is known), in order of registration.
   std::vector<std::function<void()>> on_started;
@@ -37,5 +40,9 @@ struct DaemonContext {
   /// Lines added to /metrics by the parts wired in (Prometheus text, each ending in '\n').
   std::vector<std::function<std::string()>> metrics;
 };
+
+/// "http(s)://HOST:PORT" where the daemon is reached: https with a certificate, and the
+/// listening address ("localhost" for a wildcard). Call once ctx.http exists.
+std::string public_url(const DaemonContext& ctx);
 
 }  // namespace lacquer::daemon

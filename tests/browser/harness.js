@@ -45,8 +45,12 @@ async function waitFor(what, fn, timeoutMs) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-/** Starts jackd and the daemon; `stop()` ends both and removes the temporary files. */
-export async function startDaemon({ demo = true } = {}) {
+/**
+ * Starts jackd and the daemon; `stop()` ends both and removes the temporary files. `address`
+ * is where it listens, `args` more `serve` flags (e.g. TLS), `scheme` and `hostName` what the
+ * browser's `base` URL names; `api` always speaks to the address itself.
+ */
+export async function startDaemon({ demo = true, address = '127.0.0.1', args: extra = [], scheme = 'http', hostName = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lacquer-web-'));
   const jackName = `lqweb-${process.pid}-${++counter}`;
   const token = randomBytes(16).toString('hex');
@@ -59,7 +63,7 @@ export async function startDaemon({ demo = true } = {}) {
     jack.kill('SIGKILL');
     throw new Error(`jackd ${jackName} did not start: ${waited.stdout}${waited.stderr}`);
   }
-  const args = ['serve', '--jack-server', jackName, '--http', `127.0.0.1:${httpPort}`,
+  const args = ['serve', '--jack-server', jackName, '--http', `${address}:${httpPort}`, ...extra,
     '--osc', String(oscPort), '--db', join(dir, 'lacquer.db')];
   if (demo) args.push('--demo');
   const daemon = spawn(LACQUER, args, { env: { ...process.env, LACQUER_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -67,7 +71,8 @@ export async function startDaemon({ demo = true } = {}) {
   daemon.stderr.on('data', (d) => log.push(String(d)));
   let exited = null;
   daemon.on('exit', (code) => (exited = code));
-  const base = `http://127.0.0.1:${httpPort}`;
+  const direct = `${scheme}://${address}:${httpPort}`;
+  const base = hostName ? `${scheme}://${hostName}:${httpPort}` : direct;
   const stop = async () => {
     if (exited === null) {
       daemon.kill('SIGTERM');
@@ -79,13 +84,13 @@ export async function startDaemon({ demo = true } = {}) {
   try {
     await waitFor('the daemon to answer /healthz', async () => {
       if (exited !== null) throw new Error(`lacquer exited with ${exited}:\n${log.join('')}`);
-      return (await fetch(`${base}/healthz`)).ok;
+      return (await fetch(`${direct}/healthz`)).ok;
     }, 15000);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { base, token, dir, log, stop, api: (method, path, body) => apiCall(base, token, method, path, body) };
+  return { base, direct, token, dir, log, stop, pid: daemon.pid, api: (method, path, body) => apiCall(direct, token, method, path, body) };
 }
 
 async function apiCall(base, token, method, path, body) {
@@ -100,14 +105,14 @@ async function apiCall(base, token, method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-/** Headless Chromium (Debian's) with a new profile directory. */
-export async function startBrowser() {
+/** Headless Chromium (Debian's) with a new profile directory; `args` are further flags. */
+export async function startBrowser({ args = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'lacquer-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-      '--no-first-run', '--disable-component-update', '--disable-sync'],
+      '--no-first-run', '--disable-component-update', '--disable-sync', ...args],
     viewport: { width: 1024, height: 768 },
   });
   return {

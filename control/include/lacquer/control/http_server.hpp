@@ -104,6 +104,8 @@ class HttpServer {
     /// Peers whose X-Forwarded-For is believed (a reverse proxy on this machine, say);
     /// from anyone else the header is ignored.
     std::vector<std::string> trusted_proxies;
+    /// Sent with every response (e.g. Strict-Transport-Security behind TLS).
+    std::vector<std::pair<std::string, std::string>> response_headers;
   };
 
   /// Binds and listens; throws std::runtime_error naming the address when that fails.
