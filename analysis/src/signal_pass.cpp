@@ -24,6 +24,8 @@ namespace {
 constexpr float kFullScale = 0.99996f;
 // Identical consecutive samples this loud are a flat top (clipped before a gain change).
 constexpr float kFlatLevel = 0.5f;
+// A step this large (-60 dBFS) just before a flat top makes it a clip.
+constexpr float kFlatStep = 1e-3f;
 constexpr double kLowBandHz = 150.0;
 
 f32x8 load8(const float* p) noexcept {
@@ -353,9 +355,13 @@ void SignalPass::sub_block(std::size_t k) {
 void SignalPass::scan_clips(int c, std::size_t b, std::size_t e, std::size_t off) {
   RunState& st = run_[static_cast<std::size_t>(c)];
   const float* x = win(c);
+  // A flat top below full scale counts only when the waveform runs into it steeply, as into
+  // a ceiling: the crest of a slow wave also repeats a sample or two once quantised, but
+  // approached in steps of a least significant bit.
   const auto close = [&] {
-    if (st.length >= static_cast<std::size_t>(clip_run_)) {
-      clip_runs.push_back({c, st.start, st.length, std::fabs(st.value) >= kFullScale});
+    const bool full = std::fabs(st.value) >= kFullScale;
+    if (st.length >= static_cast<std::size_t>(clip_run_) && (full || st.entry >= kFlatStep)) {
+      clip_runs.push_back({c, st.start, st.length, full});
     }
     st.length = 0;
   };
@@ -373,9 +379,9 @@ void SignalPass::scan_clips(int c, std::size_t b, std::size_t e, std::size_t off
       }
       close();
     }
-    if (a >= kFlatLevel) st = {n + off, 1, v};
+    if (a >= kFlatLevel) st = {n + off, 1, v, std::fabs(x[n - 1] - x[n - 2])};
   }
-  if (b == e) close();
+  if (b == e && st.length > 0) close();
 }
 
 void SignalPass::push(const float* interleaved, std::size_t n) {
@@ -414,7 +420,7 @@ void SignalPass::finish() {
   }
   for (auto* v : {&true_peak, &wave_min, &wave_max}) v->resize(sub_blocks_);
   for (auto& v : click_cells) v.resize(sub_blocks_ * kClickCellsPerSubBlock);
-  for (int c = 0; c < channels_; ++c) scan_clips(c, 0, 0, 0);
+  for (int c = 0; c < channels_; ++c) scan_clips(c, fill_, fill_, base_);
   spectrum.finish();
 }
 

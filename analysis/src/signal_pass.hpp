@@ -166,6 +166,7 @@ class SignalPass {
   struct RunState {
     std::size_t start = 0, length = 0;
     float value = 0.0f;
+    float entry = 0.0f;  // |step| between the two samples before the run
   };
   std::vector<RunState> run_;
   std::vector<float> mono_;     // scratch: one sub-block of the mono sum

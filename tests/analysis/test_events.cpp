@@ -132,6 +132,37 @@ TEST(Events, DcOffsetAndAbruptStart) {
   EXPECT_NE(find(r, "abrupt_start", 0.0), nullptr) << list(r);
 }
 
+TEST(Events, FlatTopsAreClipsButAQuantisedSlowCrestIsNot) {
+  // A 25 Hz sine at 0.9 in 16 bits repeats samples at its crests; a 200 Hz one clipped at
+  // 0.7 (a clipped mix turned down) has flat tops.
+  for (const bool clipped : {false, true}) {
+    test::Audio a = test::tone({{4.0, 20.0 * std::log10(0.9)}}, clipped ? 200.0 : 25.0);
+    for (float& v : a.x) {
+      v = clipped ? std::clamp(v, -0.7f, 0.7f) : std::round(v * 32768.0f) / 32768.0f;
+    }
+    const auto r = measure(a);
+    std::size_t clips = 0;
+    for (const auto& e : r.events) {
+      if (e.type != "clip") continue;
+      ++clips;
+      EXPECT_EQ(e.severity, Severity::warning);
+      EXPECT_NE(e.detail.find("flat top"), std::string::npos);
+    }
+    if (clipped) {
+      // 1600 flat tops 2.5 ms apart per channel: one event (closer ones merge) over the tone.
+      ASSERT_EQ(clips, 1u) << list(r);
+      EXPECT_NEAR(find(r, "clip", 0.0)->duration_s, 4.0, 0.01);
+      bool counted = false;
+      for (const auto& w : r.warnings) {
+        counted |= w.rule == "clipping" && w.message.starts_with("3200 clipped runs");
+      }
+      EXPECT_TRUE(counted) << r.warnings.front().message;
+    } else {
+      EXPECT_EQ(clips, 0u) << list(r);
+    }
+  }
+}
+
 TEST(Events, InterSamplePeakWhereSamplesStayUnderFullScale) {
   // fs/4 at 45 degrees, amplitude 1.2: samples at 0.85, the waveform between them at 1.2.
   const Audio a = test::faded_sine(1.2, 0.25, 45.0);
