@@ -153,6 +153,9 @@ CommandTable::CommandTable(const dsp::Schema& schema) : schema_(schema) {
               "Go to the previous note of the session (locates the transport there)"));
   add(trigger("/note/resolve", Action::note_resolve, Role::engineer,
               "Mark the current note (the one /note/next or /note/prev went to) resolved"));
+  add(trigger("/meter/reset", Action::meter_reset, Role::engineer,
+              "Start a new measurement on the input and output meters: integrated loudness, "
+              "LRA, true-peak and other maxima (also done on every locate and track change)"));
   Entry current = status("/note/current", ValueType::text, "", Action::note_current,
                          "Text of the note the surface walked to (read only; sent on every "
                          "/note/next, /note/prev and /note/resolve)");

@@ -202,6 +202,14 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
     case Action::note_resolve:
       if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
       return resolve_current_note(who);
+    case Action::meter_reset: {
+      if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
+      if (engine_ == nullptr) return make_error(ErrorCode::unavailable, "no engine is running");
+      restart_meters();
+      Change change{&e, value, std::nullopt};
+      broadcast(change);
+      return change;
+    }
     default: break;
   }
   return make_error(ErrorCode::bad_request, e.path + " cannot be set");
@@ -228,6 +236,7 @@ Expected<Change> ControlHub::apply_transport(const Entry& e, const Value& value)
     case Action::locate: {
       const double v = std::clamp(std::get<double>(value), 0.0, std::max(0.0, s.duration_s));
       transport_->locate(v);
+      restart_meters();
       Change change{&e, Value{v}, std::nullopt};
       broadcast(change);
       return change;
@@ -237,6 +246,7 @@ Expected<Change> ControlHub::apply_transport(const Entry& e, const Value& value)
       const auto v = static_cast<std::int32_t>(
           std::clamp(std::get<double>(value), 0.0, static_cast<double>(s.track_count - 1)));
       transport_->select(v);
+      restart_meters();
       Change change{&e, Value{std::int64_t{v}}, std::nullopt};
       broadcast(change);
       return change;
@@ -251,6 +261,10 @@ Expected<Change> ControlHub::apply_transport(const Entry& e, const Value& value)
     default: break;
   }
   return make_error(ErrorCode::bad_request, e.path + " is not a transport command");
+}
+
+void ControlHub::restart_meters() {
+  if (engine_ != nullptr) engine_->restart_meters();
 }
 
 Change ControlHub::note_current_change() const {
@@ -301,6 +315,7 @@ Expected<Change> ControlHub::walk_notes(int direction) {
   if (!chosen->track_index || *chosen->track_index < s.track_count) {
     const double at = std::max(0.0, chosen->time_s);
     transport_->locate(at);
+    restart_meters();
     broadcast(Change{table_.find("/transport/locate"), Value{at}, std::nullopt});
   }
   Change change = note_current_change();
@@ -429,7 +444,7 @@ Expected<std::size_t> ControlHub::load_snapshot_into(int which) {
     return make_error(ErrorCode::internal, std::string("snapshot ") + name + " is not an object");
   }
   // Paths the snapshot lacks (stored by an older schema) play as the chain has them now.
-  dsp::ParamStore& store = snapshot_engine_->snapshot_params(which);
+  dsp::ParamStore& store = engine_->snapshot_params(which);
   const dsp::Schema& schema = params_.schema();
   for (dsp::ParamId id = 0; id < static_cast<dsp::ParamId>(schema.size()); ++id) store.set(id, params_.get(id));
   std::size_t count = 0;
@@ -447,7 +462,7 @@ Expected<std::size_t> ControlHub::load_snapshot_into(int which) {
 }
 
 Expected<std::size_t> ControlHub::start_snapshot_compare() {
-  if (snapshot_engine_ == nullptr) {
+  if (engine_ == nullptr) {
     return make_error(ErrorCode::unavailable, "this daemon cannot compare snapshots");
   }
   if (sessions_ == nullptr) return no_store();
@@ -459,7 +474,7 @@ Expected<std::size_t> ControlHub::start_snapshot_compare() {
   }
   // Switching between A and B keeps the running chains (and their loudness so far).
   if (!comparing_snapshots(params_.get(*compare_entry_->param))) {
-    snapshot_engine_->restart_snapshots();
+    engine_->restart_snapshots();
   }
   return count;
 }

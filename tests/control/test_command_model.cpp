@@ -1,6 +1,8 @@
 // The command model: table, validation, clamping, /norm, roles, transport, notes, snapshots.
 #include <cmath>
 #include <limits>
+#include <numbers>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -57,10 +59,10 @@ TEST(CommandTable, HoldsEverySchemaPathAndTheActionPaths) {
   for (const char* path : {"/transport/play", "/transport/stop", "/transport/locate",
                            "/transport/track", "/transport/loop", "/snapshot/store",
                            "/snapshot/recall", "/note/add", "/note/next", "/note/prev",
-                           "/note/resolve", "/monitor/level", "/monitor/compare"}) {
+                           "/note/resolve", "/meter/reset", "/monitor/level", "/monitor/compare"}) {
     EXPECT_NE(t.find(path), nullptr) << path;
   }
-  EXPECT_EQ(t.entries().size(), schema().size() + 14);
+  EXPECT_EQ(t.entries().size(), schema().size() + 15);
 }
 
 TEST(CommandTable, NormPathsResolveForParametersOnly) {
@@ -204,6 +206,46 @@ TEST_F(HubFixture, TransportCommandsDriveThePortAndEchoTheClampedValue) {
   EXPECT_FALSE(set("/transport/position", 3.0).ok());  // read only
 }
 
+// Integrated loudness of the engine's output after `seconds` of a 1 kHz sine at `dbfs`.
+double play_and_measure(dsp::Engine& engine, double seconds, double dbfs) {
+  constexpr std::uint32_t kPeriod = 256;
+  static std::size_t t = 0;
+  std::vector<float> in(kPeriod), out_l(kPeriod), out_r(kPeriod), mon_l(kPeriod), mon_r(kPeriod);
+  const double amplitude = std::pow(10.0, dbfs / 20.0);
+  for (std::size_t end = t + static_cast<std::size_t>(seconds * 48000.0); t < end; t += kPeriod) {
+    for (std::uint32_t i = 0; i < kPeriod; ++i) {
+      in[i] = static_cast<float>(amplitude * std::sin(2.0 * std::numbers::pi * 1000.0 *
+                                                      static_cast<double>(t + i) / 48000.0));
+    }
+    const float* ins[2] = {in.data(), in.data()};
+    float* outs[2] = {out_l.data(), out_r.data()};
+    float* mons[2] = {mon_l.data(), mon_r.data()};
+    engine.process(ins, outs, mons, kPeriod);
+  }
+  dsp::MeterSnapshot m;
+  engine.read_meters(m);
+  return m.out.loudness.integrated_lufs;
+}
+
+// /meter/reset, a locate and a track change each start a new measurement: what was played
+// before no longer counts. Clients may not reset the room's meters.
+TEST_F(HubFixture, MeterResetLocateAndTrackChangeStartANewMeasurement) {
+  dsp::Engine engine(schema());
+  hub.set_engine(&engine);
+  engine.rebuild(48000.0);
+  EXPECT_NEAR(play_and_measure(engine, 4.0, -20.0), -20.0, 0.1);
+  EXPECT_NEAR(play_and_measure(engine, 2.0, -30.0), -21.6, 0.3);  // both count
+  auto refused = set("/meter/reset", Value{}, Role::client);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::forbidden);
+  ASSERT_TRUE(set("/meter/reset", Value{}).ok());
+  EXPECT_NEAR(play_and_measure(engine, 2.0, -30.0), -30.0, 0.1);
+  ASSERT_TRUE(set("/transport/locate", 10.0).ok());
+  EXPECT_NEAR(play_and_measure(engine, 2.0, -40.0), -40.0, 0.1);
+  ASSERT_TRUE(set("/transport/track", std::int64_t{1}).ok());
+  EXPECT_NEAR(play_and_measure(engine, 2.0, -25.0), -25.0, 0.1);
+}
+
 TEST_F(HubFixture, NotesAreAddedAtThePlayPositionAndWalkedInOrder) {
   transport.s.track = 1;
   transport.s.position_s = 42.5;
@@ -290,7 +332,7 @@ TEST_F(HubFixture, ComparingSnapshotsLoadsAAndBIntoTheEngine) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::unavailable);
   dsp::Engine engine(schema());
-  hub.set_snapshot_engine(&engine);
+  hub.set_engine(&engine);
   refused = set("/monitor/compare", std::string("A"));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::not_found);

@@ -74,8 +74,14 @@ export class MetersView {
       localStorage.setItem('lacquer.platform', this.platform.id);
     });
     this.strip = el('canvas', { class: 'loudness-strip', 'aria-label': 'Loudness over time' });
+    // A new measurement of integrated, LRA and the maxima (the daemon also starts one on
+    // every locate and track change).
+    const reset = el('button', { type: 'button', class: 'meter-reset', 'data-path': '/meter/reset',
+      title: 'Reset integrated, LRA and maxima' }, 'Reset');
+    reset.addEventListener('click', () => reset.dispatchEvent(
+      new CustomEvent('request', { detail: { path: '/meter/reset', value: undefined }, bubbles: true })));
     this.element = el('section', { class: 'meters', 'aria-label': 'Meters' }, grid, bars,
-      el('div', { class: 'strip-head' }, el('span', { text: 'Loudness' }), select), this.strip);
+      el('div', { class: 'strip-head' }, el('span', { text: 'Loudness' }), reset, select), this.strip);
     this.loop();
   }
 

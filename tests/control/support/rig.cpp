@@ -19,7 +19,7 @@ Rig::Rig(RigOptions options) {
   });
   hub.set_transport(&transport);
   hub.set_sessions(&sessions);
-  hub.set_snapshot_engine(&engine);
+  hub.set_engine(&engine);
   engine.rebuild(kRate);
 
   options.http.address = "127.0.0.1";

@@ -46,6 +46,7 @@ enum class Action : std::uint8_t {
   note_prev,        ///< /note/prev
   note_resolve,     ///< /note/resolve
   note_current,     ///< /note/current (read only)
+  meter_reset,      ///< /meter/reset
 };
 
 /// One path of the protocol.

@@ -116,10 +116,11 @@ class ControlHub {
   /// Ports may be absent (tests, a daemon without a store): their paths answer unavailable.
   void set_transport(TransportPort* transport) noexcept { transport_ = transport; }
   void set_sessions(SessionPort* sessions) noexcept { sessions_ = sessions; }
-  /// The engine whose snapshot chains play snapshots A and B: setting /monitor/compare to A
+  /// The engine. Its snapshot chains play snapshots A and B: setting /monitor/compare to A
   /// or B loads the current track's snapshots named A and B into them (and refuses the
-  /// change when either is missing).
-  void set_snapshot_engine(dsp::Engine* engine) noexcept { snapshot_engine_ = engine; }
+  /// change when either is missing). Its meters start a new measurement on /meter/reset
+  /// and whenever the transport locates or changes track.
+  void set_engine(dsp::Engine* engine) noexcept { engine_ = engine; }
   TransportPort* transport() const noexcept { return transport_; }
 
   void add_listener(HubListener* listener);
@@ -165,6 +166,7 @@ class ControlHub {
   Expected<Change> walk_notes(int direction);
   Expected<Change> resolve_current_note(const Principal& who);
   Change note_current_change() const;
+  void restart_meters();
   void broadcast(const Change& change);
   void broadcast_note(const NoteRecord& note);
   Change param_change(const Entry& entry, double value) const;
@@ -176,7 +178,7 @@ class ControlHub {
   dsp::ParamStore& params_;
   TransportPort* transport_ = nullptr;
   SessionPort* sessions_ = nullptr;
-  dsp::Engine* snapshot_engine_ = nullptr;
+  dsp::Engine* engine_ = nullptr;
   const Entry* compare_entry_;  // /monitor/compare
   std::vector<HubListener*> listeners_;
   std::optional<NoteRecord> current_note_;  // where /note/next and /note/prev left off
