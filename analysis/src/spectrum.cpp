@@ -84,8 +84,9 @@ Spectrum LongTermSpectrum::result() const {
   const double bin_hz = sample_rate_ / static_cast<double>(size_);
   for (int b = 0; b < static_cast<int>(std::size(kNominal)); ++b) {
     const double centre = 1000.0 * std::pow(10.0, (kFirstBand + b) / 10.0);
-    const double hi = centre * std::pow(10.0, 0.05);
-    if (hi >= sample_rate_ / 2.0) break;
+    if (centre >= sample_rate_ / 2.0) break;
+    // The top band at 44.1 kHz reaches past Nyquist: it holds what lies below.
+    const double hi = std::min(centre * std::pow(10.0, 0.05), sample_rate_ / 2.0);
     const double lo = centre / std::pow(10.0, 0.05);
     // Bins are shared between bands by the part of their width each band covers.
     double p = 0.0;

@@ -53,7 +53,7 @@ struct Correlation {
 /// Long-term third-octave spectrum of the mono sum, dB relative to a full-scale sine (a
 /// sine of amplitude A reads 20 log10(A) in its band).
 struct Spectrum {
-  std::vector<double> bands_hz;  ///< nominal centres, 25 Hz .. 20 kHz (below Nyquist)
+  std::vector<double> bands_hz;  ///< nominal centres, 25 Hz .. 20 kHz (centres below Nyquist)
   std::vector<double> level_db;
 };
 
