@@ -8,9 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -182,7 +184,9 @@ std::function<int()> setup_analyze(CLI::App& app) {
     // One file per worker at a time; with a single file its codec round trip takes a core.
     options.parallel_codec = jobs == 1;
     std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> finished{0};
+    std::mutex done_mutex;
+    std::condition_variable done;
+    std::size_t finished = 0;  // guarded by done_mutex
     std::vector<std::thread> workers;
     for (unsigned w = 0; w < jobs; ++w) {
       workers.emplace_back([&] {
@@ -195,14 +199,20 @@ std::function<int()> setup_analyze(CLI::App& app) {
             reports[i].error = e.what();
           }
           bar.set(i, 1.0);
-          finished.fetch_add(1);
+          {
+            std::lock_guard lock(done_mutex);
+            ++finished;
+          }
+          done.notify_one();
         }
       });
     }
     const bool tty = ::isatty(STDERR_FILENO) != 0;
-    while (finished.load() < n) {
-      if (tty) bar.draw(false);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    {
+      std::unique_lock lock(done_mutex);
+      while (!done.wait_for(lock, std::chrono::milliseconds(200), [&] { return finished == n; })) {
+        if (tty) bar.draw(false);
+      }
     }
     for (auto& t : workers) t.join();
     if (tty) bar.draw(true);
