@@ -18,6 +18,7 @@ constexpr TopicName kTopics[] = {
     {"meters", kTopicMeters, Role::client},
     {"transport", kTopicTransport, Role::client},
     {"notes", kTopicNotes, Role::client},
+    {"analysis", kTopicAnalysis, Role::client},
 };
 
 bool deeper_than(std::string_view text, int limit) {

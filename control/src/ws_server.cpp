@@ -289,6 +289,16 @@ void WsServer::on_note(const NoteRecord& note) {
   });
 }
 
+void WsServer::push_session(std::int64_t session_id, Topic topic, const nlohmann::json& message) {
+  std::shared_ptr<const std::string> text;
+  core_->for_each([&](Session& s) {
+    const WsClient& c = s.client();
+    if ((c.topics & topic) == 0U || !c.principal.may_access(session_id)) return;
+    if (!text) text = serialize(message);
+    s.send(text);
+  });
+}
+
 void WsServer::on_meters(const MeterFrame& frame, Clock::time_point now) {
   std::shared_ptr<const std::string> message;
   core_->for_each([&](Session& s) {

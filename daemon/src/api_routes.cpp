@@ -149,9 +149,28 @@ void add_track(ApiContext& api, const HttpRequest& req, session::Id session_id,
       t.file_sha256 = *digest;
       auto track = api.store.add_track(t);
       if (!track.ok()) return respond(fail(from_store(track.error())));
+      if (api.analysis) api.analysis->ensure(*track);
       respond(reply({{"id", track->id}}, 201));
     });
   });
+}
+
+/// GET /api/sessions/ID/tracks/N/analysis: the track's newest source report; 404 with
+/// {"status":"pending"} while it is being analysed.
+HttpResponse track_analysis(ApiContext& api, session::Id session_id, const std::string& track) {
+  const auto no_track = [] { return fail(make_error(ErrorCode::not_found, "no such track in this session")); };
+  const auto track_id = parse_id(track);
+  if (!track_id) return no_track();
+  auto t = api.store.track(*track_id);
+  if (!t.ok()) return fail(from_store(t.error()));
+  if (t->session_id != session_id) return no_track();
+  auto reports = api.store.reports(session_id);
+  if (!reports.ok()) return fail(from_store(reports.error()));
+  for (auto r = reports->rbegin(); r != reports->rend(); ++r) {
+    if (r->kind == session::ReportKind::source && r->track_id == *track_id) return reply(r->data);
+  }
+  if (api.analysis && api.analysis->pending(*track_id)) return reply({{"status", "pending"}}, 404);
+  return fail(make_error(ErrorCode::not_found, "track " + track + " has no analysis"));
 }
 
 /// Everything under /api/sessions/ID/...
@@ -177,6 +196,9 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
     out["tracks"] = json::array();
     for (const auto& t : *tracks) out["tracks"].push_back(track_json(t));
     return reply(out);
+  }
+  if (what == "tracks" && parts.size() == 4 && parts[3] == "analysis" && req.method == "GET") {
+    return track_analysis(api, *id, parts[2]);
   }
   if (what == "invites" && req.method == "POST") {
     if (!engineer) return engineer_only();

@@ -11,6 +11,7 @@
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/session/store.hpp"
+#include "track_analysis.hpp"
 #include "track_sources.hpp"
 
 namespace lacquer::daemon {
@@ -27,6 +28,8 @@ struct ApiContext {
   std::string public_base_url;
   /// Checks and hashes track files (POST /api/sessions/ID/tracks).
   TrackSources* track_sources = nullptr;
+  /// Analyses added tracks (GET /api/sessions/ID/tracks/N/analysis).
+  TrackAnalysis* analysis = nullptr;
   /// Runs a function on the control executor (from the track worker).
   std::function<void(std::function<void()>)> on_executor;
   /// How long an invite lasts (0: no expiry).

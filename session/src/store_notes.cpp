@@ -198,4 +198,11 @@ Result<std::vector<Report>> Store::reports(Id session_id) const {
       "list reports", read_report, session_id);
 }
 
+Result<std::vector<Report>> Store::reports_labelled(ReportKind kind, std::string_view label) const {
+  return detail::query_all<Report>(impl_->db,
+                                   "SELECT " + std::string(kReportColumns) +
+                                       " FROM reports WHERE kind = ? AND label = ? ORDER BY id DESC",
+                                   "list reports", read_report, to_string(kind), label);
+}
+
 }  // namespace lacquer::session

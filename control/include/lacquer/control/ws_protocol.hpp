@@ -22,6 +22,7 @@ enum Topic : unsigned {
   kTopicMeters = 1U << 1U,     ///< meters at <= 30 Hz
   kTopicTransport = 1U << 2U,  ///< transport state at <= 10 Hz and transport echoes
   kTopicNotes = 1U << 3U,      ///< notes added or resolved on sessions the sender may access
+  kTopicAnalysis = 1U << 4U,   ///< a track's QC analysis finished (sessions it may access)
 };
 
 /// The protocol state of one connection.

@@ -22,6 +22,7 @@
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/control/meter_poller.hpp"
+#include "lacquer/control/ws_protocol.hpp"
 
 namespace lacquer::control {
 
@@ -63,6 +64,9 @@ class WsServer : public HubListener, public MeterSink {
   std::uint64_t dropped_slow() const noexcept;
   /// Upgrades refused for their Origin.
   std::uint64_t refused_origin() const noexcept;
+
+  /// Sends `message` to the connections subscribed to `topic` that may access the session.
+  void push_session(std::int64_t session_id, Topic topic, const nlohmann::json& message);
 
   void on_change(const Change& change) override;
   void on_note(const NoteRecord& note) override;

@@ -175,6 +175,9 @@ class Store {
   Result<Report> report(Id id) const;
   /// A session's reports, oldest first.
   Result<std::vector<Report>> reports(Id session_id) const;
+  /// Reports of `kind` labelled `label` in any session, newest first (a source report's
+  /// label is the file's SHA-256, so one analysis serves every track of that file).
+  Result<std::vector<Report>> reports_labelled(ReportKind kind, std::string_view label) const;
 
   // Feedback loop and maintenance ---------------------------------------------------
 

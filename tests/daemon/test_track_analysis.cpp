@@ -1,0 +1,190 @@
+// QC of a session's tracks in `lacquer serve` (jackd -d dummy, a temporary database): a
+// generated mix with a planted clip and click added through the API is analysed on the
+// daemon's worker while HTTP stays responsive, the events come back at their times over
+// GET .../analysis and the WebSocket push, the report is in the reports table, and the same
+// file in another session is not analysed again.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "lacquer/session/store.hpp"
+#include "music.hpp"
+#include "process_helpers.hpp"
+
+namespace lacquer::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace websocket = boost::beast::websocket;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kToken = "analysis-token";
+constexpr double kClipAt = 3.0;
+constexpr double kClickAt = 5.13;
+
+/// A blocking /ws client.
+class WsClient {
+ public:
+  explicit WsClient(std::uint16_t port) : ws_(io_) {
+    asio::ip::tcp::resolver resolver(io_);
+    asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.handshake("127.0.0.1:" + std::to_string(port), "/ws");
+    ws_.text(true);
+  }
+  json call(const json& message) {
+    ws_.write(asio::buffer(message.dump()));
+    return read();
+  }
+  json read() {
+    boost::beast::flat_buffer buffer;
+    ws_.read(buffer);
+    return json::parse(boost::beast::buffers_to_string(buffer.data()));
+  }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<asio::ip::tcp::socket> ws_;
+};
+
+bool has_event(const json& events, const std::string& type, double time_s, int channel) {
+  for (const auto& e : events) {
+    if (e.value("type", "") == type && std::fabs(e.value("time_s", -1.0) - time_s) <= 0.010 &&
+        e["channel"] == json(channel)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+class TrackAnalysisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = temp_dir();
+    jack_ = std::make_unique<JackDummyServer>(unique_name("lqa"), 48000, 256);
+    ASSERT_TRUE(jack_->start());
+    port_ = free_port();
+    daemon_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LACQUER_BINARY, "serve", "--jack-server", jack_->name(), "--http",
+                                 "127.0.0.1:" + std::to_string(port_), "--osc",
+                                 std::to_string(free_port()), "--db", dir_ + "/lacquer.db"},
+        std::vector<std::string>{std::string("LACQUER_TOKEN=") + kToken});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (http_get(port_, "/healthz", 500).status != 200) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon_->stderr_text();
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  void TearDown() override {
+    daemon_->signal(SIGTERM);
+    EXPECT_EQ(daemon_->wait(10000), 0) << daemon_->stderr_text();
+  }
+
+  HttpResult api(const std::string& method, const std::string& path, const json& body = nullptr) {
+    return http_call(port_, method, path, kToken, body.is_null() ? "" : body.dump());
+  }
+
+  /// A new session holding `file` as its track: {session id, track id}.
+  std::pair<int, int> session_with(const std::string& file) {
+    const auto s = api("POST", "/api/sessions", {{"title", "QC"}});
+    EXPECT_EQ(s.status, 201) << s.body;
+    const int session = json::parse(s.body)["id"];
+    const auto t = api("POST", "/api/sessions/" + std::to_string(session) + "/tracks", {{"file", file}});
+    EXPECT_EQ(t.status, 201) << t.body;
+    return {session, json::parse(t.body)["id"].get<int>()};
+  }
+
+  std::string dir_;
+  std::unique_ptr<JackDummyServer> jack_;
+  std::unique_ptr<ChildProcess> daemon_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(TrackAnalysisTest, AnalysesAddedTracksOnAWorkerAndStoresTheReport) {
+  // 60 s of music with drums: long enough that the analysis takes a while.
+  analysis::test::Audio mix = analysis::test::music(60.0);
+  const auto frame = [](double t) { return static_cast<std::size_t>(std::lround(t * 48000.0)); };
+  for (std::size_t i = 0; i < 6; ++i) mix.at(frame(kClipAt) + i, 0) = 1.0f;
+  mix.at(frame(kClickAt), 1) += 0.4f;
+  const std::string file = dir_ + "/defective.wav";
+  ASSERT_TRUE(analysis::test::write_wav(file, mix, SF_FORMAT_WAV | SF_FORMAT_FLOAT));
+
+  WsClient ws(port_);
+  ASSERT_EQ(ws.call({{"op", "auth"}, {"token", kToken}}).value("role", ""), "engineer");
+  ASSERT_EQ(ws.call({{"op", "subscribe"}, {"topics", {"analysis"}}}).value("ok", false), true);
+
+  const auto [session, track] = session_with(file);
+  const std::string route = "/api/sessions/" + std::to_string(session) + "/tracks/" +
+                            std::to_string(track) + "/analysis";
+  auto got = api("GET", route);
+  ASSERT_EQ(got.status, 404) << got.body;
+  EXPECT_EQ(json::parse(got.body).value("status", ""), "pending");
+
+  // The executor answers at once while the worker analyses.
+  int answered_while_pending = 0;
+  auto slowest = std::chrono::steady_clock::duration::zero();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while ((got = api("GET", route)).status == 404) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(http_get(port_, "/healthz", 1000).status, 200);
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
+    ++answered_while_pending;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_GT(answered_while_pending, 3);
+  EXPECT_LT(slowest, 100ms);
+  std::printf("healthz answered %d times during the analysis, slowest in %.1f ms\n",
+              answered_while_pending, std::chrono::duration<double, std::milli>(slowest).count());
+
+  const json report = json::parse(got.body);
+  EXPECT_EQ(report.value("file", ""), file);
+  EXPECT_NEAR(report.value("duration_s", 0.0), 60.0, 0.01);
+  EXPECT_TRUE(has_event(report["events"], "clip", kClipAt, 0)) << report["events"].dump();
+  EXPECT_TRUE(has_event(report["events"], "click", kClickAt, 1)) << report["events"].dump();
+  EXPECT_TRUE(report["loudness"]["integrated_lufs"].is_number());
+
+  const json push = ws.read();
+  EXPECT_EQ(push.value("op", ""), "analysis");
+  EXPECT_EQ(push.value("session", 0), session);
+  EXPECT_EQ(push.value("track", 0), track);
+  EXPECT_EQ(push["events"], report["events"]);
+  EXPECT_EQ(push["loudness"], report["loudness"]);
+
+  // The same file in another session: the stored analysis is copied, not redone.
+  const auto [again_session, again_track] = session_with(file);
+  got = api("GET", "/api/sessions/" + std::to_string(again_session) + "/tracks/" +
+                       std::to_string(again_track) + "/analysis");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(json::parse(got.body), report);
+  EXPECT_EQ(daemon_->stderr_text().find("analysed " + file), daemon_->stderr_text().rfind("analysed " + file));
+
+  // Wrong session for the track, unknown track.
+  EXPECT_EQ(api("GET", "/api/sessions/" + std::to_string(again_session) + "/tracks/" +
+                           std::to_string(track) + "/analysis").status, 404);
+  EXPECT_EQ(api("GET", "/api/sessions/1/tracks/999/analysis").status, 404);
+
+  auto store = session::Store::open(dir_ + "/lacquer.db");
+  for (const int s : {session, again_session}) {
+    auto reports = store->reports(s);
+    ASSERT_TRUE(reports.ok());
+    ASSERT_EQ(reports->size(), 1U);
+    EXPECT_EQ(reports->front().kind, session::ReportKind::source);
+    EXPECT_EQ(reports->front().label.size(), 64U);  // the file's SHA-256
+    EXPECT_EQ(reports->front().data, report);
+  }
+}
+
+}  // namespace
+}  // namespace lacquer::test
