@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lacquer/control/address_filter.hpp"
+#include "lacquer/control/auth.hpp"
 #include "lacquer/control/rate_limit.hpp"
 
 namespace lacquer::control {
@@ -60,7 +62,8 @@ struct OscServer::Net {
         limiter(options.messages_per_s, options.message_burst),
         udp_buffer(options.max_packet_bytes),
         max_packet(options.max_packet_bytes),
-        max_connections(options.max_tcp_connections) {}
+        max_connections(options.max_tcp_connections),
+        tcp_secret(options.tcp_secret) {}
 
   /// Receive thread: the gate every packet passes before it reaches the executor.
   void on_packet(const Peer& peer, const asio::ip::address& from,
@@ -149,6 +152,7 @@ struct OscServer::Net {
   std::uint64_t next_connection = 1;
   std::size_t max_packet;
   std::size_t max_connections;
+  std::string tcp_secret;  // empty: TCP trusted by address, as UDP
   std::function<void(const Peer&, std::vector<OscMessage>)> deliver;
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> limited{0};
@@ -158,7 +162,11 @@ struct OscServer::Net {
 class OscServer::Net::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Net& net, Peer peer, asio::ip::address from)
-      : socket_(std::move(socket)), net_(net), peer_(std::move(peer)), from_(from) {}
+      : socket_(std::move(socket)),
+        net_(net),
+        peer_(std::move(peer)),
+        from_(from),
+        admitted_(net.tcp_secret.empty()) {}
 
   void read_header() {
     asio::async_read(socket_, asio::buffer(header_),
@@ -202,9 +210,28 @@ class OscServer::Net::Connection : public std::enable_shared_from_this<Connectio
     asio::async_read(socket_, asio::buffer(body_),
                      [self = shared_from_this()](const boost::system::error_code& e, std::size_t) {
                        if (e) return self->close();
+                       if (!self->admitted_) return self->admit();
                        self->net_.on_packet(self->peer_, self->from_, self->body_);
                        self->read_header();
                      });
+  }
+
+  // The first message of a connection when a secret is set: `/lacquer/auth s SECRET`.
+  void admit() {
+    auto decoded = decode_osc_packet(body_, net_.limits);
+    const bool admitted =
+        decoded.ok() && decoded->size() == 1 && (*decoded)[0].path == "/lacquer/auth" &&
+        (*decoded)[0].args.size() == 1 &&
+        std::holds_alternative<std::string>((*decoded)[0].args[0]) &&
+        constant_time_equal(std::get<std::string>((*decoded)[0].args[0]), net_.tcp_secret);
+    if (!admitted) {
+      net_.refused.fetch_add(1);
+      net_.log(Clock::now(), "OSC/TCP from {} closed: no shared secret", peer_.address);
+      return close();
+    }
+    admitted_ = true;
+    send(packet_of(encode_osc_message({"/lacquer/auth", {std::int32_t{1}}, {}})));
+    read_header();
   }
 
   void write_next() {
@@ -225,6 +252,7 @@ class OscServer::Net::Connection : public std::enable_shared_from_this<Connectio
   std::array<std::uint8_t, 4> header_{};
   std::vector<std::uint8_t> body_;
   std::deque<std::vector<std::uint8_t>> queue_;  // framed packets, the front being written
+  bool admitted_;  // gave the shared secret, or none is configured
 };
 
 void OscServer::Net::accept_tcp() {

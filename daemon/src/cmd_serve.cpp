@@ -180,6 +180,9 @@ int serve(const ServeOptions& options) {
   if (const char* token = std::getenv("LACQUER_TOKEN"); token != nullptr && *token != '\0') {
     config.engineer_token = token;
   }
+  if (const char* secret = std::getenv("LACQUER_OSC_SECRET"); secret != nullptr && *secret != '\0') {
+    config.osc_tcp_secret = secret;
+  }
   setup_logging(config.log_level);
 
   DaemonContext ctx(std::move(config));

@@ -95,6 +95,7 @@ void load_config_file(const std::string& path, Config& config) {
     }
     if (auto v = table["osc"]["port"].value<std::int64_t>()) config.osc_port = to_port(*v, "osc.port");
     if (table["osc"]["allow"]) config.osc_allow = string_list(table["osc"]["allow"], "osc.allow");
+    if (auto v = table["osc"]["tcp_secret"].value<std::string>()) config.osc_tcp_secret = *v;
     if (auto v = table["database"]["path"].value<std::string>()) config.db_path = *v;
     if (auto v = table["database"]["backup_interval_h"].value<double>()) {
       config.backup_interval_h = *v;

@@ -15,6 +15,7 @@ struct Config {
   std::uint16_t http_port = 8080;
   std::uint16_t osc_port = 9000;
   std::vector<std::string> osc_allow = {"127.0.0.0/8", "::1/128"};  ///< CIDRs
+  std::string osc_tcp_secret;  ///< TCP surfaces send it first; empty: address only
   std::vector<std::string> ws_origins;  ///< extra allowed Origins beside the served one
   std::vector<std::string> http_names;  ///< Host names answered besides IP literals, localhost
   std::vector<std::string> trusted_proxies;  ///< whose X-Forwarded-For is believed

@@ -39,6 +39,9 @@ class OscServer : public HubListener, public MeterSink {
     std::size_t max_subscribers = 64;
     std::size_t max_tcp_connections = 64;
     std::size_t max_packet_bytes = 64 * 1024;
+    /// When set, a TCP connection's first message must be `/lacquer/auth s SECRET`
+    /// (answered `/lacquer/auth i 1`); anything else closes it. UDP is trusted by address.
+    std::string tcp_secret;
   };
 
   /// Binds both sockets (dual-stack when IPv6 is available); throws std::runtime_error
