@@ -244,6 +244,7 @@ struct ControlWiring {
   std::unique_ptr<control::MeterPoller> poller;
   std::unique_ptr<ApiContext> api;
   std::unique_ptr<TrackSources> track_sources;
+  std::unique_ptr<TrackAnalysis> analysis;
   std::unique_ptr<boost::asio::steady_timer> lapse_timer;
 };
 
@@ -423,12 +424,19 @@ void attach_control(DaemonContext& ctx) {
         }
         ctx.player.load(std::move(decoded), rate);
         c->sessions.set_current(id, *tracks);
+        for (const auto& t : *tracks) c->analysis->ensure(t);
         ctx.listen->set_open_session(id);
         return static_cast<int>(tracks->size());
       },
       public_url(ctx)});
   c->track_sources = std::make_unique<TrackSources>(media_folders(ctx.config));
   c->api->track_sources = c->track_sources.get();
+  c->analysis = std::make_unique<TrackAnalysis>(
+      *c->store, [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); },
+      [c](session::Id id, const nlohmann::json& message) {
+        c->ws->push_session(id, control::kTopicAnalysis, message);
+      });
+  c->api->analysis = c->analysis.get();
   c->api->invite_lifetime = std::chrono::milliseconds(
       static_cast<std::int64_t>(ctx.config.invite_days * 86'400'000.0));
   c->api->clients_changed = [c, &ctx] { close_lapsed_clients(ctx, *c); };
@@ -449,6 +457,7 @@ void attach_control(DaemonContext& ctx) {
   ctx.on_stop.push_back([w] {
     w->lapse_timer->cancel();
     w->track_sources->stop();
+    w->analysis->stop();
     w->poller->stop();
     w->osc->stop();
     w->ws->stop();
