@@ -4,7 +4,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -159,6 +159,25 @@ export async function wsClient(base, token) {
   const auth = await request({ op: 'auth', token });
   if (!auth.ok) throw new Error(`auth refused: ${JSON.stringify(auth)}`);
   return { request, pushes, close: () => ws.close() };
+}
+
+/** Writes interleaved little-endian PCM `data` as a WAV file. */
+export function writeWav(path, data, { rate = 48000, channels = 2, bits = 16 } = {}) {
+  const block = (channels * bits) / 8;
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);  // PCM
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * block, 28);
+  header.writeUInt16LE(block, 32);
+  header.writeUInt16LE(bits, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  writeFileSync(path, Buffer.concat([header, data]));
 }
 
 /**

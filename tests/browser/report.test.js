@@ -6,10 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LACQUER, startBrowser, screenshotDir } from './harness.js';
+import { LACQUER, startBrowser, screenshotDir, writeWav } from './harness.js';
 
 const RATE = 48000;
 const SECONDS = 24;
@@ -63,20 +63,7 @@ function writeDefectiveMix(path) {
       data.writeIntLE(Math.round(Math.max(-1, Math.min(1, v)) * 8388607), i * 6 + c * 3, 3);
     }
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 6, 28);
-  header.writeUInt16LE(6, 32);
-  header.writeUInt16LE(24, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([header, data]));
+  writeWav(path, data, { rate: RATE, bits: 24 });
 }
 
 before(async () => {

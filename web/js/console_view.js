@@ -19,6 +19,7 @@ export class ConsoleView {
     this.store = store;
     this.toast = toast;
     this.byPath = new Map(schema.map((e) => [e.path, e]));
+    this.token = token;
     this.session = new Session(conn, token);
     this.meters = new MetersView(store);
     this.timeline = new Timeline({ interactive: true });
@@ -39,6 +40,9 @@ export class ConsoleView {
     conn.addEventListener('meters', (e) => this.onMeters(e.detail.values));
     conn.addEventListener('transport', (e) => this.onTransport(e.detail));
     conn.addEventListener('online', () => this.refresh());
+    conn.addEventListener('analysis', (e) => {
+      if (e.detail.session === this.session.id && e.detail.track === this.currentTrackId()) this.timeline.setAnalysis(e.detail);
+    });
     this.timeline.addEventListener('locate', (e) => this.send('/transport/locate', Number(e.detail.toFixed(3))));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
     this.notes.addEventListener('goto', (e) => this.gotoNote(e.detail));
@@ -91,6 +95,7 @@ export class ConsoleView {
 
   onTransport(t) {
     this.transport = t;
+    if (t.track !== this.analysedTrack) this.loadAnalysis(t.track);
     this.timeline.setTransport(t);
     this.timeline.draw();
     this.clock.textContent = `${formatTime(t.position_s)} / ${formatTime(t.duration_s)}`;
@@ -104,6 +109,29 @@ export class ConsoleView {
     this.renderedTrack = undefined;  // titles are known now
     this.renderTracks();
     this.timeline.setNotes(this.session.threads());
+    this.analysedTrack = undefined;
+    if (this.transport) this.loadAnalysis(this.transport.track);
+  }
+
+  currentTrackId() {
+    return this.session.tracks[this.transport?.track]?.id;
+  }
+
+  /** The QC of the track at `index` for the timeline (pending while queued or running). */
+  async loadAnalysis(index) {
+    this.analysedTrack = index;
+    const id = this.session.tracks[index]?.id;
+    if (id === undefined || this.session.id === null) return this.timeline.setAnalysis(null);
+    let report = null;
+    try {
+      const r = await fetch(`/api/sessions/${this.session.id}/tracks/${id}/analysis`, { headers: { Authorization: `Bearer ${this.token}` } });
+      const body = await r.json();
+      if (r.ok) report = body;
+      else if (body?.status === 'pending') report = { pending: true };
+    } catch {
+      report = null;
+    }
+    if (this.analysedTrack === index) this.timeline.setAnalysis(report);
   }
 
   gotoNote(n) {

@@ -1,6 +1,8 @@
 // The track timeline: a level overview that fills in as the track plays (peak of the
 // output meters per slice of time), the playhead, what this listener hears, and the notes
 // as markers. Tapping a marker selects its note; tapping elsewhere asks to locate there.
+// Below it the track's QC from the daemon's analysis: its events as marks (tap one to
+// locate there) and the loudness and true-peak summary.
 
 import { el, formatTime, prepareCanvas } from './store.js';
 
@@ -19,7 +21,10 @@ export class Timeline extends EventTarget {
     this.overviews = new Map();  // track index → Float32Array of slice levels (dBFS)
     this.track = 0;
     this.canvas = el('canvas', { class: 'timeline-canvas', 'aria-label': interactive ? 'Timeline: tap to locate' : 'Timeline' });
-    this.element = el('div', { class: 'timeline' }, this.canvas);
+    this.analysis = null;  // the current track's report, {pending: true}, or null
+    this.marks = el('div', { class: 'qc-marks', role: 'group', 'aria-label': 'QC events' });
+    this.summary = el('div', { class: 'qc-summary', 'aria-live': 'polite' });
+    this.element = el('div', { class: 'timeline' }, el('div', { class: 'timeline-track' }, this.canvas, this.marks), this.summary);
     this.canvas.addEventListener('pointerup', (e) => this.tap(e));
     new ResizeObserver(() => this.draw()).observe(this.canvas);
   }
@@ -30,7 +35,41 @@ export class Timeline extends EventTarget {
     this.duration = t.duration_s || 0;
     this.position = t.position_s || 0;
     this.playing = t.playing;
-    if (changed) this.draw();
+    if (changed) {
+      this.draw();
+      this.placeMarks();
+    }
+  }
+
+  /** The current track's analysis (GET .../analysis or the `analysis` push). */
+  setAnalysis(report) {
+    this.analysis = report;
+    const l = report?.loudness;
+    const db = (v, unit) => (Number.isFinite(v) ? `${v.toFixed(1)} ${unit}` : '–');
+    if (!report) this.summary.textContent = '';
+    else if (report.pending) this.summary.textContent = 'QC: analysing…';
+    else if (report.error) this.summary.textContent = `QC: ${report.error}`;
+    else {
+      const events = report.events?.length ?? 0;
+      this.summary.textContent = `QC: ${db(l?.integrated_lufs, 'LUFS')} integrated · LRA ${db(l?.lra_lu, 'LU')} · ` +
+        `true peak ${db(l?.true_peak_dbtp, 'dBTP')} · ${events} ${events === 1 ? 'event' : 'events'}`;
+    }
+    const marks = (report?.events || []).map((e) => {
+      const label = `${e.type.replace(/_/g, ' ')} at ${formatTime(e.time_s)}${e.channel === null ? '' : ` (channel ${e.channel + 1})`}`;
+      const b = el('button', { type: 'button', class: 'qc-mark', title: e.detail ? `${label}: ${e.detail}` : label,
+        'aria-label': label, 'data-type': e.type, 'data-severity': e.severity, 'data-time': String(e.time_s) });
+      b.addEventListener('click', () => this.dispatchEvent(new CustomEvent('locate', { detail: e.time_s })));
+      return b;
+    });
+    this.marks.replaceChildren(...marks);
+    this.placeMarks();
+  }
+
+  placeMarks() {
+    const duration = this.duration > 0 ? this.duration : this.analysis?.duration_s;
+    for (const b of this.marks.children) {
+      b.style.left = duration > 0 ? `${(Math.min(Number(b.dataset.time), duration) / duration) * 100}%` : '0';
+    }
   }
 
   /** Adds the current output level at the playhead to the overview. */

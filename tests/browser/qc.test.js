@@ -1,0 +1,95 @@
+// The console's QC on the timeline against a real daemon: a track with a planted clip and
+// click, added through the API and analysed by the daemon, shows its events as marks and
+// its loudness summary; tapping a mark locates the transport there.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startDaemon, startBrowser, waitFor, writeWav } from './harness.js';
+
+const RATE = 48000;
+const SECONDS = 12;
+const CLIP_AT = 3.0;
+const CLICK_AT = 7.25;
+
+let daemon, browser, page;
+
+/** The mark of the planted click (the clipped run's edges are clicks too). */
+async function clickMark() {
+  const times = await page.$$eval('.qc-mark[data-type="click"]', (nodes) => nodes.map((n) => n.dataset.time));
+  const time = times.find((t) => Math.abs(Number(t) - CLICK_AT) <= 0.01);
+  assert.ok(time, `a click mark at ${CLICK_AT} s among ${times}`);
+  return page.locator(`.qc-mark[data-type="click"][data-time="${time}"]`);
+}
+
+/** 16-bit stereo WAV: a 220 Hz sine at -10 dBFS with faded ends, a run of 6 full-scale
+ * samples on the left at CLIP_AT and a single-sample click on the right at CLICK_AT. */
+function defectiveWav(path) {
+  const frames = RATE * SECONDS;
+  const data = Buffer.alloc(frames * 4);
+  const fade = RATE / 10;
+  for (let i = 0; i < frames; ++i) {
+    const env = Math.min(1, i / fade, (frames - 1 - i) / fade);
+    const v = Math.round(0.316 * env * Math.sin((2 * Math.PI * 220 * i) / RATE) * 32767);
+    data.writeInt16LE(v, 4 * i);
+    data.writeInt16LE(v, 4 * i + 2);
+  }
+  const clip = Math.round(CLIP_AT * RATE);
+  for (let i = 0; i < 6; ++i) data.writeInt16LE(32767, 4 * (clip + i));
+  const click = Math.round(CLICK_AT * RATE);
+  data.writeInt16LE(data.readInt16LE(4 * click + 2) + 13000, 4 * click + 2);
+  writeWav(path, data, { rate: RATE });
+}
+
+before(async () => {
+  daemon = await startDaemon({ demo: false });
+  const file = join(daemon.dir, 'defective.wav');
+  defectiveWav(file);
+  const session = (await daemon.api('POST', '/api/sessions', { title: 'QC', artist: 'Test' })).id;
+  const track = (await daemon.api('POST', `/api/sessions/${session}/tracks`, { file, title: 'Defective' })).id;
+  await waitFor('the daemon to analyse the track', async () => {
+    try {
+      return await daemon.api('GET', `/api/sessions/${session}/tracks/${track}/analysis`);
+    } catch {
+      return null;
+    }
+  }, 30000);
+  await daemon.api('POST', `/api/sessions/${session}/open`);
+  browser = await startBrowser();
+  page = await browser.page();
+  await page.goto(`${daemon.base}/#token=${daemon.token}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await daemon?.stop();
+});
+
+test('the timeline shows the track\'s QC events and loudness summary', async () => {
+  await page.waitForSelector('.qc-mark[data-type="click"]', { timeout: 10000 });
+  const marks = await page.$$eval('.qc-mark', (nodes) => nodes.map((n) => ({ type: n.dataset.type, time: Number(n.dataset.time) })));
+  assert.ok(marks.some((m) => m.type === 'clip' && Math.abs(m.time - CLIP_AT) <= 0.01), JSON.stringify(marks));
+  assert.ok(marks.some((m) => m.type === 'click' && Math.abs(m.time - CLICK_AT) <= 0.01), JSON.stringify(marks));
+  const summary = await page.textContent('.qc-summary');
+  assert.match(summary, /LUFS integrated .* true peak -?\d+\.\d dBTP · \d+ events?/);
+  // The marks sit along the timeline in proportion to their times.
+  const line = await page.locator('.timeline-track').boundingBox();
+  const box = await (await clickMark()).boundingBox();
+  const expected = line.x + (CLICK_AT / SECONDS) * line.width;
+  assert.ok(Math.abs(box.x + box.width / 2 - expected) < 4, `mark at ${box.x + box.width / 2}, expected ${expected}`);
+  assert.deepEqual(page.errors, []);
+});
+
+test('tapping an event mark locates the transport there', async () => {
+  const mark = await clickMark();
+  const time = Number(await mark.getAttribute('data-time'));
+  await mark.click();
+  const position = await waitFor('the transport at the event', async () => {
+    const state = await daemon.api('GET', '/api/state');
+    const p = state.transport?.position_s;
+    return Math.abs(p - time) < 0.01 ? p : null;
+  }, 3000);
+  assert.ok(Math.abs(position - CLICK_AT) < 0.02, `position ${position}`);
+  await page.waitForFunction(() => document.querySelector('.clock')?.textContent.startsWith('0:07.'), null, { timeout: 3000 });
+});
