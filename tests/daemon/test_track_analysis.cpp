@@ -2,7 +2,8 @@
 // generated mix with a planted clip and click added through the API is analysed on the
 // daemon's worker while HTTP stays responsive, the events come back at their times over
 // GET .../analysis and the WebSocket push, the report is in the reports table, and the same
-// file in another session is not analysed again.
+// file in another session is not analysed again. A session opened with a track that has
+// no analysis gets one; a daemon stopped while it analyses exits at once.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -10,12 +11,16 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lacquer/session/sha256.hpp"
 #include "lacquer/session/store.hpp"
 #include "music.hpp"
 #include "process_helpers.hpp"
@@ -66,6 +71,20 @@ bool has_event(const json& events, const std::string& type, double time_s, int c
   return false;
 }
 
+std::string sha256_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  session::Sha256 sha;
+  sha.update(bytes);
+  std::string hex;
+  for (const auto b : sha.finish()) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex += two;
+  }
+  return hex;
+}
+
 class TrackAnalysisTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -104,6 +123,10 @@ class TrackAnalysisTest : public ::testing::Test {
     return {session, json::parse(t.body)["id"].get<int>()};
   }
 
+  std::string analysis_route(int session, int track) {
+    return "/api/sessions/" + std::to_string(session) + "/tracks/" + std::to_string(track) + "/analysis";
+  }
+
   std::string dir_;
   std::unique_ptr<JackDummyServer> jack_;
   std::unique_ptr<ChildProcess> daemon_;
@@ -124,8 +147,7 @@ TEST_F(TrackAnalysisTest, AnalysesAddedTracksOnAWorkerAndStoresTheReport) {
   ASSERT_EQ(ws.call({{"op", "subscribe"}, {"topics", {"analysis"}}}).value("ok", false), true);
 
   const auto [session, track] = session_with(file);
-  const std::string route = "/api/sessions/" + std::to_string(session) + "/tracks/" +
-                            std::to_string(track) + "/analysis";
+  const std::string route = analysis_route(session, track);
   auto got = api("GET", route);
   ASSERT_EQ(got.status, 404) << got.body;
   EXPECT_EQ(json::parse(got.body).value("status", ""), "pending");
@@ -164,16 +186,14 @@ TEST_F(TrackAnalysisTest, AnalysesAddedTracksOnAWorkerAndStoresTheReport) {
 
   // The same file in another session: the stored analysis is copied, not redone.
   const auto [again_session, again_track] = session_with(file);
-  got = api("GET", "/api/sessions/" + std::to_string(again_session) + "/tracks/" +
-                       std::to_string(again_track) + "/analysis");
+  got = api("GET", analysis_route(again_session, again_track));
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(json::parse(got.body), report);
   EXPECT_EQ(daemon_->stderr_text().find("analysed " + file), daemon_->stderr_text().rfind("analysed " + file));
 
   // Wrong session for the track, unknown track.
-  EXPECT_EQ(api("GET", "/api/sessions/" + std::to_string(again_session) + "/tracks/" +
-                           std::to_string(track) + "/analysis").status, 404);
-  EXPECT_EQ(api("GET", "/api/sessions/1/tracks/999/analysis").status, 404);
+  EXPECT_EQ(api("GET", analysis_route(again_session, track)).status, 404);
+  EXPECT_EQ(api("GET", analysis_route(session, 999)).status, 404);
 
   auto store = session::Store::open(dir_ + "/lacquer.db");
   for (const int s : {session, again_session}) {
@@ -184,6 +204,49 @@ TEST_F(TrackAnalysisTest, AnalysesAddedTracksOnAWorkerAndStoresTheReport) {
     EXPECT_EQ(reports->front().label.size(), 64U);  // the file's SHA-256
     EXPECT_EQ(reports->front().data, report);
   }
+}
+
+TEST_F(TrackAnalysisTest, OpeningASessionAnalysesItsTracksThatHaveNone) {
+  // A track stored by another program (no analysis yet), beside the running daemon.
+  const std::string file = dir_ + "/tone.wav";
+  ASSERT_TRUE(analysis::test::write_wav(file, analysis::test::tone({{10.0, -20.0}})));
+  session::Id session = 0, track = 0;
+  {
+    auto store = session::Store::open(dir_ + "/lacquer.db");
+    auto s = store->create_session({.title = "Stored"});
+    ASSERT_TRUE(s.ok());
+    session = s->id;
+    auto t = store->add_track({.session_id = session, .file_path = file, .file_sha256 = sha256_of(file)});
+    ASSERT_TRUE(t.ok());
+    track = t->id;
+  }
+  EXPECT_EQ(api("GET", analysis_route(session, track)).status, 404);
+  ASSERT_EQ(api("POST", "/api/sessions/" + std::to_string(session) + "/open").status, 200);
+  HttpResult got;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while ((got = api("GET", analysis_route(session, track))).status == 404) {
+    ASSERT_EQ(json::parse(got.body).value("status", ""), "pending") << got.body;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_NEAR(json::parse(got.body).value("duration_s", 0.0), 10.0, 0.001);
+}
+
+TEST_F(TrackAnalysisTest, StopsAtOnceWhileAnalysing) {
+  const std::string file = dir_ + "/long.wav";
+  ASSERT_TRUE(analysis::test::write_wav(file, analysis::test::tone({{150.0, -20.0}})));
+  const auto [session, track] = session_with(file);
+  ASSERT_EQ(json::parse(api("GET", analysis_route(session, track)).body).value("status", ""), "pending");
+  std::this_thread::sleep_for(300ms);  // the worker is inside the analysis
+  const auto start = std::chrono::steady_clock::now();
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait(10000), 0);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 1500ms);
+  std::printf("stopped %.0f ms after SIGTERM during an analysis\n",
+              std::chrono::duration<double, std::milli>(took).count());
+  EXPECT_EQ(daemon_->stderr_text().find("analysed " + file), std::string::npos);
 }
 
 }  // namespace
