@@ -191,6 +191,15 @@ TEST_F(TrackAnalysisTest, AnalysesAddedTracksOnAWorkerAndStoresTheReport) {
   EXPECT_EQ(json::parse(got.body), report);
   EXPECT_EQ(daemon_->stderr_text().find("analysed " + file), daemon_->stderr_text().rfind("analysed " + file));
 
+  // An invited client reads it; a client of the other session may not.
+  const auto invite = [this](int s) {
+    const auto r = api("POST", "/api/sessions/" + std::to_string(s) + "/invites", {{"name", "Artist"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("token", "");
+  };
+  EXPECT_EQ(http_call(port_, "GET", route, invite(session)).status, 200);
+  EXPECT_EQ(http_call(port_, "GET", route, invite(again_session)).status, 403);
+
   // Wrong session for the track, unknown track.
   EXPECT_EQ(api("GET", analysis_route(again_session, track)).status, 404);
   EXPECT_EQ(api("GET", analysis_route(session, 999)).status, 404);
