@@ -9,6 +9,7 @@
 #include "lacquer/control/ws_protocol.hpp"
 #include "lacquer/session/feedback.hpp"
 #include "lacquer/session/note_export.hpp"
+#include "observation_routes.hpp"
 
 namespace lacquer::daemon {
 
@@ -199,6 +200,13 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
   }
   if (what == "tracks" && parts.size() == 4 && parts[3] == "analysis" && req.method == "GET") {
     return track_analysis(api, *id, parts[2]);
+  }
+  if (what == "observations" && parts.size() == 2) {
+    auto body = req.method == "POST" ? body_object(req) : Expected<json>(json::object());
+    if (!body.ok()) return fail(body.error());
+    auto out = req.method == "POST" ? post_observation(api, *id, who, *body) : list_observations(api, *id);
+    if (!out.ok()) return fail(out.error());
+    return reply(*out, req.method == "POST" ? 201 : 200);
   }
   if (what == "invites" && req.method == "POST") {
     if (!engineer) return engineer_only();

@@ -210,4 +210,24 @@ void JackDummyServer::stop() {
   process_ = nullptr;
 }
 
+std::unique_ptr<ChildProcess> serve(const std::string& binary, const std::string& jack_server,
+                                    std::uint16_t http_port, const std::string& db,
+                                    const std::string& token) {
+  auto daemon = std::make_unique<ChildProcess>(
+      std::vector<std::string>{binary, "serve", "--jack-server", jack_server, "--http",
+                               "127.0.0.1:" + std::to_string(http_port), "--osc",
+                               std::to_string(free_port()), "--db", db},
+      std::vector<std::string>{"LACQUER_TOKEN=" + token});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (http_get(http_port, "/healthz", 500).status != 200) {
+    if (std::chrono::steady_clock::now() > deadline || !daemon->running()) {
+      daemon->signal(SIGKILL);
+      daemon->wait(5000);
+      return nullptr;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return daemon;
+}
+
 }  // namespace lacquer::test

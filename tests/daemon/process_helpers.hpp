@@ -2,6 +2,7 @@
 // Child processes, free ports and a minimal HTTP client for the integration tests.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,13 @@ class JackDummyServer {
   int period_;
   ChildProcess* process_ = nullptr;
 };
+
+/// `binary serve` on `jack_server` with HTTP on 127.0.0.1:`http_port`, the database `db`
+/// and LACQUER_TOKEN=`token`, once /healthz answers; null (the process stopped) if it does
+/// not within 10 s.
+std::unique_ptr<ChildProcess> serve(const std::string& binary, const std::string& jack_server,
+                                    std::uint16_t http_port, const std::string& db,
+                                    const std::string& token);
 
 std::string unique_name(const std::string& prefix);
 std::string temp_dir();
