@@ -1,18 +1,19 @@
 // The console's QC on the timeline against a real daemon: a track with a planted clip and
 // click, added through the API and analysed by the daemon, shows its events as marks and
-// its loudness summary; tapping a mark locates the transport there.
+// its loudness summary; tapping a mark locates the transport there and selects it, and
+// "Note this" files it as an observation that the client's review page lists.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startDaemon, startBrowser, waitFor, writeWav } from './harness.js';
+import { startDaemon, startBrowser, waitFor, writeWav, screenshotDir } from './harness.js';
 
 const RATE = 48000;
 const SECONDS = 12;
 const CLIP_AT = 3.0;
 const CLICK_AT = 7.25;
 
-let daemon, browser, page;
+let daemon, browser, page, client, session, track;
 
 /** The mark of the planted click (the clipped run's edges are clicks too). */
 async function clickMark() {
@@ -45,8 +46,8 @@ before(async () => {
   daemon = await startDaemon({ demo: false });
   const file = join(daemon.dir, 'defective.wav');
   defectiveWav(file);
-  const session = (await daemon.api('POST', '/api/sessions', { title: 'QC', artist: 'Test' })).id;
-  const track = (await daemon.api('POST', `/api/sessions/${session}/tracks`, { file, title: 'Defective' })).id;
+  session = (await daemon.api('POST', '/api/sessions', { title: 'QC', artist: 'Test' })).id;
+  track = (await daemon.api('POST', `/api/sessions/${session}/tracks`, { file, title: 'Defective' })).id;
   await waitFor('the daemon to analyse the track', async () => {
     try {
       return await daemon.api('GET', `/api/sessions/${session}/tracks/${track}/analysis`);
@@ -92,4 +93,73 @@ test('tapping an event mark locates the transport there', async () => {
   }, 3000);
   assert.ok(Math.abs(position - CLICK_AT) < 0.02, `position ${position}`);
   await page.waitForFunction(() => document.querySelector('.clock')?.textContent.startsWith('0:07.'), null, { timeout: 3000 });
+});
+
+test('"Note this" on a selected event files an observation for the client', async () => {
+  const mark = await clickMark();
+  await mark.click();
+  assert.equal(await mark.getAttribute('aria-pressed'), 'true');
+  await page.waitForSelector('.qc-note:not([hidden])', { timeout: 3000 });
+  assert.equal(await page.getAttribute('.qc-note-text', 'placeholder'), 'click, right channel');
+  await page.click('.qc-note-button');
+  const stored = await waitFor('the observation', async () => {
+    const list = await daemon.api('GET', `/api/sessions/${session}/observations`);
+    return list.length ? list : null;
+  }, 3000);
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0].track, track);
+  assert.equal(stored[0].topic, 'click');
+  assert.match(stored[0].text, /^0:07\.[23] · click, right channel$/);
+  assert.ok(await page.isHidden('.qc-note'));
+
+  // In the engineer's own words.
+  await mark.click();
+  await page.fill('.qc-note-text', 'tick on the snare');
+  await page.click('.qc-note-button');
+  const both = await waitFor('the second observation', async () => {
+    const list = await daemon.api('GET', `/api/sessions/${session}/observations`);
+    return list.length === 2 ? list : null;
+  }, 3000);
+  assert.match(both[1].text, /^0:07\.[23] · tick on the snare$/);
+  assert.deepEqual(page.errors, []);
+
+  // The invited client's review page lists both under the track's title.
+  const invite = await daemon.api('POST', `/api/sessions/${session}/invites`, { name: 'Artist' });
+  client = await browser.page();
+  await client.goto(daemon.base + '/' + new URL(invite.url, daemon.base).hash);
+  await client.waitForSelector('.observations:not([hidden]) li', { timeout: 10000 });
+  const items = await client.$$eval('.observation-list li', (nodes) => nodes.map((n) => n.textContent));
+  assert.equal(items.length, 2, JSON.stringify(items));
+  assert.match(items[0], /^Defective: 0:07\.[23] · click, right channel$/);
+  assert.match(items[1], /^Defective: 0:07\.[23] · tick on the snare$/);
+  assert.deepEqual(client.errors, []);
+});
+
+test('the QC strip with "Note this" open and the client\'s list fit tablet and phone widths', async () => {
+  const { dir, done } = screenshotDir();
+  const box = (p, selector) => p.locator(selector).boundingBox();
+  const apart = (a, b) => a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5 ||
+    a.x + a.width <= b.x + 0.5 || b.x + b.width <= a.x + 0.5;
+  for (const [name, w, h] of [['tablet', 1024, 768], ['phone', 390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await client.setViewportSize({ width: w, height: h });
+    await (await clickMark()).click();
+    await page.waitForSelector('.qc-note:not([hidden])', { timeout: 3000 });
+    await page.locator('.qc-note').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(dir, `qc-console-${name}.png`) });
+    await client.locator('.observations').scrollIntoViewIfNeeded();
+    await client.screenshot({ path: join(dir, `qc-review-${name}.png`) });
+    const [track, summary, form, input, button] = await Promise.all(['.timeline-track', '.qc-summary', '.qc-note',
+      '.qc-note-text', '.qc-note-button'].map((s) => box(page, s)));
+    for (const [a, b, what] of [[track, summary, 'timeline/summary'], [summary, form, 'summary/form'],
+      [track, form, 'timeline/form'], [input, button, 'input/button']]) {
+      assert.ok(apart(a, b), `${name}: ${what} overlap: ${JSON.stringify([a, b])}`);
+    }
+    assert.ok(button.x + button.width <= w, `${name}: "Note this" is cut off`);
+    for (const p of [page, client]) {
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name}: the page scrolls sideways by ${overflow} px`);
+    }
+  }
+  done();
 });

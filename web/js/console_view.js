@@ -45,6 +45,7 @@ export class ConsoleView {
     });
     this.timeline.addEventListener('locate', (e) => this.send('/transport/locate', Number(e.detail.toFixed(3))));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
+    this.timeline.addEventListener('observe', (e) => this.observe(e.detail));
     this.notes.addEventListener('goto', (e) => this.gotoNote(e.detail));
     this.notes.addEventListener('pick', (e) => this.notes.select(e.detail.id));
     this.notes.addEventListener('error', (e) => toast(e.detail.message, 'error'));
@@ -132,6 +133,22 @@ export class ConsoleView {
       report = null;
     }
     if (this.analysedTrack === index) this.timeline.setAnalysis(report);
+  }
+
+  /** Files a QC event as an observation for the client (POST .../observations). */
+  async observe({ time_s, type, text }) {
+    const track = this.currentTrackId();
+    if (track === undefined || this.session.id === null) return;
+    try {
+      const r = await fetch(`/api/sessions/${this.session.id}/observations`, {
+        method: 'POST', headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ track, time_s, topic: type, text }) });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body?.message || `HTTP ${r.status}`);
+      this.toast(`Noted for the client: ${body.text}`);
+    } catch (err) {
+      this.toast(`Could not note it: ${err.message}`, 'error');
+    }
   }
 
   gotoNote(n) {

@@ -8,9 +8,12 @@ import { NotesView } from './notes_view.js';
 import { Session } from './session.js';
 import { Listener, listeningSupported } from './listen.js';
 
+const OBSERVATIONS_POLL_MS = 10000;
+
 export class ReviewView {
   constructor({ conn, token, toast }) {
     this.conn = conn;
+    this.token = token;
     this.toast = toast;
     this.session = new Session(conn, token);
     this.timeline = new Timeline({ interactive: false });
@@ -30,6 +33,7 @@ export class ReviewView {
         this.trackList = el('ol', { class: 'track-list readonly', 'aria-label': 'Tracks' }),
         this.timeline.element),
       this.notePanel(),
+      this.observationsPanel(),
       this.notes.element);
 
     conn.addEventListener('status', (e) => {
@@ -42,11 +46,13 @@ export class ReviewView {
       this.sessionTitle.textContent = this.session.title;
       this.renderedTrack = undefined;  // titles are known now
       this.renderTracks();
+      this.loadObservations();
     });
     this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.threads()));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
     this.notes.addEventListener('pick', (e) => this.notes.select(e.detail.id));
     setInterval(() => this.tick(), 100);
+    setInterval(() => this.loadObservations(), OBSERVATIONS_POLL_MS);
     // For diagnostics from the browser's console (and the browser tests).
     window.lacquerListener = { report: () => (this.listener ? { ...this.listener.report(), lagMs: this.lagMs() } : null) };
   }
@@ -56,6 +62,29 @@ export class ReviewView {
       await this.session.load();
     } catch (err) {
       this.toast(err.message, 'error');
+    }
+  }
+
+  /** What the engineer reported back from the QC ("2:31.2 · click, right channel"). */
+  observationsPanel() {
+    this.observationList = el('ol', { class: 'observation-list' });
+    this.observations = el('section', { class: 'observations', 'aria-label': 'From the engineer', hidden: '' },
+      el('h2', { text: 'From the engineer' }), this.observationList);
+    return this.observations;
+  }
+
+  async loadObservations() {
+    if (this.session.id === null || this.session.id === undefined) return;
+    try {
+      const r = await fetch(`/api/sessions/${this.session.id}/observations`, { headers: { Authorization: `Bearer ${this.token}` } });
+      if (!r.ok) return;
+      const list = await r.json();
+      const title = (id) => this.session.tracks.find((t) => t.id === id)?.title;
+      this.observationList.replaceChildren(...list.map((o) =>
+        el('li', { 'data-id': String(o.id) }, title(o.track) ? `${title(o.track)}: ${o.text}` : o.text)));
+      this.observations.hidden = list.length === 0;
+    } catch {
+      // Offline: the list stays as it was and the next poll tries again.
     }
   }
 

@@ -2,12 +2,21 @@
 // output meters per slice of time), the playhead, what this listener hears, and the notes
 // as markers. Tapping a marker selects its note; tapping elsewhere asks to locate there.
 // Below it the track's QC from the daemon's analysis: its events as marks (tap one to
-// locate there) and the loudness and true-peak summary.
+// locate there and select it; on the console "Note this" files it for the client) and the
+// loudness and true-peak summary.
 
 import { el, formatTime, prepareCanvas } from './store.js';
 
 const SLICES = 400;
 const MARKER_HIT_PX = 22;
+
+const CHANNELS = ['left channel', 'right channel'];
+
+/** What an event says to a client: "click, right channel". */
+function eventText(e) {
+  const where = e.channel === null || e.channel === undefined ? '' : `, ${CHANNELS[e.channel] ?? `channel ${e.channel + 1}`}`;
+  return `${e.type.replace(/_/g, ' ')}${where}`;
+}
 
 export class Timeline extends EventTarget {
   constructor({ interactive }) {
@@ -25,6 +34,7 @@ export class Timeline extends EventTarget {
     this.marks = el('div', { class: 'qc-marks', role: 'group', 'aria-label': 'QC events' });
     this.summary = el('div', { class: 'qc-summary', 'aria-live': 'polite' });
     this.element = el('div', { class: 'timeline' }, el('div', { class: 'timeline-track' }, this.canvas, this.marks), this.summary);
+    if (interactive) this.element.append(this.eventNoteForm());
     this.canvas.addEventListener('pointerup', (e) => this.tap(e));
     new ResizeObserver(() => this.draw()).observe(this.canvas);
   }
@@ -58,11 +68,44 @@ export class Timeline extends EventTarget {
       const label = `${e.type.replace(/_/g, ' ')} at ${formatTime(e.time_s)}${e.channel === null ? '' : ` (channel ${e.channel + 1})`}`;
       const b = el('button', { type: 'button', class: 'qc-mark', title: e.detail ? `${label}: ${e.detail}` : label,
         'aria-label': label, 'data-type': e.type, 'data-severity': e.severity, 'data-time': String(e.time_s) });
-      b.addEventListener('click', () => this.dispatchEvent(new CustomEvent('locate', { detail: e.time_s })));
+      b.addEventListener('click', () => {
+        this.selectEvent(e, b);
+        this.dispatchEvent(new CustomEvent('locate', { detail: e.time_s }));
+      });
       return b;
     });
     this.marks.replaceChildren(...marks);
+    this.selectEvent(null);
     this.placeMarks();
+  }
+
+  /** Marks `event` (its button `mark`) selected; on the console it can then be noted. */
+  selectEvent(event, mark) {
+    this.selectedEvent = event;
+    for (const b of this.marks.children) b.setAttribute('aria-pressed', String(b === mark));
+    if (!this.noteForm) return;
+    this.noteForm.hidden = !event;
+    if (event) {
+      this.noteText.value = '';
+      this.noteText.placeholder = eventText(event);
+    }
+  }
+
+  /** "Note this": files the selected event as an observation for the client
+   * (the `observe` event: {time_s, type, text}), in the engineer's words or the event's. */
+  eventNoteForm() {
+    this.noteText = el('input', { type: 'text', class: 'qc-note-text', 'aria-label': 'Observation for the client', maxlength: '500' });
+    this.noteForm = el('form', { class: 'qc-note', hidden: '' }, this.noteText,
+      el('button', { type: 'submit', class: 'qc-note-button' }, 'Note this'));
+    this.noteForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const e = this.selectedEvent;
+      if (!e) return;
+      const text = this.noteText.value.trim() || eventText(e);
+      this.dispatchEvent(new CustomEvent('observe', { detail: { time_s: e.time_s, type: e.type, text } }));
+      this.selectEvent(null);
+    });
+    return this.noteForm;
   }
 
   placeMarks() {
