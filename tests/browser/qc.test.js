@@ -1,7 +1,8 @@
 // The console's QC on the timeline against a real daemon: a track with a planted clip and
 // click, added through the API and analysed by the daemon, shows its events as marks and
 // its loudness summary; tapping a mark locates the transport there and selects it, and
-// "Note this" files it as an observation that the client's review page lists.
+// "Note this" files it as an observation that the client's review page lists; the
+// streaming services table shows each service's gain and the true peak after it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -135,7 +136,31 @@ test('"Note this" on a selected event files an observation for the client', asyn
   assert.deepEqual(client.errors, []);
 });
 
-test('the QC strip with "Note this" open and the client\'s list fit tablet and phone widths', async () => {
+test('the streaming services table shows each service\'s gain and the true peak after it', async () => {
+  const report = await daemon.api('GET', `/api/sessions/${session}/tracks/${track}/analysis`);
+  const { integrated_lufs: lufs, true_peak_dbtp: peak } = report.loudness;
+  assert.ok(report.platforms.length >= 4, JSON.stringify(report.platforms));
+  await page.click('.qc-platforms summary');
+  const rows = await page.$$eval('.qc-platforms tbody tr', (trs) => trs.map((tr) =>
+    ({ name: tr.dataset.name, cells: [...tr.children].map((td) => td.textContent), over: tr.children[2].dataset.over })));
+  assert.equal(rows.length, report.platforms.length);
+  const signed = (v) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
+  let turnedDown = 0;
+  for (const [i, p] of report.platforms.entries()) {
+    assert.deepEqual(rows[i].cells, [p.label || p.name, signed(p.gain_db), signed(p.true_peak_after_dbtp)]);
+    assert.equal(rows[i].over, String(p.true_peak_after_dbtp > -1));
+    // The -10.9 LUFS track is louder than every target: each service turns it down to its
+    // target, and the peak comes down by as much.
+    if (p.target_lufs < lufs) {
+      assert.equal(rows[i].cells[1], signed(p.target_lufs - lufs), p.name);
+      assert.equal(rows[i].cells[2], signed(peak + p.target_lufs - lufs), p.name);
+      ++turnedDown;
+    }
+  }
+  assert.ok(turnedDown >= 3, `${turnedDown} services turn the track down`);
+});
+
+test('the QC strip with the services table and "Note this" open and the client\'s list fit tablet and phone widths', async () => {
   const { dir, done } = screenshotDir();
   const box = (p, selector) => p.locator(selector).boundingBox();
   const apart = (a, b) => a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5 ||
@@ -149,10 +174,10 @@ test('the QC strip with "Note this" open and the client\'s list fit tablet and p
     await page.screenshot({ path: join(dir, `qc-console-${name}.png`) });
     await client.locator('.observations').scrollIntoViewIfNeeded();
     await client.screenshot({ path: join(dir, `qc-review-${name}.png`) });
-    const [track, summary, form, input, button] = await Promise.all(['.timeline-track', '.qc-summary', '.qc-note',
-      '.qc-note-text', '.qc-note-button'].map((s) => box(page, s)));
-    for (const [a, b, what] of [[track, summary, 'timeline/summary'], [summary, form, 'summary/form'],
-      [track, form, 'timeline/form'], [input, button, 'input/button']]) {
+    const [track, summary, platforms, form, input, button] = await Promise.all(['.timeline-track', '.qc-summary',
+      '.qc-platforms', '.qc-note', '.qc-note-text', '.qc-note-button'].map((s) => box(page, s)));
+    for (const [a, b, what] of [[track, summary, 'timeline/summary'], [summary, platforms, 'summary/services'],
+      [platforms, form, 'services/form'], [track, form, 'timeline/form'], [input, button, 'input/button']]) {
       assert.ok(apart(a, b), `${name}: ${what} overlap: ${JSON.stringify([a, b])}`);
     }
     assert.ok(button.x + button.width <= w, `${name}: "Note this" is cut off`);

@@ -3,13 +3,14 @@
 // as markers. Tapping a marker selects its note; tapping elsewhere asks to locate there.
 // Below it the track's QC from the daemon's analysis: its events as marks (tap one to
 // locate there and select it; on the console "Note this" files it for the client) and the
-// loudness and true-peak summary.
+// loudness and true-peak summary, and what each streaming service does to its level.
 
 import { el, formatTime, prepareCanvas } from './store.js';
 
 const SLICES = 400;
 const MARKER_HIT_PX = 22;
 
+const PLATFORM_CEILING_DBTP = -1.0;
 const CHANNELS = ['left channel', 'right channel'];
 
 /** What an event says to a client: "click, right channel". */
@@ -33,7 +34,8 @@ export class Timeline extends EventTarget {
     this.analysis = null;  // the current track's report, {pending: true}, or null
     this.marks = el('div', { class: 'qc-marks', role: 'group', 'aria-label': 'QC events' });
     this.summary = el('div', { class: 'qc-summary', 'aria-live': 'polite' });
-    this.element = el('div', { class: 'timeline' }, el('div', { class: 'timeline-track' }, this.canvas, this.marks), this.summary);
+    this.platforms = el('details', { class: 'qc-platforms', hidden: '' });
+    this.element = el('div', { class: 'timeline' }, el('div', { class: 'timeline-track' }, this.canvas, this.marks), this.summary, this.platforms);
     if (interactive) this.element.append(this.eventNoteForm());
     this.canvas.addEventListener('pointerup', (e) => this.tap(e));
     new ResizeObserver(() => this.draw()).observe(this.canvas);
@@ -75,8 +77,23 @@ export class Timeline extends EventTarget {
       return b;
     });
     this.marks.replaceChildren(...marks);
+    this.showPlatforms(report?.platforms || []);
     this.selectEvent(null);
     this.placeMarks();
+  }
+
+  /** The gain each streaming service applies to the track and the true peak after it;
+   * a peak above -1 dBTP (the services' ceiling) is flagged. */
+  showPlatforms(platforms) {
+    const signed = (v) => (Number.isFinite(v) ? `${v > 0 ? '+' : ''}${v.toFixed(1)}` : '–');
+    const rows = platforms.map((p) => el('tr', { 'data-name': p.name },
+      el('td', { title: p.note || '' }, p.label || p.name),
+      el('td', { class: 'num' }, signed(p.gain_db)),
+      el('td', { class: 'num', 'data-over': String(p.true_peak_after_dbtp > PLATFORM_CEILING_DBTP) }, signed(p.true_peak_after_dbtp))));
+    this.platforms.replaceChildren(el('summary', { text: 'Streaming services' }),
+      el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Service' }), el('th', { class: 'num', text: 'Gain dB' }),
+        el('th', { class: 'num', text: 'True peak after, dBTP' }))), el('tbody', {}, ...rows)));
+    this.platforms.hidden = rows.length === 0;
   }
 
   /** Marks `event` (its button `mark`) selected; on the console it can then be noted. */
