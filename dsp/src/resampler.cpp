@@ -18,6 +18,11 @@ soxr_out_t split_out(double* const* out) noexcept { return const_cast<double**>(
 
 Resampler::Resampler(double in_rate, double out_rate, unsigned channels)
     : in_rate_(in_rate), out_rate_(out_rate) {
+  // libsoxr loops for ever on a NaN or infinite rate instead of refusing it.
+  if (!(in_rate > 0.0 && std::isfinite(in_rate) && out_rate > 0.0 && std::isfinite(out_rate))) {
+    throw std::runtime_error("resampling needs two finite, positive sample rates");
+  }
+  if (channels == 0) throw std::runtime_error("resampling needs at least one channel");
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT64_S, SOXR_FLOAT64_S);
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, 0);
   soxr_error_t error = nullptr;

@@ -103,6 +103,15 @@ class Probe {
   void stop_recording() { recording_.store(false); }
   std::size_t recorded() const { return count_.load(); }
 
+  /// RMS of everything recorded, both channels, in dBFS (-inf for silence).
+  double recorded_rms_dbfs() const {
+    const std::size_t n = 2 * count_.load();
+    if (n == 0) return -INFINITY;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum += double{recorded_[i]} * double{recorded_[i]};
+    return 10.0 * std::log10(sum / static_cast<double>(n));
+  }
+
   /// Frames where out == in delayed by `latency`, and where it is not.
   std::pair<std::size_t, std::size_t> compare(std::uint32_t latency) const {
     std::size_t match = 0;
@@ -316,6 +325,7 @@ TEST_F(ServeTest, RunsTheDemo) {
   const auto [match, mismatch] = probe.compare(probe.reported_latency("lacquer"));
   EXPECT_EQ(match, 0u);
   EXPECT_GT(mismatch, 0u);
+  EXPECT_GT(probe.recorded_rms_dbfs(), -40.0);  // a mix, not silence or a trickle
   daemon->signal(SIGINT);
   EXPECT_EQ(daemon->wait(2000), 0);
 }

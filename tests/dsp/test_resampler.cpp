@@ -74,7 +74,11 @@ TEST(Resampler, RejectsWhatLiesAboveTheNewNyquist) {
 }
 
 TEST(Resampler, RefusesBadRates) {
-  EXPECT_THROW(Resampler(0.0, 48000.0), std::runtime_error);
+  for (const double bad : {0.0, -44100.0, std::nan(""), HUGE_VAL}) {
+    EXPECT_THROW(Resampler(bad, 48000.0), std::runtime_error) << bad;
+    EXPECT_THROW(Resampler(48000.0, bad), std::runtime_error) << bad;
+  }
+  EXPECT_THROW(Resampler(44100.0, 48000.0, 0), std::runtime_error);
 }
 
 }  // namespace
