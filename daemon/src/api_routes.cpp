@@ -156,8 +156,8 @@ void add_track(ApiContext& api, const HttpRequest& req, session::Id session_id,
   });
 }
 
-/// GET /api/sessions/ID/tracks/N/analysis: the track's newest source report; 404 with
-/// {"status":"pending"} while it is being analysed.
+/// GET /api/sessions/ID/tracks/N/analysis: the track's newest source report; 202 with
+/// {"status":"pending"} while it is queued or being analysed (not an error: it will come).
 HttpResponse track_analysis(ApiContext& api, session::Id session_id, const std::string& track) {
   const auto no_track = [] { return fail(make_error(ErrorCode::not_found, "no such track in this session")); };
   const auto track_id = parse_id(track);
@@ -170,7 +170,7 @@ HttpResponse track_analysis(ApiContext& api, session::Id session_id, const std::
   for (auto r = reports->rbegin(); r != reports->rend(); ++r) {
     if (r->kind == session::ReportKind::source && r->track_id == *track_id) return reply(r->data);
   }
-  if (api.analysis && api.analysis->pending(*track_id)) return reply({{"status", "pending"}}, 404);
+  if (api.analysis && api.analysis->pending(*track_id)) return reply({{"status", "pending"}}, 202);
   return fail(make_error(ErrorCode::not_found, "track " + track + " has no analysis"));
 }
 

@@ -149,14 +149,14 @@ TEST_F(TrackAnalysisTest, AnalysesAddedTracksOnAWorkerAndStoresTheReport) {
   const auto [session, track] = session_with(file);
   const std::string route = analysis_route(session, track);
   auto got = api("GET", route);
-  ASSERT_EQ(got.status, 404) << got.body;
+  ASSERT_EQ(got.status, 202) << got.body;
   EXPECT_EQ(json::parse(got.body).value("status", ""), "pending");
 
   // The executor answers at once while the worker analyses.
   int answered_while_pending = 0;
   auto slowest = std::chrono::steady_clock::duration::zero();
   const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while ((got = api("GET", route)).status == 404) {
+  while ((got = api("GET", route)).status == 202) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline);
     const auto start = std::chrono::steady_clock::now();
     ASSERT_EQ(http_get(port_, "/healthz", 1000).status, 200);
@@ -233,7 +233,7 @@ TEST_F(TrackAnalysisTest, OpeningASessionAnalysesItsTracksThatHaveNone) {
   ASSERT_EQ(api("POST", "/api/sessions/" + std::to_string(session) + "/open").status, 200);
   HttpResult got;
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while ((got = api("GET", analysis_route(session, track))).status == 404) {
+  while ((got = api("GET", analysis_route(session, track))).status == 202) {
     ASSERT_EQ(json::parse(got.body).value("status", ""), "pending") << got.body;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline);
     std::this_thread::sleep_for(50ms);

@@ -127,8 +127,8 @@ export class ConsoleView {
     try {
       const r = await fetch(`/api/sessions/${this.session.id}/tracks/${id}/analysis`, { headers: { Authorization: `Bearer ${this.token}` } });
       const body = await r.json();
-      if (r.ok) report = body;
-      else if (body?.status === 'pending') report = { pending: true };
+      if (r.status === 202) report = { pending: true };
+      else if (r.ok) report = body;
     } catch {
       report = null;
     }
