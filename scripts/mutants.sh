@@ -40,14 +40,34 @@ done
 ((${#selected[@]})) || { echo "no mutation matches: $*" >&2; exit 2; }
 
 echo "== scratch copy in $src"
-mkdir -p "$src"
-tar -C "$root" --exclude='./build*' --exclude='./.git' --exclude='node_modules' -cf - . |
-  tar -C "$src" -xf -
-# The copy takes the tree's times; files a previous run mutated may have objects newer than
-# that, built from the mutation: make them newer still so they are rebuilt.
-if [[ -f $work/mutated ]]; then
-  while read -r f; do [[ -f $src/$f ]] && touch "$src/$f"; done <"$work/mutated"
-fi
+# Only files whose content differs are copied, with a fresh time, so the scratch build
+# rebuilds what changed since the last run and nothing else (a copy keeping the tree's
+# times could leave objects built from a mutation, or from an older file, looking newer).
+python3 - "$root" "$src" <<'PY'
+import filecmp, os, shutil, sys
+root, dst = sys.argv[1:3]
+skip = lambda rel: rel.split(os.sep)[0].startswith(("build", ".git")) or "node_modules" in rel.split(os.sep)
+wanted = set()
+for base, dirs, files in os.walk(root):
+    rel_base = os.path.relpath(base, root)
+    dirs[:] = [d for d in dirs if not skip(os.path.normpath(os.path.join(rel_base, d)))]
+    for f in files:
+        rel = os.path.normpath(os.path.join(rel_base, f))
+        wanted.add(rel)
+        target = os.path.join(dst, rel)
+        if os.path.isfile(target) and filecmp.cmp(os.path.join(root, rel), target, shallow=False):
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(os.path.join(root, rel), target)
+        shutil.copymode(os.path.join(root, rel), target)
+for base, dirs, files in os.walk(dst):
+    rel_base = os.path.relpath(base, dst)
+    dirs[:] = [d for d in dirs if not skip(os.path.normpath(os.path.join(rel_base, d)))]
+    for f in files:
+        rel = os.path.normpath(os.path.join(rel_base, f))
+        if rel not in wanted:
+            os.remove(os.path.join(dst, rel))
+PY
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLACQUER_BUILD_TESTS=ON \
   -DLACQUER_BUILD_BENCH=OFF >/dev/null
 
@@ -110,8 +130,7 @@ for r in "${selected[@]}"; do
     killed=$((killed + 1))
   fi
   cp -p "$work/original" "$target"
-  touch "$target"
-  echo "$file" >>"$work/mutated"
+  touch "$target"  # newer than the mutation's objects: the next build takes it back
 done
 
 echo "== $killed killed, $failed survived, stale or broken, of ${#selected[@]}"
