@@ -4,6 +4,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,21 @@ const CHROMIUM = process.env.LACQUER_CHROMIUM || '/usr/bin/chromium';
 
 let counter = 0;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+// A port free for TCP and UDP, below the kernel's range for outgoing connections (from
+// 32768), so client sockets of other tests running at the same time cannot take it first.
+async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await bindsTo(port, createServer(), (s, done) => s.listen(port, '127.0.0.1', done))
+      && await bindsTo(port, createSocket('udp4'), (s, done) => s.bind(port, '127.0.0.1', done))) return port;
+  }
+  throw new Error('no free port');
+}
+
+function bindsTo(port, socket, bind) {
+  return new Promise((resolve) => {
+    socket.once('error', () => resolve(false));
+    bind(socket, () => socket.close(() => resolve(true)));
   });
 }
 

@@ -100,23 +100,24 @@ int ChildProcess::wait(int timeout_ms) {
 std::string ChildProcess::stdout_text() const { return read_file(out_path_); }
 std::string ChildProcess::stderr_text() const { return read_file(err_path_); }
 
+// Ports below the kernel's range for outgoing connections (ip_local_port_range starts at
+// 32768): tests that open a thousand client sockets at once cannot take a port found free
+// here before the daemon under test binds it, as they can take one the kernel chose.
 std::uint16_t free_port() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    const int tcp = socket(AF_INET, SOCK_STREAM, 0);
+  static std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    bind(tcp, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(tcp, reinterpret_cast<sockaddr*>(&addr), &len);
-    const std::uint16_t port = ntohs(addr.sin_port);
+    addr.sin_port = htons(static_cast<std::uint16_t>(pick(rng)));
+    const int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    const bool tcp_free = bind(tcp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(tcp);
     const int udp = socket(AF_INET, SOCK_DGRAM, 0);
-    addr.sin_port = htons(port);
     const bool udp_free = bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(udp);
-    if (udp_free) return port;
+    if (tcp_free && udp_free) return ntohs(addr.sin_port);
   }
   return 0;
 }
