@@ -94,6 +94,8 @@ test('SIGHUP serves a renewed certificate without a restart', async () => {
   assert.notEqual(renewed, fingerprint);
   process.kill(daemon.pid, 'SIGHUP');
   await waitFor('the renewed certificate', async () => ((await served()) === renewed ? true : (await sleep(100), null)), 5000);
-  assert.ok(daemon.log.join('').includes(`TLS certificate reloaded (SHA-256 ${renewed})`));
+  // The log line is written after the swap and reaches us through a pipe: wait for it too.
+  await waitFor('the reload logged',
+    () => daemon.log.join('').includes(`TLS certificate reloaded (SHA-256 ${renewed})`), 5000);
   assert.equal((await fetch(`${daemon.direct}/healthz`)).status, 200);
 });
