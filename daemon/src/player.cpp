@@ -84,6 +84,13 @@ PlayerTrack make_demo_track(double sample_rate, double seconds) {
   const double bass_notes[4] = {55.0, 55.0, 73.42, 65.41};
   const double pad_notes[4][3] = {
       {220.0, 261.63, 329.63}, {220.0, 261.63, 329.63}, {293.66, 349.23, 440.0}, {261.63, 329.63, 392.0}};
+  // Saws of eight harmonics (`cycles`: periods since 0): a naive saw steps once a period,
+  // a click that QC of the demo would rightly report at every period.
+  const auto saw = [&](double cycles) {
+    double sum = 0.0;
+    for (int k = 1; k <= 8; ++k) sum += (k % 2 == 1 ? 1.0 : -1.0) * std::sin(two_pi * k * cycles) / k;
+    return sum * 2.0 / std::numbers::pi;
+  };
   std::mt19937 rng(1234);
   std::uniform_real_distribution<double> noise(-1.0, 1.0);
   double kick_phase = 0.0;
@@ -108,15 +115,15 @@ PlayerTrack make_demo_track(double sample_rate, double seconds) {
     hat_state = white;
 
     const double bass_freq = bass_notes[bar];
-    const double bass_saw = 2.0 * std::fmod(t * bass_freq, 1.0) - 1.0;
+    const double bass_saw = saw(bass_freq * t);
     const double bass = (0.7 * std::sin(two_pi * bass_freq * t) + 0.3 * bass_saw) *
                         (0.6 + 0.4 * std::exp(-in_beat * 4.0));
 
     double pad_l = 0.0;
     double pad_r = 0.0;
     for (double f : pad_notes[bar]) {
-      pad_l += 2.0 * std::fmod(t * f * 1.003, 1.0) - 1.0;
-      pad_r += 2.0 * std::fmod(t * f * 0.997, 1.0) - 1.0;
+      pad_l += saw(t * f * 1.003);
+      pad_r += saw(t * f * 0.997);
     }
     pad_lp_l += pad_coeff * (pad_l - pad_lp_l);
     pad_lp_r += pad_coeff * (pad_r - pad_lp_r);
