@@ -229,19 +229,25 @@ TEST(LoudnessMeter, Tech3342LoudnessRange) {
               15.0, 1.0);
 }
 
-// LRA of the same programme by libebur128 (its own gates and percentiles).
-double libebur128_range(const Program& p) {
-  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(kRate), EBUR128_MODE_LRA);
+// One reading of the whole programme by libebur128 in `mode`, through `get`.
+template <typename Getter>
+double libebur128_reading(const Program& p, int mode, Getter get) {
+  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(kRate), mode);
   std::vector<double> interleaved(2 * p.l.size());
   for (std::size_t i = 0; i < p.l.size(); ++i) {
     interleaved[2 * i] = p.l[i];
     interleaved[2 * i + 1] = p.r[i];
   }
   ebur128_add_frames_double(st, interleaved.data(), p.l.size());
-  double range = 0.0;
-  ebur128_loudness_range(st, &range);
+  double value = 0.0;
+  get(st, &value);
   ebur128_destroy(&st);
-  return range;
+  return value;
+}
+
+// LRA of the same programme by libebur128 (its own gates and percentiles).
+double libebur128_range(const Program& p) {
+  return libebur128_reading(p, EBUR128_MODE_LRA, ebur128_loudness_range);
 }
 
 // Tech 3342's relative gate sits 20 LU under the mean of the short-term values. 60 s at
@@ -299,16 +305,7 @@ TEST(LoudnessMeter, RestartMeasuresOnlyWhatFollows) {
 // programme whose level keeps changing (blocks near both gates).
 TEST(LoudnessMeter, IntegratedAgreesWithLibebur128) {
   const Program p = tone({{5, -20.0}, {5, -29.5}, {5, -31.0}, {5, -69.0}, {5, -71.0}, {5, -25.0}});
-  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(kRate), EBUR128_MODE_I);
-  std::vector<double> interleaved(2 * p.l.size());
-  for (std::size_t i = 0; i < p.l.size(); ++i) {
-    interleaved[2 * i] = p.l[i];
-    interleaved[2 * i + 1] = p.r[i];
-  }
-  ebur128_add_frames_double(st, interleaved.data(), p.l.size());
-  double reference = 0.0;
-  ebur128_loudness_global(st, &reference);
-  ebur128_destroy(&st);
+  const double reference = libebur128_reading(p, EBUR128_MODE_I, ebur128_loudness_global);
   EXPECT_NEAR(measure(p).integrated_lufs, reference, 0.02);
 }
 
