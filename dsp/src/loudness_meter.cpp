@@ -113,10 +113,8 @@ void LoudnessMeter::refresh() noexcept {
   LoudnessReading& r = reading_;
   r.momentary_lufs = mean_energy_lufs(kMomentaryBlocks);
   r.short_term_lufs = mean_energy_lufs(kShortTermBlocks);
-  if (blocks_seen_ >= kMomentaryBlocks) {
-    add_gating_block();
-    r.integrated_lufs = integrated_lufs();
-  }
+  // Integrated loudness changes only with a counted gating block.
+  if (blocks_seen_ >= kMomentaryBlocks && add_gating_block()) r.integrated_lufs = integrated_lufs();
   // Tech 3342 takes short-term values of whole 3 s windows only; LRA changes only with them.
   if (blocks_seen_ == kShortTermBlocks && add_to_loudness_range(r.short_term_lufs)) {
     r.lra_lu = loudness_range_lu();
@@ -131,21 +129,22 @@ void LoudnessMeter::refresh() noexcept {
   }
 }
 
-void LoudnessMeter::add_gating_block() noexcept {
+bool LoudnessMeter::add_gating_block() noexcept {
   double energy = 0.0;
   for (std::size_t k = 1; k <= kMomentaryBlocks; ++k) {
     energy += block_energy_[(next_block_ + kShortTermBlocks - k) % kShortTermBlocks];
   }
   energy /= static_cast<double>(kMomentaryBlocks);
-  if (!(energy > 0.0)) return;
+  if (!(energy > 0.0)) return false;
   const double block_lufs = 10.0 * std::log10(energy) + kLoudnessOffsetDb;
-  if (!(block_lufs >= kGateAbsoluteLufs)) return;
+  if (!(block_lufs >= kGateAbsoluteLufs)) return false;
   const double bin = std::floor((block_lufs - kGateAbsoluteLufs) / kLraBinLu);
   const auto b = static_cast<std::size_t>(std::min(bin, double{kLraBins - 1}));
   ++gate_count_[b];
   gate_energy_[b] += energy;
   gate_energy_sum_ += energy;
   ++gate_blocks_;
+  return true;
 }
 
 double LoudnessMeter::integrated_lufs() const noexcept {

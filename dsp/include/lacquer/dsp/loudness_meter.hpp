@@ -64,8 +64,9 @@ class LoudnessMeter {
   void refresh() noexcept;
   /// Loudness of the mean of the latest `blocks` 100 ms block energies.
   double mean_energy_lufs(std::size_t blocks) const noexcept;
-  /// Counts the latest momentary window as a gating block of integrated loudness.
-  void add_gating_block() noexcept;
+  /// Counts the latest momentary window as a gating block of integrated loudness; false
+  /// when the absolute gate leaves it out.
+  bool add_gating_block() noexcept;
   /// BS.1770 integrated loudness of the gating blocks counted so far (-inf: none).
   double integrated_lufs() const noexcept;
   /// Counts a short-term value for LRA; false when the absolute gate leaves it out.
