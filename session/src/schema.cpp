@@ -119,10 +119,27 @@ CREATE INDEX sessions_by_client ON sessions(client COLLATE NOCASE);
 CREATE INDEX sessions_by_studio ON sessions(studio COLLATE NOCASE);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// The album: release metadata of a session and each track's credits, crossfade and vinyl
+// side (album.hpp holds the rules; the checks here keep hand edits of the file honest).
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE sessions ADD COLUMN year INTEGER CHECK (year IS NULL OR year BETWEEN 1900 AND 2100);
+ALTER TABLE sessions ADD COLUMN label TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN catalogue TEXT NOT NULL DEFAULT ''
+  CHECK (catalogue = '' OR (length(catalogue) IN (12, 13) AND catalogue NOT GLOB '*[^0-9]*'));
+ALTER TABLE tracks ADD COLUMN performer TEXT NOT NULL DEFAULT '';
+ALTER TABLE tracks ADD COLUMN songwriter TEXT NOT NULL DEFAULT '';
+ALTER TABLE tracks ADD COLUMN crossfade_s REAL NOT NULL DEFAULT 0
+  CHECK (crossfade_s >= 0 AND crossfade_s <= 30);
+ALTER TABLE tracks ADD COLUMN side TEXT NOT NULL DEFAULT '' CHECK (side = '' OR side GLOB '[A-Z]');
+CREATE INDEX reports_by_label ON reports(kind, label);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "sessions, tracks, snapshots, clients and their invitations, notes", kV1},
     {2, "observations reported back and analysis reports", kV2},
     {3, "the studio a session's mixes came from, indexes for the feedback queries", kV3},
+    {4, "the album: year, label and catalogue of a session; performer, songwriter, "
+        "crossfade and vinyl side of a track; reports found by label", kV4},
 }};
 
 static_assert(kMigrations.size() == kSchemaVersion);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "lacquer/session/album.hpp"
 #include "lacquer/session/schema.hpp"
 #include "lacquer/session/sha256.hpp"
 #include "lacquer/session/store.hpp"
@@ -89,7 +90,7 @@ void migrate(const sqlite::Connection& db, const std::filesystem::path& path) {
 }
 
 constexpr std::string_view kSessionColumns =
-    "id, title, artist, client, studio, status, created_unix_ms";
+    "id, title, artist, client, studio, status, created_unix_ms, year, label, catalogue";
 
 Session read_session(const sqlite::Statement& st) {
   Session s;
@@ -100,12 +101,15 @@ Session read_session(const sqlite::Statement& st) {
   s.studio = st.text(4);
   s.status = parse_session_status(st.text(5)).value_or(SessionStatus::open);
   s.created_unix_ms = st.int64(6);
+  if (const auto year = st.opt_int64(7)) s.year = static_cast<int>(*year);
+  s.label = st.text(8);
+  s.catalogue = st.text(9);
   return s;
 }
 
 constexpr std::string_view kTrackColumns =
     "id, session_id, position, file_path, file_sha256, title, isrc, gap_before_s, target, "
-    "snapshot_id, created_unix_ms";
+    "snapshot_id, created_unix_ms, performer, songwriter, crossfade_s, side";
 
 Track read_track(const sqlite::Statement& st) {
   Track t;
@@ -120,24 +124,11 @@ Track read_track(const sqlite::Statement& st) {
   t.target = st.text(8);
   t.snapshot_id = st.opt_int64(9);
   t.created_unix_ms = st.int64(10);
+  t.performer = st.text(11);
+  t.songwriter = st.text(12);
+  t.crossfade_s = st.real(13);
+  t.side = st.text(14);
   return t;
-}
-
-// ISRC: country (2 letters), registrant (3 letters or digits), year (2 digits),
-// designation (5 digits); dashes are presentation only.
-std::optional<std::string> normalize_isrc(std::string_view in) {
-  std::string s;
-  for (char c : in) {
-    if (c == '-') continue;
-    s += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  if (s.size() != 12) return std::nullopt;
-  for (std::size_t i = 0; i < 12; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const bool ok = i < 2 ? std::isupper(c) : i < 5 ? std::isalnum(c) : std::isdigit(c);
-    if (!ok) return std::nullopt;
-  }
-  return s;
 }
 
 std::optional<std::string> normalize_sha256(std::string_view in) {
@@ -281,16 +272,10 @@ Result<void> Store::set_session_status(Id id, SessionStatus status) {
 
 Result<Track> Store::add_track(const NewTrack& t) {
   if (t.file_path.empty()) return invalid("a track needs a source file");
-  if (!std::isfinite(t.gap_before_s) || t.gap_before_s < 0.0) {
-    return invalid("gap before a track must be zero or more seconds");
-  }
+  if (auto gap = check_pregap(t.gap_before_s); !gap) return gap.error();
   if (t.position && *t.position < 1) return invalid("track positions start at 1");
-  std::string isrc;
-  if (!t.isrc.empty()) {
-    auto n = normalize_isrc(t.isrc);
-    if (!n) return invalid("ISRC '" + t.isrc + "' is not of the form CC-XXX-YY-NNNNN");
-    isrc = *n;
-  }
+  auto isrc = check_isrc(t.isrc);
+  if (!isrc) return isrc.error();
   std::string digest;
   if (t.file_sha256.empty()) {
     auto h = sha256_file(t.file_path);
@@ -327,13 +312,13 @@ Result<Track> Store::add_track(const NewTrack& t) {
   auto r = db.run(
       "INSERT INTO tracks (session_id, position, file_path, file_sha256, title, isrc, "
       "gap_before_s, target, created_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      "add track", t.session_id, position, t.file_path, digest, t.title, isrc, t.gap_before_s,
+      "add track", t.session_id, position, t.file_path, digest, t.title, *isrc, t.gap_before_s,
       t.target, now);
   if (!r) return r.error();
   const Id id = db.last_insert_rowid();
   if (auto c = tx.commit("add track"); !c) return c.error();
   return Track{id,   t.session_id,   position, t.file_path,  digest, t.title,
-               isrc, t.gap_before_s, t.target, std::nullopt, now};
+               *isrc, t.gap_before_s, t.target, std::nullopt, now};
 }
 
 Result<Track> Store::track(Id id) const {

@@ -132,7 +132,19 @@ TEST(Migrations, FromEachEarlierVersionKeepsData) {
     EXPECT_EQ(s->title, "Old Record");
     EXPECT_EQ(s->status, ls::SessionStatus::approved);
     EXPECT_EQ(s->studio, "");  // added by version 3 with its default
-    EXPECT_EQ(store->track(3)->snapshot_id, 5);
+    auto t = store->track(3);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(t->snapshot_id, 5);
+    EXPECT_EQ(t->file_path, "/a.wav");
+    EXPECT_EQ(t->title, "A");
+    // Added by version 4 (the album) with their defaults.
+    EXPECT_EQ(t->performer, "");
+    EXPECT_EQ(t->songwriter, "");
+    EXPECT_EQ(t->crossfade_s, 0.0);
+    EXPECT_EQ(t->side, "");
+    EXPECT_FALSE(s->year);
+    EXPECT_EQ(s->label, "");
+    EXPECT_EQ(s->catalogue, "");
     EXPECT_EQ(store->snapshot(5)->state["/chain/eq/1/gain"], 1.5);
     EXPECT_EQ(store->client(2)->sessions, std::vector<ls::Id>{7});
     auto n = store->note(11);
@@ -143,6 +155,8 @@ TEST(Migrations, FromEachEarlierVersionKeepsData) {
     // The migrated file takes new rows of every kind.
     EXPECT_TRUE(store->create_session({.title = "New", .studio = "Blackbird"}));
     EXPECT_TRUE(store->add_observation(7, 3, "sibilance", "esses at 6 kHz"));
+    EXPECT_TRUE(store->update_release(7, {.year = 2026, .catalogue = "4006381333931"}));
+    EXPECT_TRUE(store->update_track(3, {.performer = "Halden", .side = "A"}));
     EXPECT_EQ(store->integrity_check().value(), "ok");
   }
 }

@@ -57,6 +57,9 @@ struct Session {
   std::string studio{};  ///< the studio the mixes came from
   SessionStatus status = SessionStatus::open;
   std::int64_t created_unix_ms = 0;
+  std::optional<int> year{};  ///< year of release (album.hpp's rules), or none
+  std::string label{};        ///< record label
+  std::string catalogue{};    ///< EAN-13 or UPC-A digits, or empty
 };
 
 /// One track of a release, in order.
@@ -72,6 +75,10 @@ struct Track {
   std::string target{};             ///< delivery target name ("spotify", "cd", ...), or empty
   std::optional<Id> snapshot_id{};  ///< the chain snapshot applied to this track
   std::int64_t created_unix_ms = 0;
+  std::string performer{};
+  std::string songwriter{};
+  double crossfade_s = 0.0;  ///< crossfade from the previous track into this one
+  std::string side{};        ///< vinyl side "A", "B", ... or empty
 };
 
 /// Chain and monitor state of one track: an object of parameter paths to values, the

@@ -38,6 +38,35 @@ struct NewTrack {
   std::optional<int> position{};  ///< 1-based; appended after the last track when empty
 };
 
+/// Release metadata to change (album.hpp's rules); empty fields are left as they are.
+struct ReleaseUpdate {
+  std::optional<std::string> title{};
+  std::optional<std::string> artist{};
+  std::optional<std::optional<int>> year{};  ///< a held nullopt clears the year
+  std::optional<std::string> label{};
+  std::optional<std::string> catalogue{};
+};
+
+/// A track's album fields to change (album.hpp's rules); empty fields are left as they are.
+struct TrackUpdate {
+  std::optional<std::string> title{};
+  std::optional<std::string> performer{};
+  std::optional<std::string> songwriter{};
+  std::optional<std::string> isrc{};
+  std::optional<double> pregap_s{};  ///< tracks.gap_before_s
+  std::optional<double> crossfade_s{};
+  std::optional<std::string> side{};
+  std::optional<std::optional<Id>> snapshot_id{};  ///< a held nullopt: the schema's defaults
+};
+
+/// What the album shows of a file's newest source analysis; a level of silence is empty.
+struct SourceFigures {
+  std::optional<double> integrated_lufs{};
+  std::optional<double> lra_lu{};
+  std::optional<double> true_peak_dbtp{};
+  std::optional<double> duration_s{};
+};
+
 /// What a new note holds.
 struct NewNote {
   Id session_id = 0;
@@ -110,6 +139,24 @@ class Store {
   Result<Track> track(Id id) const;
   /// A session's tracks in order.
   Result<std::vector<Track>> tracks(Id session_id) const;
+
+  // The album (album.hpp) -----------------------------------------------------------
+
+  /// Changes a session's release metadata. invalid_argument with the field and rule for a
+  /// refused value (nothing is written then), not_found for an unknown session.
+  Result<Session> update_release(Id session_id, const ReleaseUpdate& u);
+  /// Changes a track's album fields; the whole album must still pass validate_album()
+  /// (a crossfade within the previous track), else nothing is written. A snapshot_id
+  /// must be a snapshot of this track; it becomes the track's applied snapshot.
+  Result<Track> update_track(Id track_id, const TrackUpdate& u);
+  /// Puts a session's tracks in the order of `track_ids` (every track of the session,
+  /// once) at positions 1..N, in one transaction. The new first track's crossfade is set
+  /// to 0 (nothing precedes it); the album must still pass validate_album().
+  Result<std::vector<Track>> reorder_tracks(Id session_id, const std::vector<Id>& track_ids);
+  /// Figures of the newest source report labelled `file_sha256` (any session), read in
+  /// SQL without parsing the report's curves; empty when the file was not analysed or its
+  /// analysis failed.
+  Result<std::optional<SourceFigures>> source_figures(std::string_view file_sha256) const;
 
   // Snapshots -----------------------------------------------------------------------
 

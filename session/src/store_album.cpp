@@ -1,0 +1,172 @@
+// The album's writes: release metadata, a track's album fields, the order of tracks.
+// Each write checks its values with album.hpp's rules and, where one track's value
+// depends on its neighbour (a crossfade), the whole album inside the same transaction.
+#include <algorithm>
+#include <set>
+
+#include "lacquer/session/album.hpp"
+#include "store_impl.hpp"
+
+namespace lacquer::session {
+
+namespace {
+
+using detail::invalid;
+using detail::not_found;
+
+// Validates the session's album as the transaction left it.
+Result<void> check_album(const Store& store, Id session_id) {
+  auto album = album_from_store(store, session_id);
+  if (!album) return album.error();
+  return validate_album(*album);
+}
+
+// A number of a stored report, or NULL when absent or not a number (a silent file's
+// loudness is null).
+std::string number_at(std::string_view path) {
+  const std::string p(path);
+  return "CASE WHEN json_type(report_json, '" + p +
+         "') IN ('real', 'integer') THEN json_extract(report_json, '" + p + "') END";
+}
+
+}  // namespace
+
+Result<Session> Store::update_release(Id session_id, const ReleaseUpdate& u) {
+  if (u.title && u.title->empty()) return invalid("title: a session needs a title");
+  if (u.year) {
+    if (auto r = check_year(*u.year); !r) return r.error();
+  }
+  std::optional<std::string> catalogue;
+  if (u.catalogue) {
+    auto c = check_catalogue(*u.catalogue);
+    if (!c) return c.error();
+    catalogue = *c;
+  }
+  const std::optional<int> year = u.year ? *u.year : std::nullopt;
+  auto r = impl_->db.run(
+      "UPDATE sessions SET title = COALESCE(?, title), artist = COALESCE(?, artist), "
+      "year = CASE WHEN ? THEN ? ELSE year END, label = COALESCE(?, label), "
+      "catalogue = COALESCE(?, catalogue) WHERE id = ?",
+      "update release", u.title, u.artist, u.year.has_value(), year, u.label, catalogue,
+      session_id);
+  if (!r) return r.error();
+  if (impl_->db.changes() == 0) return not_found("session", session_id);
+  return session(session_id);
+}
+
+Result<Track> Store::update_track(Id track_id, const TrackUpdate& u) {
+  std::optional<std::string> isrc;
+  if (u.isrc) {
+    auto n = check_isrc(*u.isrc);
+    if (!n) return n.error();
+    isrc = *n;
+  }
+  if (u.pregap_s) {
+    if (auto r = check_pregap(*u.pregap_s); !r) return r.error();
+  }
+  if (u.crossfade_s) {
+    if (auto r = check_crossfade(*u.crossfade_s, false, std::nullopt); !r) return r.error();
+  }
+  if (u.side) {
+    if (auto r = check_side(*u.side); !r) return r.error();
+  }
+
+  const auto& db = impl_->db;
+  sqlite::Transaction tx(db);
+  if (auto r = tx.begin("update track"); !r) return r.error();
+  auto before = track(track_id);
+  if (!before) return before.error();
+  if (u.snapshot_id && *u.snapshot_id) {
+    const Id sid = **u.snapshot_id;
+    auto snap = snapshot(sid);
+    if (!snap) {
+      if (snap.error().code != ErrorCode::not_found) return snap.error();
+      return invalid("snapshot_id: snapshot " + std::to_string(sid) + " does not exist");
+    }
+    if (snap->track_id != track_id) {
+      return invalid("snapshot_id: snapshot " + std::to_string(sid) + " belongs to track " +
+                     std::to_string(snap->track_id) + ", not to track " + std::to_string(track_id));
+    }
+  }
+  const std::optional<Id> snapshot_id = u.snapshot_id ? *u.snapshot_id : std::nullopt;
+  auto r = db.run(
+      "UPDATE tracks SET title = COALESCE(?, title), performer = COALESCE(?, performer), "
+      "songwriter = COALESCE(?, songwriter), isrc = COALESCE(?, isrc), "
+      "gap_before_s = COALESCE(?, gap_before_s), crossfade_s = COALESCE(?, crossfade_s), "
+      "side = COALESCE(?, side), snapshot_id = CASE WHEN ? THEN ? ELSE snapshot_id END "
+      "WHERE id = ?",
+      "update track", u.title, u.performer, u.songwriter, isrc, u.pregap_s, u.crossfade_s, u.side,
+      u.snapshot_id.has_value(), snapshot_id, track_id);
+  if (!r) return r.error();
+  if (auto ok = check_album(*this, before->session_id); !ok) return ok.error();
+  if (auto c = tx.commit("update track"); !c) return c.error();
+  return track(track_id);
+}
+
+Result<std::vector<Track>> Store::reorder_tracks(Id session_id, const std::vector<Id>& track_ids) {
+  const auto& db = impl_->db;
+  sqlite::Transaction tx(db);
+  if (auto r = tx.begin("reorder tracks"); !r) return r.error();
+  if (auto s = session(session_id); !s) return s.error();
+  auto current = tracks(session_id);
+  if (!current) return current.error();
+  std::set<Id> have;
+  int last_position = 0;
+  for (const Track& t : *current) {
+    have.insert(t.id);
+    last_position = std::max(last_position, t.position);
+  }
+  std::set<Id> given;
+  for (Id id : track_ids) {
+    if (!have.contains(id)) {
+      return invalid("track_ids: track " + std::to_string(id) + " is not a track of session " +
+                     std::to_string(session_id));
+    }
+    if (!given.insert(id).second) {
+      return invalid("track_ids: track " + std::to_string(id) + " is listed twice");
+    }
+  }
+  if (given.size() != have.size()) {
+    for (Id id : have) {
+      if (!given.contains(id)) {
+        return invalid("track_ids: must list every track of the session; track " +
+                       std::to_string(id) + " is missing");
+      }
+    }
+  }
+  // Positions are UNIQUE per session and CHECK >= 1: move every track above the highest
+  // position first, so that no row takes a place another still holds.
+  auto r = db.run("UPDATE tracks SET position = position + ? WHERE session_id = ?",
+                  "reorder tracks", last_position, session_id);
+  for (std::size_t i = 0; r && i < track_ids.size(); ++i) {
+    r = db.run("UPDATE tracks SET position = ? WHERE id = ?", "reorder tracks",
+               static_cast<int>(i) + 1, track_ids[i]);
+  }
+  if (r && !track_ids.empty()) {
+    r = db.run("UPDATE tracks SET crossfade_s = 0 WHERE id = ?", "reorder tracks", track_ids[0]);
+  }
+  if (!r) return r.error();
+  if (auto ok = check_album(*this, session_id); !ok) return ok.error();
+  if (auto c = tx.commit("reorder tracks"); !c) return c.error();
+  return tracks(session_id);
+}
+
+Result<std::optional<SourceFigures>> Store::source_figures(std::string_view file_sha256) const {
+  using Row = std::optional<SourceFigures>;
+  auto rows = detail::query_all<Row>(
+      impl_->db,
+      "SELECT " + number_at("$.loudness.integrated_lufs") + ", " + number_at("$.loudness.lra_lu") +
+          ", " + number_at("$.loudness.true_peak_dbtp") + ", " + number_at("$.duration_s") +
+          ", json_type(report_json, '$.error') IS NOT NULL FROM reports "
+          "WHERE kind = 'source' AND label = ? ORDER BY id DESC LIMIT 1",
+      "read source analysis",
+      [](const sqlite::Statement& st) -> Row {
+        if (st.integer(4) != 0) return std::nullopt;
+        return SourceFigures{st.opt_real(0), st.opt_real(1), st.opt_real(2), st.opt_real(3)};
+      },
+      file_sha256);
+  if (!rows) return rows.error();
+  return rows->empty() ? Row{} : rows->front();
+}
+
+}  // namespace lacquer::session
