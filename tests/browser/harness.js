@@ -133,11 +133,28 @@ export async function startBrowser({ args = [] } = {}) {
       page.on('pageerror', (e) => page.errors.push(String(e)));
       return page;
     },
+    /** A new tab at `url` once the page is ready (connected, drawn, loaded). */
+    async open(url) {
+      const page = await this.page();
+      await page.goto(url);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+      return page;
+    },
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates a session (`meta`: title, artist…) with `tracks` ({file, title…}) through the API
+ *  and opens it in the daemon; resolves with {id, trackIds}. */
+export async function openSession(daemon, meta, tracks) {
+  const id = (await daemon.api('POST', '/api/sessions', meta)).id;
+  const trackIds = [];
+  for (const t of tracks) trackIds.push((await daemon.api('POST', `/api/sessions/${id}/tracks`, t)).id);
+  await daemon.api('POST', `/api/sessions/${id}/open`);
+  return { id, trackIds };
 }
 
 /** A second control client speaking /ws from Node (no Origin header, as a surface). */

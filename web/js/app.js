@@ -67,7 +67,7 @@ async function main() {
   const engineer = auth.role === 'engineer' && !wantsReview;
   document.body.dataset.role = engineer ? 'engineer' : 'client';
   // Kept by the connection, so a reconnect subscribes again.
-  conn.topics = engineer ? ['params', 'meters', 'transport', 'notes', 'analysis'] : ['transport', 'notes'];
+  conn.topics = engineer ? ['params', 'meters', 'transport', 'notes', 'analysis'] : ['transport', 'notes', 'analysis'];
   await conn.request({ op: 'subscribe', topics: conn.topics });
   let view;
   if (engineer) {

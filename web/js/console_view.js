@@ -41,7 +41,8 @@ export class ConsoleView {
     conn.addEventListener('transport', (e) => this.onTransport(e.detail));
     conn.addEventListener('online', () => this.refresh());
     conn.addEventListener('analysis', (e) => {
-      if (e.detail.session === this.session.id && e.detail.track === this.currentTrackId()) this.timeline.setAnalysis(e.detail);
+      // The push is a summary: fetch the whole report (waveform, curves, services).
+      if (e.detail.session === this.session.id && e.detail.track === this.currentTrackId()) this.loadAnalysis(this.transport.track);
     });
     this.timeline.addEventListener('locate', (e) => this.send('/transport/locate', Number(e.detail.toFixed(3))));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
@@ -118,21 +119,11 @@ export class ConsoleView {
     return this.session.tracks[this.transport?.track]?.id;
   }
 
-  /** The QC of the track at `index` for the timeline (pending while queued or running). */
+  /** The QC and the whole-track overview of the track at `index` for the timeline. */
   async loadAnalysis(index) {
     this.analysedTrack = index;
-    const id = this.session.tracks[index]?.id;
-    if (id === undefined || this.session.id === null) return this.timeline.setAnalysis(null);
-    let report = null;
-    try {
-      const r = await fetch(`/api/sessions/${this.session.id}/tracks/${id}/analysis`, { headers: { Authorization: `Bearer ${this.token}` } });
-      const body = await r.json();
-      if (r.status === 202) report = { pending: true };
-      else if (r.ok) report = body;
-    } catch {
-      report = null;
-    }
-    if (this.analysedTrack === index) this.timeline.setAnalysis(report);
+    const report = await this.session.analysis(index);
+    if (this.analysedTrack === index) this.timeline.setAnalysis(report, index);
   }
 
   /** Files a QC event as an observation for the client (POST .../observations). */

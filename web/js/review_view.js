@@ -42,11 +42,16 @@ export class ReviewView {
     });
     conn.addEventListener('transport', (e) => this.onTransport(e.detail));
     conn.addEventListener('online', () => this.refresh());
+    conn.addEventListener('analysis', (e) => {
+      if (e.detail.session === this.session.id && e.detail.track === this.session.trackId(this.transport?.track)) this.loadOverview(this.transport.track);
+    });
     this.session.addEventListener('loaded', () => {
       this.sessionTitle.textContent = this.session.title;
       this.renderedTrack = undefined;  // titles are known now
       this.renderTracks();
       this.loadObservations();
+      this.overviewTrack = undefined;
+      if (this.transport) this.loadOverview(this.transport.track);
     });
     this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.threads()));
     this.timeline.addEventListener('note', (e) => this.notes.select(e.detail.id));
@@ -159,9 +164,17 @@ export class ReviewView {
     return 1000 * sorted[Math.floor(sorted.length / 2)];
   }
 
+  /** The whole track on the timeline, from the daemon's analysis of the track at `index`. */
+  async loadOverview(index) {
+    this.overviewTrack = index;
+    const report = await this.session.analysis(index);
+    if (this.overviewTrack === index) this.timeline.setOverview(report, index);
+  }
+
   onTransport(t) {
     this.transport = t;
     this.transportAt = performance.now();
+    if (t.track !== this.overviewTrack && this.session.id !== null) this.loadOverview(t.track);
     this.timeline.setTransport(t);
     this.playState.textContent = t.playing ? 'playing' : 'stopped';
     this.playState.dataset.playing = String(t.playing);

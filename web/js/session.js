@@ -65,6 +65,21 @@ export class Session extends EventTarget {
     return this.tracks[index]?.id ?? null;
   }
 
+  /** The analysis of the track at `index` (GET .../analysis): the report, {pending: true}
+   *  while the daemon works on it, or null when there is none (or no such track). */
+  async analysis(index) {
+    const id = this.trackId(index);
+    if (id === null || this.id === null) return null;
+    try {
+      const r = await fetch(`/api/sessions/${this.id}/tracks/${id}/analysis`, { headers: { Authorization: `Bearer ${this.token}` } });
+      const body = await r.json();
+      if (r.status === 202) return { pending: true };
+      return r.ok ? body : null;
+    } catch {
+      return null;
+    }
+  }
+
   trackTitle(index) {
     const t = this.tracks[index];
     return t?.title || (index === null || index === undefined ? 'Release' : `Track ${index + 1}`);

@@ -1,6 +1,7 @@
-// The track timeline: a level overview that fills in as the track plays (peak of the
-// output meters per slice of time), the playhead, what this listener hears, and the notes
-// as markers. Tapping a marker selects its note; tapping elsewhere asks to locate there.
+// The track timeline: the whole track from the daemon's analysis (its waveform, with the
+// short-term loudness over it) as soon as the analysis is there, else a level overview that
+// fills in as the track plays (peak of the output meters per slice of time); the playhead,
+// what this listener hears, and the notes as markers. Tapping a marker selects its note; tapping elsewhere asks to locate there.
 // Below it the track's QC from the daemon's analysis: its events as marks (tap one to
 // locate there and select it; on the console "Note this" files it for the client) and the
 // loudness and true-peak summary, and what each streaming service does to its level.
@@ -9,6 +10,8 @@ import { el, formatTime, prepareCanvas } from './store.js';
 
 const SLICES = 400;
 const MARKER_HIT_PX = 22;
+const EDGE_PX = 14;  // room above for note markers and below for the time labels
+const LOUDNESS_FLOOR_LUFS = -40;  // the short-term curve spans the drawing from here to 0 LUFS
 
 const PLATFORM_CEILING_DBTP = -1.0;
 const CHANNELS = ['left channel', 'right channel'];
@@ -29,6 +32,7 @@ export class Timeline extends EventTarget {
     this.notes = [];
     this.selectedNote = null;
     this.overviews = new Map();  // track index → Float32Array of slice levels (dBFS)
+    this.shape = null;  // the analysed track's {track, duration, waveform, loudness}
     this.track = 0;
     this.canvas = el('canvas', { class: 'timeline-canvas', 'aria-label': interactive ? 'Timeline: tap to locate' : 'Timeline' });
     this.analysis = null;  // the current track's report, {pending: true}, or null
@@ -53,9 +57,24 @@ export class Timeline extends EventTarget {
     }
   }
 
-  /** The current track's analysis (GET .../analysis or the `analysis` push). */
-  setAnalysis(report) {
+  /** The whole-track drawing of the track at index `track` from its analysis report (or
+   *  none, with a report that has no waveform). */
+  setOverview(report, track) {
+    const wave = report?.waveform, curve = report?.loudness_curve;
+    this.shape = wave?.hop_s > 0 && wave.max?.length ? {
+      track, duration: report.duration_s || wave.hop_s * wave.max.length, waveform: wave,
+      loudness: curve?.hop_s > 0 && curve.short_term?.length ? curve : null,
+    } : null;
+    this.canvas.dataset.overview = this.shape ? 'analysis' : 'live';
+    this.canvas.title = this.shape ? 'The whole track: waveform, and short-term loudness in amber (−40 to 0 LUFS)'
+      : 'The output level, where the track has played';
+    this.draw();
+  }
+
+  /** The current track's analysis (GET .../analysis), the track at index `track`. */
+  setAnalysis(report, track) {
     this.analysis = report;
+    this.setOverview(report, track);
     const l = report?.loudness;
     const db = (v, unit) => (Number.isFinite(v) ? `${v.toFixed(1)} ${unit}` : '–');
     if (!report) this.summary.textContent = '';
@@ -146,8 +165,15 @@ export class Timeline extends EventTarget {
     this.draw();
   }
 
+  /** The length the timeline spans: the transport's, else the analysed track's. */
+  span() {
+    if (this.duration > 0) return this.duration;
+    return this.shape?.track === this.track ? this.shape.duration : 0;
+  }
+
   x(t, w) {
-    return this.duration > 0 ? (Math.min(Math.max(t, 0), this.duration) / this.duration) * w : 0;
+    const d = this.span();
+    return d > 0 ? (Math.min(Math.max(t, 0), d) / d) * w : 0;
   }
 
   draw() {
@@ -155,24 +181,17 @@ export class Timeline extends EventTarget {
     if (!frame) return;
     const { g, w, h } = frame;
     const mid = h / 2;
-    const slices = this.overviews.get(this.track);
     g.fillStyle = '#1b1f26';
     g.fillRect(0, mid - 0.5, w, 1);
-    if (slices) {
-      g.fillStyle = '#4b5a70';
-      const sw = w / SLICES;
-      for (let k = 0; k < SLICES; ++k) {
-        if (!Number.isFinite(slices[k])) continue;
-        const a = Math.max(0, (slices[k] + 48) / 48) * (mid - 14);
-        g.fillRect(k * sw, mid - a, Math.max(sw - 0.5, 1), 2 * a);
-      }
-    }
+    if (this.shape?.track === this.track) this.drawShape(g, w, h);
+    else this.drawLevels(g, w, mid);
+    const duration = this.span();
     g.fillStyle = '#6b7585';
     g.font = '11px system-ui, sans-serif';
     g.textBaseline = 'top';
-    if (this.duration > 0) {
-      const step = this.duration > 240 ? 60 : this.duration > 60 ? 30 : 10;
-      for (let t = step; t < this.duration; t += step) {
+    if (duration > 0) {
+      const step = duration > 240 ? 60 : duration > 60 ? 30 : 10;
+      for (let t = step; t < duration; t += step) {
         const x = Math.round(this.x(t, w)) + 0.5;
         g.fillRect(x, h - 6, 1, 6);
         g.fillText(formatTime(t).replace(/\.\d$/, ''), x + 3, h - 16);
@@ -198,6 +217,63 @@ export class Timeline extends EventTarget {
     g.fillRect(Math.round(this.x(this.position, w)) - 1, 0, 2, h);
   }
 
+  /** The live overview: the output's peak level per slice, where the track has played. */
+  drawLevels(g, w, mid) {
+    const slices = this.overviews.get(this.track);
+    if (!slices) return;
+    g.fillStyle = '#4b5a70';
+    const sw = w / SLICES;
+    for (let k = 0; k < SLICES; ++k) {
+      if (!Number.isFinite(slices[k])) continue;
+      const a = Math.max(0, (slices[k] + 48) / 48) * (mid - EDGE_PX);
+      g.fillRect(k * sw, mid - a, Math.max(sw - 0.5, 1), 2 * a);
+    }
+  }
+
+  /** The analysed track: its waveform (minimum and maximum of the mono sum per pixel column,
+   *  brighter where the playhead has passed) and its short-term loudness as a line. */
+  drawShape(g, w, h) {
+    const { duration, waveform, loudness } = this.shape;
+    const mid = h / 2, amp = mid - EDGE_PX;
+    const played = this.x(this.position, w);
+    // The values [i0, i1) of a curve `hop` seconds apart, n long, that pixel column `px` shows.
+    const hops = (px, hop, n) => {
+      const i0 = Math.floor(((px / w) * duration) / hop);
+      return [i0, Math.min(n, Math.max(i0 + 1, Math.floor((((px + 1) / w) * duration) / hop)))];
+    };
+    for (let px = 0; px < w; ++px) {
+      const [i0, i1] = hops(px, waveform.hop_s, waveform.max.length);
+      let lo = Infinity, hi = -Infinity;
+      for (let i = i0; i < i1; ++i) {
+        lo = Math.min(lo, waveform.min[i]);
+        hi = Math.max(hi, waveform.max[i]);
+      }
+      if (!(hi >= lo)) continue;
+      const top = mid - Math.min(hi, 1) * amp, bottom = mid - Math.max(lo, -1) * amp;
+      g.fillStyle = px < played ? '#7f95b3' : '#4b5a70';
+      g.fillRect(px, top, 1, Math.max(bottom - top, 1));
+    }
+    if (!loudness) return;
+    const y = (lufs) => mid + amp - Math.min(Math.max((lufs - LOUDNESS_FLOOR_LUFS) / -LOUDNESS_FLOOR_LUFS, 0), 1) * 2 * amp;
+    g.strokeStyle = '#d9a441';
+    g.lineWidth = 1.5;
+    g.beginPath();
+    let drawing = false;
+    for (let px = 0; px < w; ++px) {
+      const [i0, i1] = hops(px, loudness.hop_s, loudness.short_term.length);
+      let top = -Infinity;
+      for (let i = i0; i < i1; ++i) if (Number.isFinite(loudness.short_term[i])) top = Math.max(top, loudness.short_term[i]);
+      if (top < LOUDNESS_FLOOR_LUFS) {
+        drawing = false;  // silence: a gap in the line
+        continue;
+      }
+      if (drawing) g.lineTo(px + 0.5, y(top));
+      else g.moveTo(px + 0.5, y(top));
+      drawing = true;
+    }
+    g.stroke();
+  }
+
   notesHere() {
     return this.notes.filter((n) => n.trackIndex === this.track);
   }
@@ -217,8 +293,8 @@ export class Timeline extends EventTarget {
       this.dispatchEvent(new CustomEvent('note', { detail: best }));
       return;
     }
-    if (this.interactive && this.duration > 0) {
-      this.dispatchEvent(new CustomEvent('locate', { detail: (px / r.width) * this.duration }));
+    if (this.interactive && this.span() > 0) {
+      this.dispatchEvent(new CustomEvent('locate', { detail: (px / r.width) * this.span() }));
     } else if (best) {
       this.dispatchEvent(new CustomEvent('note', { detail: best }));
     }
