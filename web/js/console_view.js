@@ -164,10 +164,11 @@ export class ConsoleView {
       this.status.dataset.status = e.detail;
     });
     const bar = el('header', { class: 'topbar' }, el('strong', { class: 'brand', text: 'Lacquer' }), this.sessionTitle, this.status, fine);
-    for (const path of ['/monitor/compare', '/monitor/match', '/monitor/dim', '/monitor/mono']) {
+    // Short labels, so the bar stays one row on a tablet; the help text says the rest.
+    for (const [path, label] of [['/monitor/compare', 'Compare'], ['/monitor/match', 'Match'], ['/monitor/dim', 'Dim'], ['/monitor/mono', 'Mono']]) {
       const entry = this.byPath.get(path);
       if (!entry) continue;
-      const node = controlFor(entry, path === '/monitor/compare' ? 'compare' : undefined);
+      const node = controlFor(entry, label);
       node.classList.add('compact');
       this.store.watch(path, (v) => (node.value = v));
       bar.append(node);
@@ -238,7 +239,7 @@ export class ConsoleView {
       if (name) store(name).then(() => (input.value = ''));
     });
     const compare = this.byPath.get('/monitor/compare');
-    const ab = compare ? controlFor(compare, 'listen to') : null;
+    const ab = compare ? controlFor(compare, 'Listen to') : null;
     if (ab) this.store.watch('/monitor/compare', (v) => (ab.value = v));
     render();
     return el('section', { class: 'snapshots', 'aria-label': 'Snapshots' },

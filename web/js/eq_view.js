@@ -8,6 +8,8 @@ import { el, prepareCanvas } from './store.js';
 
 const F_LO = 20, F_HI = 20000;
 const DB_RANGE = 20;          // the curve's axis: ±20 dB (the gain range is ±18)
+const GRID_HZ = [50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const GRID_DB = [-12, -6, 0, 6, 12];
 const SPEC_FLOOR_DB = -96;    // spectrum: floor to 0 dBFS over the full height
 const POINTS = 256;
 const HANDLE_HIT_PX = 32;
@@ -92,6 +94,7 @@ export class EqView extends EventTarget {
       g.fillStyle = 'rgba(120, 150, 190, 0.22)';
       g.fill();
     }
+    this.drawLabels(g, w, h);  // over the spectrum, which would hide them
     const bypassed = Boolean(this.store.get('/chain/eq/bypass'));
     const total = new Float64Array(POINTS);
     for (let b = 1; b <= this.bands; ++b) {
@@ -143,27 +146,35 @@ export class EqView extends EventTarget {
 
   drawGrid(g, w, h) {
     g.strokeStyle = '#262b33';
-    g.fillStyle = '#6b7585';
     g.lineWidth = 1;
-    g.font = '11px system-ui, sans-serif';
-    g.textBaseline = 'top';
-    for (const f of [50, 100, 200, 500, 1000, 2000, 5000, 10000]) {
+    for (const f of GRID_HZ) {
       const x = Math.round(this.x(f, w)) + 0.5;
       g.beginPath();
       g.moveTo(x, 0);
       g.lineTo(x, h);
       g.stroke();
-      g.fillText(f >= 1000 ? `${f / 1000}k` : String(f), x + 3, h - 14);
     }
-    g.textBaseline = 'middle';
-    for (const db of [-12, -6, 0, 6, 12]) {
+    for (const db of GRID_DB) {
       const y = Math.round(this.y(db, h)) + 0.5;
       g.strokeStyle = db === 0 ? '#3a414d' : '#262b33';
       g.beginPath();
       g.moveTo(0, y);
       g.lineTo(w, y);
       g.stroke();
-      g.fillText(`${db > 0 ? '+' : ''}${db}`, 4, y - 7);
+    }
+  }
+
+  /** The axes' values: frequencies along the bottom, gains in dB (signed) at the left. */
+  drawLabels(g, w, h) {
+    g.fillStyle = '#8a94a4';
+    g.font = '11px system-ui, sans-serif';
+    g.textAlign = 'left';  // the handles' numbers are centred, and the context keeps that
+    g.textBaseline = 'top';
+    for (const f of GRID_HZ) g.fillText(f >= 1000 ? `${f / 1000}k` : String(f), Math.round(this.x(f, w)) + 3.5, h - 14);
+    g.textBaseline = 'middle';
+    for (const db of GRID_DB) {
+      const text = db > 0 ? `+${db}` : db < 0 ? `−${-db}` : '0 dB';
+      g.fillText(text, 4, Math.round(this.y(db, h)) - 6.5);
     }
   }
 

@@ -5,6 +5,7 @@
 
 import { controlFor } from './widgets.js';
 import { el } from './store.js';
+import { labelOfSegments, nameOf } from './labels.js';
 import { EqView } from './eq_view.js';
 
 const TITLES = { input: 'Input', eq: 'EQ', multiband: 'Multiband', comp: 'Comp', stereo: 'Stereo',
@@ -35,11 +36,11 @@ function groupsOf(stage) {
   };
   for (const entry of stage.entries) {
     const rel = entry.path.slice(stage.prefix.length + 1).split('/');
-    if (rel.length === 1) add('main', '', entry, rel[0]);
-    else if (/^\d+$/.test(rel[0])) add(`band-${rel[0]}`, `Band ${rel[0]}`, entry, rel.slice(1).join(' '), { band: Number(rel[0]) });
-    else if (rel[0] === 'crossover') add('crossover', 'Crossovers', entry, `${rel[1]} | ${Number(rel[1]) + 1}`);
-    else if (rel[0] === 'speakers') add(`set-${rel[1]}`, `Speaker set “${rel[1]}” — calibration`, entry, rel.slice(2).join(' '), { details: true });
-    else add(rel[0], rel[0], entry, rel.slice(1).join(' '));
+    if (rel.length === 1) add('main', '', entry, labelOfSegments(rel));
+    else if (/^\d+$/.test(rel[0])) add(`band-${rel[0]}`, `Band ${rel[0]}`, entry, labelOfSegments(rel.slice(1)), { band: Number(rel[0]) });
+    else if (rel[0] === 'crossover') add('crossover', 'Crossovers', entry, `Bands ${rel[1]}–${Number(rel[1]) + 1}`);
+    else if (rel[0] === 'speakers') add(`set-${rel[1]}`, `Speaker set “${rel[1]}” — calibration`, entry, labelOfSegments(rel.slice(2)), { details: true });
+    else add(rel[0], nameOf(rel[0]), entry, labelOfSegments(rel.slice(1)));
   }
   return [...groups.values()];
 }
@@ -69,14 +70,14 @@ export function buildStages(schema, store) {
     const open = el('button', { type: 'button', class: 'stage-open' }, stage.title);
     open.addEventListener('click', () => show(stage.id));
     tile.append(open);
-    if (stage.bypass) tile.append(controlFor(stage.bypass, 'bypass'));
+    if (stage.bypass) tile.append(controlFor(stage.bypass));
     tile.append(el('div', { class: 'gr-slot', 'data-gr-stage': stage.id }));
     strip.append(tile);
     tiles.set(stage.id, tile);
 
     const panel = el('section', { class: 'stage-panel', 'data-stage': stage.id, 'aria-label': stage.title },
       el('header', { class: 'panel-head' }, el('h2', { text: stage.title }),
-        stage.bypass ? controlFor(stage.bypass, 'bypass') : null,
+        stage.bypass ? controlFor(stage.bypass) : null,
         el('div', { class: 'gr-slot wide', 'data-gr-stage': stage.id })));
     if (stage.id === 'eq') buildEq(panel, stage, store);
     else {
@@ -151,7 +152,8 @@ export function placeGainReduction(root, paths, store) {
       : root.querySelectorAll(`[data-gr-stage="${m[1]}"]`);
     for (const slot of slots) {
       if (slot.querySelector(`[data-meter="${path}"]`)) continue;
-      const meter = el('lq-meter', { class: 'gr', min: '0', max: '12', 'data-meter': path, title: `gain reduction ${path}` });
+      const what = `${m[2] ? `Band ${m[2]}` : TITLES[m[1]] || m[1]} gain reduction`;
+      const meter = el('lq-meter', { class: 'gr', min: '0', max: '12', 'data-meter': path, title: what, role: 'meter', 'aria-label': what });
       const label = el('span', { class: 'gr-label', text: m[2] ? `GR ${m[2]}` : 'GR' });
       slot.append(el('div', { class: 'gr-row' }, label, meter));
       // Gain reduction fills from the top down, as on a hardware meter.

@@ -1,6 +1,8 @@
 // The values the daemon has applied, by path, and who shows them. Only daemon replies and
 // pushes write here, so every control on the page shows the echoed value, whoever moved it.
 
+import { choiceLabel } from './labels.js';
+
 export class Store {
   constructor() {
     this.values = new Map();
@@ -35,7 +37,7 @@ export class Store {
 export function formatValue(entry, value) {
   if (value === undefined || value === null) return '—';
   if (entry.type === 'boolean') return value ? 'on' : 'off';
-  if (entry.type === 'choice' || entry.type === 'text') return String(value).replace(/_/g, ' ');
+  if (entry.type === 'choice' || entry.type === 'text') return choiceLabel(value);
   if (entry.type === 'integer') return String(value);
   const v = Number(value);
   const unit = entry.unit || '';
@@ -45,12 +47,6 @@ export function formatValue(entry, value) {
   const digits = Math.abs(v) < 10 ? 2 : 1;
   const sign = (unit === 'dB' || unit === 'dBTP') && v > 0 ? '+' : '';
   return `${sign}${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
-}
-
-/** A name for the last segments of a path: "/chain/comp/sidechain_hpf" → "sidechain hpf". */
-export function labelOf(path) {
-  const last = path.split('/').pop();
-  return last.replace(/_/g, ' ');
 }
 
 /** 0..1 position of an engineering value on the entry's range, following its taper. */

@@ -254,9 +254,10 @@ export class Timeline extends EventTarget {
       g.fillRect(px, top, 1, Math.max(bottom - top, 1));
     }
     if (!loudness) return;
-    const y = (lufs) => mid + amp - Math.min(Math.max((lufs - LOUDNESS_FLOOR_LUFS) / -LOUDNESS_FLOOR_LUFS, 0), 1) * 2 * amp;
+    // Whole pixel rows, so the line stays its own colour over the waveform.
+    const y = (lufs) => Math.round(mid + amp - Math.min(Math.max((lufs - LOUDNESS_FLOOR_LUFS) / -LOUDNESS_FLOOR_LUFS, 0), 1) * 2 * amp);
     g.strokeStyle = '#d9a441';
-    g.lineWidth = 1.5;
+    g.lineWidth = 2;
     g.beginPath();
     let drawing = false;
     for (let px = 0; px < w; ++px) {
@@ -267,8 +268,8 @@ export class Timeline extends EventTarget {
         drawing = false;  // silence: a gap in the line
         continue;
       }
-      if (drawing) g.lineTo(px + 0.5, y(top));
-      else g.moveTo(px + 0.5, y(top));
+      if (drawing) g.lineTo(px, y(top));
+      else g.moveTo(px, y(top));
       drawing = true;
     }
     g.stroke();

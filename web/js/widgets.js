@@ -3,7 +3,8 @@
 // daemon echoes what it applied. Knobs: vertical drag (slower in fine mode, with Shift or a
 // second finger down), double-tap to default, tap the readout to type a value.
 
-import { formatValue, labelOf, toNorm, fromNorm, el } from './store.js';
+import { formatValue, toNorm, fromNorm, el } from './store.js';
+import { labelOf, choiceLabel } from './labels.js';
 
 const DRAG_FULL_RANGE_PX = 220;  // a deliberate thumb stroke covers the whole range
 const FINE_FACTOR = 0.1;
@@ -68,6 +69,10 @@ class BoundControl extends HTMLElement {
   get defaultValue() {
     return this._entry.default;
   }
+  /** The caption: the one given (`label`), else the entry's own. */
+  get labelText() {
+    return this.label || labelOf(this._entry);
+  }
 }
 
 export class Knob extends BoundControl {
@@ -76,12 +81,12 @@ export class Knob extends BoundControl {
     this.classList.add('control', 'knob');
     this.title = e.description || '';
     this.innerHTML = '';
-    this.dial = el('div', { class: 'dial', tabindex: '0', role: 'slider', 'aria-label': this.label || labelOf(e.path) });
+    this.dial = el('div', { class: 'dial', tabindex: '0', role: 'slider', 'aria-label': this.labelText });
     this.dial.innerHTML = `<svg viewBox="0 0 64 64" aria-hidden="true">
       <path class="track" d="${arc(0, 1)}"/><path class="fill" d=""/>
       <line class="pointer" x1="32" y1="32" x2="32" y2="10"/></svg>`;
     this.readout = el('button', { class: 'readout', type: 'button', title: 'Type a value' });
-    this.caption = el('span', { class: 'caption', text: this.label || labelOf(e.path) });
+    this.caption = el('span', { class: 'caption', text: this.labelText });
     this.append(this.dial, this.readout, this.caption);
     this.throttle = new Throttle((v) => request(this, v));
     this.dial.addEventListener('pointerdown', (ev) => this.down(ev));
@@ -170,7 +175,7 @@ export class Knob extends BoundControl {
     const e = this._entry;
     const input = el('input', {
       class: 'type-in', type: 'number', inputmode: 'decimal', step: 'any',
-      min: e.min, max: e.max, value: this._value ?? e.default, 'aria-label': labelOf(e.path),
+      min: e.min, max: e.max, value: this._value ?? e.default, 'aria-label': this.labelText,
     });
     this.readout.replaceWith(input);
     input.focus();
@@ -206,7 +211,7 @@ export class Switch extends BoundControl {
     this.classList.add('control', 'switch');
     this.innerHTML = '';
     this.button = el('button', { type: 'button', class: 'toggle', title: this._entry.description || '', 'aria-pressed': 'false' },
-      this.label || labelOf(this._entry.path));
+      this.labelText);
     this.button.addEventListener('click', () => request(this, !this._value));
     this.append(this.button);
     this.render();
@@ -222,18 +227,18 @@ export class Choice extends BoundControl {
     const e = this._entry;
     this.classList.add('control', 'choice');
     this.innerHTML = '';
-    this.append(el('span', { class: 'caption', text: this.label || labelOf(e.path) }));
+    this.append(el('span', { class: 'caption', text: this.labelText }));
     if (e.choices.length <= (Number(this.getAttribute('max-buttons')) || 5)) {
       this.group = el('div', { class: 'segments', role: 'group', title: e.description || '' });
       for (const c of e.choices) {
-        const b = el('button', { type: 'button', 'data-choice': c, 'aria-pressed': 'false' }, c.replace(/_/g, ' '));
+        const b = el('button', { type: 'button', 'data-choice': c, 'aria-pressed': 'false' }, choiceLabel(c));
         b.addEventListener('click', () => request(this, c));
         this.group.append(b);
       }
       this.append(this.group);
     } else {
-      this.select = el('select', { title: e.description || '', 'aria-label': labelOf(e.path) },
-        e.choices.map((c) => el('option', { value: c }, c.replace(/_/g, ' '))));
+      this.select = el('select', { title: e.description || '', 'aria-label': this.labelText },
+        e.choices.map((c) => el('option', { value: c }, choiceLabel(c))));
       this.select.addEventListener('change', () => {
         const wanted = this.select.value;
         this.select.value = this._value;  // until the echo arrives
@@ -255,13 +260,14 @@ export class Choice extends BoundControl {
 export class Stepper extends BoundControl {
   build() {
     this.classList.add('control', 'stepper');
+    this.title = this._entry.description || '';
     this.innerHTML = '';
     const minus = el('button', { type: 'button', 'aria-label': 'less' }, '−');
     const plus = el('button', { type: 'button', 'aria-label': 'more' }, '+');
     this.readout = el('span', { class: 'readout' });
     minus.addEventListener('click', () => request(this, Math.max(this._entry.min, (this._value ?? this._entry.default) - 1)));
     plus.addEventListener('click', () => request(this, Math.min(this._entry.max, (this._value ?? this._entry.default) + 1)));
-    this.append(el('span', { class: 'caption', text: this.label || labelOf(this._entry.path) }),
+    this.append(el('span', { class: 'caption', text: this.labelText }),
       el('div', { class: 'stepper-row' }, minus, this.readout, plus));
     this.render();
   }
