@@ -490,9 +490,11 @@ void apply_chain_file(dsp::ParamStore& store, const fs::path& file) {
     throw RenderError("chain file " + file.string() + " is not valid JSON (byte " +
                       std::to_string(e.byte) + ")");
   }
-  if (!doc.is_object()) {
-    throw RenderError("chain file " + file.string() + " must hold a JSON object of path: value");
-  }
+  apply_chain(store, doc, "chain file " + file.string());
+}
+
+void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::string& what) {
+  if (!doc.is_object()) throw RenderError(what + " must hold a JSON object of path: value");
   const Schema& schema = store.schema();
   for (const auto& [path, value] : doc.items()) {
     const ParamId id = find_param(schema, path);
@@ -520,13 +522,16 @@ RenderResult render(const RenderRequest& req) {
   container_of(req.output);  // a bad extension fails before any work
 
   const dsp::LoudnessTarget* target = nullptr;
-  if (req.target) {
+  if (req.destination) {
+    target = &*req.destination;
+  } else if (req.target) {
     target = dsp::find_target(*req.target);
     if (target == nullptr) throw RenderError("unknown target '" + *req.target + "'");
   }
 
   // Order of precedence: the chain file, then the destination's needs, then each --set.
   if (req.chain_file) apply_chain_file(store, *req.chain_file);
+  if (!req.chain.is_null()) apply_chain(store, req.chain, "the chain");
   if (target != nullptr) {
     if (std::isnan(target->ceiling_dbtp)) {
       set_number(store, "/chain/limiter/bypass", 1.0);

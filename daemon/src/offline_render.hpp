@@ -12,7 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lacquer/dsp/param_store.hpp"
+#include "lacquer/dsp/targets.hpp"
 
 namespace lacquer::daemon {
 
@@ -27,8 +30,12 @@ struct RenderRequest {
   std::filesystem::path input;
   std::filesystem::path output;
   std::optional<std::filesystem::path> chain_file;  ///< JSON object: path -> value
+  nlohmann::json chain = nullptr;                   ///< the same object in memory (a snapshot)
   std::vector<std::string> settings;                ///< "PATH=VALUE", applied after the file
   std::optional<std::string> target;                ///< a name of dsp::kTargets
+  /// A destination of the caller's own, used instead of `target` (deliver's album mode: a
+  /// service's ceiling without its loudness, which one gain for the album sets).
+  std::optional<dsp::LoudnessTarget> destination;
   std::optional<std::string> bits;                  ///< "16", "24" or "32f"
   std::optional<double> rate_hz;                    ///< deliverable sample rate
   bool progress = false;                            ///< draw a progress bar on stderr
@@ -55,6 +62,9 @@ double parse_value(const dsp::Schema& schema, dsp::ParamId id, std::string_view 
 
 /// Applies a chain file (a JSON object of path -> number, boolean or choice name).
 void apply_chain_file(dsp::ParamStore& store, const std::filesystem::path& file);
+
+/// Applies a chain object (as in a chain file); `what` names it in errors.
+void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::string& what);
 
 /// Applies one "PATH=VALUE" setting.
 void apply_setting(dsp::ParamStore& store, std::string_view setting);

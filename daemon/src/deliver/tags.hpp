@@ -1,0 +1,42 @@
+#pragma once
+// Metadata in the delivered files: Vorbis comments in FLAC (libFLAC's metadata interface;
+// libsndfile cannot write arbitrary comments) and the Broadcast Wave bext chunk in WAV.
+//
+// The ISRC in a WAV goes in the bext Description as "ISRC:CCXXXYYNNNNN" on its own line,
+// the identifier convention of EBU Tech 3352 ("Identifiers in BWF"). The RIFF INFO chunk's
+// "ISRC" field is not used: there it means the source of the material, not the recording code.
+
+#include <sndfile.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lacquer::daemon::deliver {
+
+using Tags = std::vector<std::pair<std::string, std::string>>;
+
+/// Sets each NAME=value Vorbis comment of a FLAC file (replacing any of the same name;
+/// empty values are left out) and rewrites the file's metadata.
+void write_flac_tags(const std::filesystem::path& flac, const Tags& tags);
+
+/// Every Vorbis comment of a FLAC file as NAME=value; empty when it has none.
+Tags read_flac_tags(const std::filesystem::path& flac);
+
+/// The value of `name` (case-insensitive) in `tags`, or "".
+std::string tag_value(const Tags& tags, const std::string& name);
+
+/// What goes in a bext chunk (EBU Tech 3285 version 2).
+struct BextFields {
+  std::string isrc, title, artist, originator;
+  double integrated_lufs = 0.0, true_peak_dbtp = 0.0;
+  int rate = 0, bits = 0;
+};
+
+SF_BROADCAST_INFO bext_chunk(const BextFields& fields);
+
+/// The ISRC in a WAV file's bext Description, or "" (no chunk, or no ISRC line).
+std::string read_bext_isrc(const std::filesystem::path& wav);
+
+}  // namespace lacquer::daemon::deliver

@@ -1,0 +1,311 @@
+// `lacquer deliver` end to end on a generated album (tracks of different loudness, a pregap of
+// silence, a crossfade, a mono 44.1 kHz track), every output read back by tools that are not
+// ours: cuebreakpoints / shnsplit / cueprint (cuetools, shntool), metaflac and flac, sox,
+// sha256sum, libsndfile for headers and bext, libebur128 for loudness and true peak.
+#include <gtest/gtest.h>
+
+#include <ebur128.h>
+#include <sndfile.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "music.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using lacquer::analysis::test::Audio;
+
+struct Outcome {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Runs a shell command; stdout and stderr captured.
+Outcome run(const std::string& cmd, const fs::path& scratch) {
+  const fs::path out = scratch / "cmd.out", err = scratch / "cmd.err";
+  const int status = std::system((cmd + " > '" + out.string() + "' 2> '" + err.string() + "'").c_str());
+  Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return o;
+}
+
+struct Pcm {
+  int rate = 0, channels = 0, format = 0;
+  std::vector<int> samples;  // interleaved, as libsndfile gives integers (top-aligned)
+  std::size_t frames() const { return samples.size() / static_cast<std::size_t>(channels); }
+};
+
+Pcm read_pcm(const fs::path& p) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
+  if (f == nullptr) throw std::runtime_error("cannot read " + p.string());
+  Pcm a{info.samplerate, info.channels, info.format, {}};
+  a.samples.resize(static_cast<std::size_t>(info.frames * info.channels));
+  sf_readf_int(f, a.samples.data(), info.frames);
+  sf_close(f);
+  return a;
+}
+
+struct Level {
+  double lufs, tp_dbtp;
+};
+
+Level measure(const std::vector<fs::path>& files) {
+  std::vector<ebur128_state*> states;
+  double peak = 0.0;
+  for (const auto& p : files) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
+    EXPECT_NE(f, nullptr) << p;
+    auto* st = ebur128_init(static_cast<unsigned>(info.channels), static_cast<unsigned long>(info.samplerate),
+                            EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+    std::vector<double> buf(static_cast<std::size_t>(info.frames * info.channels));
+    sf_readf_double(f, buf.data(), info.frames);
+    sf_close(f);
+    ebur128_add_frames_double(st, buf.data(), static_cast<std::size_t>(info.frames));
+    for (unsigned c = 0; c < static_cast<unsigned>(info.channels); ++c) {
+      double tp = 0.0;
+      ebur128_true_peak(st, c, &tp);
+      peak = std::max(peak, tp);
+    }
+    states.push_back(st);
+  }
+  double lufs = 0.0;
+  ebur128_loudness_global_multiple(states.data(), states.size(), &lufs);
+  for (auto* st : states) ebur128_destroy(&st);
+  return {lufs, 20.0 * std::log10(peak)};
+}
+
+/// Audio scaled by a gain in dB, as another mix of different loudness.
+Audio louder(Audio a, double db) {
+  for (auto& x : a.x) x = static_cast<float>(static_cast<double>(x) * lacquer::analysis::test::gain(db));
+  return a;
+}
+
+Audio to_mono(const Audio& a) {
+  Audio m;
+  m.channels = 1;
+  m.rate = a.rate;
+  for (std::size_t i = 0; i < a.frames(); ++i) m.x.push_back(0.5f * a.x[2 * i] + 0.5f * a.x[2 * i + 1]);
+  return m;
+}
+
+class Deliver : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lacquer-deliver-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "src");
+    using lacquer::analysis::test::music;
+    using lacquer::analysis::test::write_wav;
+    // Four mixes: loud, quiet, middling, and a mono 44.1 kHz one.
+    ASSERT_TRUE(write_wav((dir_ / "src/one.wav").string(), louder(music(7.0, 1), 4.0)));
+    ASSERT_TRUE(write_wav((dir_ / "src/two.wav").string(), louder(music(6.0, 2), -6.0)));
+    ASSERT_TRUE(write_wav((dir_ / "src/three.wav").string(), music(8.0, 3)));
+    ASSERT_TRUE(write_wav((dir_ / "src/four.wav").string(), louder(to_mono(music(5.0, 4, 44100.0)), 2.0)));
+    album_ = {
+        {"title", "Night Drive"}, {"artist", "The Band"}, {"year", 2026}, {"label", "Quiet Records"},
+        {"catalogue", "5012345678900"},
+        {"tracks",
+         {{{"title", "Intro"}, {"performer", "The Band"}, {"songwriter", "A. Writer"}, {"isrc", "GBAYE2600001"},
+           {"file", "src/one.wav"}},
+          {{"title", "Slow \"One\""}, {"songwriter", "B. Writer"}, {"isrc", "GBAYE2600002"},
+           {"file", "src/two.wav"}, {"pregap_s", 2.0}},
+          {{"title", "Into the Night"}, {"isrc", "GBAYE2600003"}, {"file", "src/three.wav"},
+           {"pregap_s", 1.0}, {"crossfade_s", 1.5}},
+          {{"title", "Coda"}, {"isrc", "GBAYE2600004"}, {"file", "src/four.wav"}, {"pregap_s", 0.5}}}}};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome deliver(const std::string& args, const std::string& setup = "") {
+    std::ofstream(dir_ / "album.json") << album_.dump(1);
+    return run(setup + std::string(LACQUER_BINARY) + " deliver --album '" + (dir_ / "album.json").string() +
+                   "' --out '" + (dir_ / "out").string() + "' " + args,
+               dir_);
+  }
+
+  /// Only the sources and album.json beside the output: no output, no temporary folder.
+  void expect_nothing_delivered() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"album.json", "src"}));
+  }
+
+  fs::path dir_;
+  nlohmann::json album_;
+};
+
+std::vector<fs::path> with_extension(const fs::path& dir, const std::string& ext) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ext && e.path().filename().string()[0] != 'a') files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST_F(Deliver, CdImageCueAndTracksReadByCdTools) {
+
+  const Outcome r = deliver("--formats cd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path cd = dir_ / "out/cd";
+
+  // The image: plain PCM WAV (format tag 1 at byte 20 of a canonical header), 44.1 kHz 16-bit.
+  const std::string image = slurp(cd / "album.wav");
+  ASSERT_GT(image.size(), 44u);
+  EXPECT_EQ(image.substr(12, 4), "fmt ");
+  EXPECT_EQ(static_cast<unsigned char>(image[20]) | static_cast<unsigned char>(image[21]) << 8, 1);
+  const auto sox = [&](const char* flag) { return run(std::string("sox --i ") + flag + " '" + (cd / "album.wav").string() + "'", dir_).out; };
+  EXPECT_EQ(sox("-r"), "44100\n");
+  EXPECT_EQ(sox("-b"), "16\n");
+  EXPECT_EQ(sox("-c"), "2\n");
+
+  // Split at the CUE's breakpoints by shntool: each piece is the delivered track file, bit for bit.
+  fs::create_directories(dir_ / "split");
+  const Outcome split = run("cuebreakpoints '" + (cd / "album.cue").string() + "' | shnsplit -q -O always -d '" +
+                                (dir_ / "split").string() + "' -o wav '" + (cd / "album.wav").string() + "'",
+                            dir_);
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  const auto pieces = with_extension(dir_ / "split", ".wav");
+  const auto tracks = with_extension(cd, ".wav");
+  ASSERT_EQ(pieces.size(), 4u);
+  ASSERT_EQ(tracks.size(), 4u);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(tracks[i].string());
+    const Pcm a = read_pcm(pieces[i]), b = read_pcm(tracks[i]);
+    EXPECT_EQ(b.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    EXPECT_EQ(a.frames(), b.frames());
+    EXPECT_TRUE(a.samples == b.samples);
+    EXPECT_EQ(b.frames() % 588, i + 1 < 4 ? 0u : b.frames() % 588);  // cut on CD frames
+    total += b.frames();
+  }
+  const Pcm whole = read_pcm(cd / "album.wav");
+  EXPECT_EQ(total, whole.frames());
+  EXPECT_EQ(whole.frames() % 588, 0u);
+
+  // cueprint reads the ISRCs, titles and performers.
+  const Outcome printed = run("cueprint -d '%N|%P|%T\\n' -t '%n|%i|%t|%p\\n' '" + (cd / "album.cue").string() + "'", dir_);
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("4|The Band|Night Drive"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("1|GBAYE2600001|Intro|The Band"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("2|GBAYE2600002|Slow 'One'|The Band"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("4|GBAYE2600004|Coda|The Band"), std::string::npos) << printed.out;
+
+  // metaflac takes the CUE sheet into a FLAC of the image (it refuses a bad CATALOG, ISRC or
+  // an index off a CD frame) and gives back CATALOG, ISRCs and the index points.
+  const fs::path flac = dir_ / "image.flac";
+  ASSERT_EQ(run("flac -s -o '" + flac.string() + "' '" + (cd / "album.wav").string() + "'", dir_).exit_code, 0);
+  const Outcome imported = run("metaflac --import-cuesheet-from='" + (cd / "album.cue").string() + "' '" + flac.string() + "'", dir_);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const Outcome sheet = run("metaflac --export-cuesheet-to=- '" + flac.string() + "'", dir_);
+  EXPECT_NE(sheet.out.find("CATALOG 5012345678900"), std::string::npos) << sheet.out;
+  EXPECT_NE(sheet.out.find("ISRC GBAYE2600003"), std::string::npos) << sheet.out;
+
+  // The layout in the audio: track 2's pregap (INDEX 00 to 01) is 2 s of silence (dither
+  // only), track 3's pregap is the tail of track 2 (crossfade), and each index is on a frame.
+  std::vector<std::vector<long>> indices(5);  // [track] -> {index00 or -1, index01} in samples
+  {
+    std::istringstream cue(slurp(cd / "album.cue"));
+    int track = 0;
+    for (std::string line; std::getline(cue, line);) {
+      std::istringstream words(line);
+      std::string cmd;
+      words >> cmd;
+      if (cmd == "TRACK") words >> track;
+      if (cmd == "INDEX") {
+        int n = 0, mm = 0, ss = 0, ff = 0;
+        char c1 = 0, c2 = 0;
+        words >> n >> mm >> c1 >> ss >> c2 >> ff;
+        indices[static_cast<std::size_t>(track)].push_back((static_cast<long>(mm) * 60 * 75 + ss * 75 + ff) * 588);
+      }
+    }
+  }
+  ASSERT_EQ(indices[2].size(), 2u);
+  ASSERT_EQ(indices[3].size(), 2u);
+  EXPECT_EQ(indices[2][1] - indices[2][0], 2 * 44100);
+  EXPECT_EQ(indices[3][1] - indices[3][0], 44100);
+  const auto peak = [&](long from, long to) {
+    int p = 0;
+    for (long i = from; i < to; ++i) {
+      for (int c = 0; c < 2; ++c) p = std::max(p, std::abs(whole.samples[static_cast<std::size_t>(2 * i + c)] >> 16));
+    }
+    return p;
+  };
+  EXPECT_LE(peak(indices[2][0] + 588, indices[2][1]), 2);    // silence: dither, a LSB or two
+  EXPECT_GT(peak(indices[2][1], indices[2][1] + 44100), 1000);  // the track starts at INDEX 01
+  EXPECT_GT(peak(indices[3][0], indices[3][1]), 1000);         // track 2's tail in track 3's pregap
+
+  // Compliance report and manifest.
+  const auto report = nlohmann::json::parse(slurp(cd / "compliance.json"));
+  EXPECT_TRUE(report["passed"].get<bool>()) << report["rules"].dump(1);
+  EXPECT_GE(report["rules"].size(), 5u * 5u);
+  EXPECT_NE(slurp(cd / "compliance.html").find("Compliance: cd"), std::string::npos);
+  const Outcome sums = run("cd '" + (dir_ / "out").string() + "' && sha256sum -c --quiet SHA256SUMS", dir_);
+  EXPECT_EQ(sums.exit_code, 0) << sums.out << sums.err;
+  EXPECT_NE(slurp(dir_ / "out/SHA256SUMS").find("  cd/album.cue\n"), std::string::npos);
+}
+
+TEST_F(Deliver, CdRefusesTooShortTrackNamingIt) {
+  using lacquer::analysis::test::music;
+  ASSERT_TRUE(lacquer::analysis::test::write_wav((dir_ / "src/short.wav").string(), music(2.5, 9)));
+  album_["tracks"][3]["file"] = "src/short.wav";
+  album_["tracks"][3]["pregap_s"] = 0.0;
+  const Outcome r = deliver("--formats cd");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("track 4 (Coda)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("at least 4 s"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+}
+
+TEST_F(Deliver, ChangedOrMissingSourceNamesTheTrack) {
+  const Outcome sum = run("sha256sum '" + (dir_ / "src/two.wav").string() + "'", dir_);
+  album_["tracks"][1]["file_sha256"] = sum.out.substr(0, 64);
+  Outcome r = deliver("--formats cd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // the right digest passes
+  fs::remove_all(dir_ / "out");
+  { std::ofstream(dir_ / "src/two.wav", std::ios::app) << "x"; }
+  r = deliver("--formats cd");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("track 2 (Slow \"One\")"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+  fs::remove(dir_ / "src/three.wav");
+  album_["tracks"][1].erase("file_sha256");
+  r = deliver("--formats cd");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("track 3 (Into the Night): source"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+}
+
+// A full disk, as a file size limit (SIGXFSZ ignored, so writes fail with EFBIG).
+TEST_F(Deliver, FullDiskLeavesNothing) {
+  const Outcome r = deliver("--formats cd", "ulimit -f 2000; trap '' XFSZ; ");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+}
+
+}  // namespace
