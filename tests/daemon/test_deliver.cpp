@@ -300,6 +300,116 @@ TEST_F(Deliver, ChangedOrMissingSourceNamesTheTrack) {
   expect_nothing_delivered();
 }
 
+std::string tags_of(const fs::path& flac, const fs::path& scratch) {
+  return run("metaflac --export-tags-to=- '" + flac.string() + "'", scratch).out;
+}
+
+std::string metaflac_show(const char* what, const fs::path& flac, const fs::path& scratch) {
+  return run(std::string("metaflac --show-") + what + " '" + flac.string() + "'", scratch).out;
+}
+
+TEST_F(Deliver, StreamingFlacTagsBextAndLoudness) {
+  const Outcome r = deliver("--formats streaming --target spotify");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path dir = dir_ / "out/streaming";
+  const auto flacs = with_extension(dir, ".flac");
+  const auto wavs = with_extension(dir, ".wav");
+  ASSERT_EQ(flacs.size(), 4u);
+  ASSERT_EQ(wavs.size(), 4u);
+  const std::vector<std::string> titles = {"Intro", "Slow \"One\"", "Into the Night", "Coda"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(flacs[i].string());
+    const std::string n = std::to_string(i + 1);
+    const std::string tags = tags_of(flacs[i], dir_);
+    for (const std::string& want :
+         {"TITLE=" + titles[i], std::string("ARTIST=The Band"), std::string("ALBUM=Night Drive"), "TRACKNUMBER=" + n,
+          "ISRC=GBAYE260000" + n, std::string("DATE=2026"), std::string("LABEL=Quiet Records"),
+          std::string("BARCODE=5012345678900")}) {
+      EXPECT_NE(tags.find(want + "\n"), std::string::npos) << want << " in\n" << tags;
+    }
+    EXPECT_EQ(metaflac_show("bps", flacs[i], dir_), "24\n");
+    EXPECT_EQ(metaflac_show("sample-rate", flacs[i], dir_), i == 3 ? "44100\n" : "48000\n");
+
+    // The WAV: the FLAC's samples behind a bext chunk carrying the ISRC.
+    SF_INFO info{};
+    SNDFILE* f = sf_open(wavs[i].c_str(), SFM_READ, &info);
+    ASSERT_NE(f, nullptr);
+    SF_BROADCAST_INFO bext{};
+    EXPECT_EQ(sf_command(f, SFC_GET_BROADCAST_INFO, &bext, sizeof bext), SF_TRUE);
+    sf_close(f);
+    EXPECT_EQ(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    EXPECT_EQ(std::string(bext.description).rfind("ISRC:GBAYE260000" + n + "\r\n", 0), 0u) << bext.description;
+    EXPECT_EQ(bext.version, 2);
+    EXPECT_NE(std::string(bext.coding_history).find(",W=24,"), std::string::npos) << bext.coding_history;
+    EXPECT_TRUE(read_pcm(wavs[i]).samples == read_pcm(flacs[i]).samples);
+
+    // Loudness and true peak of what was written, by libebur128.
+    const Level level = measure({flacs[i]});
+    EXPECT_NEAR(level.lufs, -14.0, 0.5);
+    EXPECT_LE(level.tp_dbtp, -1.0);
+  }
+  const auto report = nlohmann::json::parse(slurp(dir / "compliance.json"));
+  EXPECT_TRUE(report["passed"].get<bool>()) << report["rules"].dump(1);
+  std::size_t codec_lines = 0;
+  for (const auto& rule : report["rules"]) codec_lines += rule["rule"] == "codec_headroom" ? 1 : 0;
+  EXPECT_EQ(codec_lines, 4u);
+}
+
+TEST_F(Deliver, StreamingAlbumModeKeepsTheSpread) {
+  // Amazon's ceiling of -2 dBTP: at -1 the loudest track's Opus round trip comes within
+  // 0.5 dB of full scale (the codec headroom rule fails, as it should).
+  const Outcome r = deliver("--formats streaming --loudness album --rate 44100 --target amazon");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto flacs = with_extension(dir_ / "out/streaming", ".flac");
+  ASSERT_EQ(flacs.size(), 4u);
+  EXPECT_NEAR(measure(flacs).lufs, -14.0, 0.5);
+  std::vector<double> level;
+  for (const auto& f : flacs) {
+    EXPECT_EQ(metaflac_show("sample-rate", f, dir_), "44100\n");
+    level.push_back(measure({f}).lufs);
+    EXPECT_LE(measure({f}).tp_dbtp, -2.0);
+  }
+  // The sources differ by 10 dB between the first and the second: the album keeps most of it
+  // (the limiter takes about 2 dB off the loud one); track mode would make them equal.
+  const Level one = measure({dir_ / "src/one.wav"}), two = measure({dir_ / "src/two.wav"});
+  EXPECT_GT(level[0] - level[1], 0.7 * (one.lufs - two.lufs));
+  const auto report = nlohmann::json::parse(slurp(dir_ / "out/streaming/compliance.json"));
+  bool album_line = false;
+  for (const auto& rule : report["rules"]) album_line |= rule["file"] == "album" && rule["rule"] == "loudness" && rule["pass"] == true;
+  EXPECT_TRUE(album_line) << report["rules"].dump(1);
+}
+
+TEST_F(Deliver, HiresAtTheSourceRateTagged) {
+  const Outcome r = deliver("--formats hires");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto flacs = with_extension(dir_ / "out/hires", ".flac");
+  ASSERT_EQ(flacs.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(metaflac_show("bps", flacs[i], dir_), "24\n");
+    EXPECT_EQ(metaflac_show("sample-rate", flacs[i], dir_), i == 3 ? "44100\n" : "48000\n");
+    EXPECT_NE(tags_of(flacs[i], dir_).find("ISRC=GBAYE260000" + std::to_string(i + 1)), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "out/cd"));
+  EXPECT_TRUE(nlohmann::json::parse(slurp(dir_ / "out/hires/compliance.json"))["passed"].get<bool>());
+}
+
+TEST_F(Deliver, FailedRuleFailsTheDeliveryUnlessOverridden) {
+  album_["tracks"][1]["isrc"] = "";
+  Outcome r = deliver("--formats hires");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("hires/02 Slow _One_.flac: isrc: no ISRC"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 compliance rule failed"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+  r = deliver("--formats hires --override isrc");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("overridden: hires/02 Slow _One_.flac: isrc"), std::string::npos) << r.err;
+  const auto report = nlohmann::json::parse(slurp(dir_ / "out/hires/compliance.json"));
+  EXPECT_TRUE(report["passed"].get<bool>());
+  bool overridden = false;
+  for (const auto& rule : report["rules"]) overridden |= rule["rule"] == "isrc" && rule["overridden"] == true;
+  EXPECT_TRUE(overridden);
+}
+
 // A full disk, as a file size limit (SIGXFSZ ignored, so writes fail with EFBIG).
 TEST_F(Deliver, FullDiskLeavesNothing) {
   const Outcome r = deliver("--formats cd", "ulimit -f 2000; trap '' XFSZ; ");

@@ -567,9 +567,9 @@ DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
     }
   }
   if (!failed.empty()) {
-    throw ComplianceFailure(std::to_string(failed.size()) + " compliance rule" + (failed.size() == 1 ? "" : "s") +
-                                " failed; nothing delivered (--override RULE accepts a failure)",
-                            std::move(failed));
+    const std::string what = std::to_string(failed.size()) + " compliance rule" + (failed.size() == 1 ? "" : "s") +
+                             " failed; nothing delivered (--override RULE accepts a failure)";
+    throw ComplianceFailure(what, std::move(failed));
   }
   fs::remove_all(staging.path() / ".work");
   result.files = write_manifest(staging.path(), jobs);
