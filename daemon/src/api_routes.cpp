@@ -9,6 +9,7 @@
 #include "lacquer/control/ws_protocol.hpp"
 #include "lacquer/session/feedback.hpp"
 #include "lacquer/session/note_export.hpp"
+#include "album_routes.hpp"
 #include "observation_routes.hpp"
 
 namespace lacquer::daemon {
@@ -174,6 +175,32 @@ HttpResponse track_analysis(ApiContext& api, session::Id session_id, const std::
   return fail(make_error(ErrorCode::not_found, "track " + track + " has no analysis"));
 }
 
+/// The album routes (album_routes.hpp, engineer only); a refusal carries its reason in
+/// "error" too, as the album's contract gives it. Nothing when the request is not one.
+std::optional<HttpResponse> album_route(ApiContext& api, const HttpRequest& req, session::Id id,
+                                        const std::vector<std::string>& parts, bool engineer) {
+  const bool album = parts.size() >= 2 && parts[1] == "album";
+  const bool get = album && parts.size() == 2 && req.method == "GET";
+  const bool patch = album && parts.size() == 2 && req.method == "PATCH";
+  const bool order = album && parts.size() == 3 && parts[2] == "order" && req.method == "PUT";
+  const bool track = parts.size() == 3 && parts[1] == "tracks" && req.method == "PATCH";
+  if (!get && !patch && !order && !track) return std::nullopt;
+  auto body = !engineer ? Expected<json>(make_error(ErrorCode::forbidden, "engineer only"))
+              : get     ? Expected<json>(json::object())
+                        : body_object(req);
+  const auto track_id = track ? parse_id(parts[2]) : std::nullopt;
+  if (track && !track_id) body = make_error(ErrorCode::not_found, "no such track in this session");
+  auto out = !body.ok() ? Expected<json>(body.error())
+             : get      ? get_album(api, id)
+             : patch    ? patch_album(api, id, *body)
+             : order    ? put_album_order(api, id, *body)
+                        : patch_album_track(api, id, *track_id, *body);
+  if (out.ok()) return reply(*out);
+  json error = control::error_json(out.error());
+  error["error"] = out.error().message;
+  return reply(error, status_of(out.error().code));
+}
+
 /// Everything under /api/sessions/ID/...
 HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Principal& who) {
   const auto parts = segments_after(req.path, "/api/sessions/");
@@ -188,6 +215,7 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
     return fail(make_error(ErrorCode::forbidden, "engineer only"));
   };
 
+  if (auto album = album_route(api, req, *id, parts, engineer)) return std::move(*album);
   if (what.empty() && req.method == "GET") {
     auto s = api.store.session(*id);
     if (!s.ok()) return fail(from_store(s.error()));
@@ -386,7 +414,7 @@ void add_api_routes(control::HttpServer& http, ApiContext& api) {
     if (!created.ok()) return fail(from_store(created.error()));
     return reply({{"id", created->id}}, 201);
   });
-  for (const char* method : {"GET", "POST"}) {
+  for (const char* method : {"GET", "POST", "PATCH", "PUT"}) {
     http.route_async(method, "/api/sessions/*",
                      [&api](const HttpRequest& req, const control::HttpResponder& respond) {
                        auto who = bearer(api, req);

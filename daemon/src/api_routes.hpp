@@ -36,6 +36,8 @@ struct ApiContext {
   std::chrono::milliseconds invite_lifetime{0};
   /// Called after a client was revoked: closes its connections.
   std::function<void()> clients_changed;
+  /// Called after a session's album changed: tells its consoles.
+  std::function<void(session::Id)> album_changed;
 };
 
 /// When an invite made now with `lifetime` expires (nothing for 0: never).

@@ -440,6 +440,10 @@ void attach_control(DaemonContext& ctx) {
   c->api->invite_lifetime = std::chrono::milliseconds(
       static_cast<std::int64_t>(ctx.config.invite_days * 86'400'000.0));
   c->api->clients_changed = [c, &ctx] { close_lapsed_clients(ctx, *c); };
+  // On the params topic, which only engineers may follow: their consoles edit the album.
+  c->api->album_changed = [c](session::Id id) {
+    c->ws->push_session(id, control::kTopicParams, {{"op", "album"}, {"session_id", id}});
+  };
   c->lapse_timer = std::make_unique<boost::asio::steady_timer>(ctx.io);
   check_lapsed_clients(ctx, *c);
   c->api->on_executor = [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); };

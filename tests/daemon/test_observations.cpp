@@ -11,6 +11,7 @@
 #include "lacquer/session/store.hpp"
 #include "music.hpp"
 #include "process_helpers.hpp"
+#include "serve_fixture.hpp"
 
 namespace lacquer::test {
 namespace {
@@ -19,27 +20,9 @@ using nlohmann::json;
 
 constexpr const char* kToken = "observation-token";
 
-class ObservationsTest : public ::testing::Test {
+class ObservationsTest : public ServeFixture {
  protected:
-  void SetUp() override {
-    dir_ = temp_dir();
-    jack_ = std::make_unique<JackDummyServer>(unique_name("lqo"), 48000, 256);
-    ASSERT_TRUE(jack_->start());
-    port_ = free_port();
-    daemon_ = serve(LACQUER_BINARY, jack_->name(), port_, dir_ + "/lacquer.db", kToken);
-    ASSERT_NE(daemon_, nullptr) << "lacquer serve did not answer /healthz";
-  }
-
-  void TearDown() override {
-    if (!daemon_) return;
-    daemon_->signal(SIGTERM);
-    EXPECT_EQ(daemon_->wait(10000), 0) << daemon_->stderr_text();
-  }
-
-  HttpResult call(const std::string& token, const std::string& method, const std::string& path,
-                  const json& body = nullptr) {
-    return http_call(port_, method, path, token, body.is_null() ? "" : body.dump());
-  }
+  ObservationsTest() : ServeFixture(kToken, "lqo") {}
 
   /// A new session holding one track: {session id, track id}.
   std::pair<int, int> session_with_track() {
@@ -59,11 +42,7 @@ class ObservationsTest : public ::testing::Test {
     return json::parse(r.body).value("token", "");
   }
 
-  std::string dir_;
   std::string file_;
-  std::unique_ptr<JackDummyServer> jack_;
-  std::unique_ptr<ChildProcess> daemon_;
-  std::uint16_t port_ = 0;
 };
 
 TEST_F(ObservationsTest, TheEngineerFilesInvitedClientsRead) {

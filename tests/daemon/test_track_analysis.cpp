@@ -4,11 +4,6 @@
 // GET .../analysis and the WebSocket push, the report is in the reports table, and the same
 // file in another session is not analysed again. A session opened with a track that has
 // no analysis gets one; a daemon stopped while it analyses exits at once.
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,42 +19,17 @@
 #include "lacquer/session/store.hpp"
 #include "music.hpp"
 #include "process_helpers.hpp"
+#include "ws_client.hpp"
 
 namespace lacquer::test {
 namespace {
 
-namespace asio = boost::asio;
-namespace websocket = boost::beast::websocket;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr const char* kToken = "analysis-token";
 constexpr double kClipAt = 3.0;
 constexpr double kClickAt = 5.13;
-
-/// A blocking /ws client.
-class WsClient {
- public:
-  explicit WsClient(std::uint16_t port) : ws_(io_) {
-    asio::ip::tcp::resolver resolver(io_);
-    asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.handshake("127.0.0.1:" + std::to_string(port), "/ws");
-    ws_.text(true);
-  }
-  json call(const json& message) {
-    ws_.write(asio::buffer(message.dump()));
-    return read();
-  }
-  json read() {
-    boost::beast::flat_buffer buffer;
-    ws_.read(buffer);
-    return json::parse(boost::beast::buffers_to_string(buffer.data()));
-  }
-
- private:
-  asio::io_context io_;
-  websocket::stream<asio::ip::tcp::socket> ws_;
-};
 
 bool has_event(const json& events, const std::string& type, double time_s, int channel) {
   for (const auto& e : events) {
