@@ -1,4 +1,4 @@
-// lacquer deliver --album album.json --out DIR [--formats cd,streaming,hires]
+// lacquer deliver (--album album.json | --session ID [--db FILE]) --out DIR [--formats cd,streaming,hires]
 //                 [--loudness track|album] [--target NAME] [--rate HZ] [--dither NAME]
 //                 [--jobs N] [--override RULE]...
 // Every deliverable of a release, compliance-checked; nothing is left in DIR unless the
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "deliver/deliver.hpp"
+#include "lacquer/session/store.hpp"
 #include "subcommand.hpp"
 
 namespace lacquer::daemon {
@@ -17,6 +18,8 @@ namespace {
 
 struct DeliverCli {
   std::string album;
+  std::int64_t session = 0;
+  std::string db;
   std::string out;
   std::vector<std::string> formats{"cd", "streaming", "hires"};
   std::string loudness = "track";
@@ -31,7 +34,10 @@ std::vector<std::string> rule_names() { return {deliver::kRules.begin(), deliver
 
 std::function<int()> setup_deliver(CLI::App& app) {
   auto cli = std::make_shared<DeliverCli>();
-  app.add_option("--album", cli->album, "album.json: the release, its tracks and their chains")->required();
+  auto* album = app.add_option("--album", cli->album, "album.json: the release, its tracks and their chains");
+  auto* session = app.add_option("--session", cli->session, "A session of the database: its album");
+  album->excludes(session);
+  app.add_option("--db", cli->db, "SQLite database file (with --session)")->needs(session);
   app.add_option("--out", cli->out, "Folder to create with every deliverable")->required();
   app.add_option("--formats", cli->formats, "Formats, in order: cd, streaming, hires")
       ->delimiter(',')
@@ -65,7 +71,11 @@ std::function<int()> setup_deliver(CLI::App& app) {
     opt.overrides.insert(cli->overrides.begin(), cli->overrides.end());
     opt.progress = ::isatty(STDERR_FILENO) != 0;
     try {
-      const deliver::Release release = deliver::read_album_file(cli->album);
+      if (cli->album.empty() && cli->session == 0) throw deliver::DeliverError("--album FILE or --session ID is required");
+      const deliver::Release release =
+          cli->album.empty()
+              ? deliver::read_session_album(cli->db.empty() ? session::default_database_path() : std::filesystem::path(cli->db), cli->session)
+              : deliver::read_album_file(cli->album);
       const deliver::DeliverResult r = deliver::deliver(release, opt);
       for (const auto& rule : r.rules) {
         if (rule.overridden) {

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lacquer/session/store.hpp"
 #include "music.hpp"
 
 namespace {
@@ -408,6 +409,58 @@ TEST_F(Deliver, FailedRuleFailsTheDeliveryUnlessOverridden) {
   bool overridden = false;
   for (const auto& rule : report["rules"]) overridden |= rule["rule"] == "isrc" && rule["overridden"] == true;
   EXPECT_TRUE(overridden);
+}
+
+// The same album from a session in the store (as the API writes it), whether or not a daemon
+// runs: each track's applied snapshot is its chain, and the stored SHA-256 guards its source.
+TEST_F(Deliver, FromASessionInTheStore) {
+  const fs::path db = dir_ / "src/lacquer.db";
+  std::int64_t session_id = 0;
+  {
+    auto store = lacquer::session::Store::open(db);
+    auto session = store->create_session({"Night Drive", "The Band", "Client", ""});
+    ASSERT_TRUE(session.ok()) << session.error().message;
+    session_id = session->id;
+    lacquer::session::ReleaseUpdate release;
+    release.year = std::optional<int>(2026);
+    release.label = "Quiet Records";
+    release.catalogue = "5012345678900";
+    ASSERT_TRUE(store->update_release(session_id, release).ok());
+    const char* files[] = {"one.wav", "two.wav", "three.wav", "four.wav"};
+    for (int i = 0; i < 4; ++i) {
+      lacquer::session::NewTrack t;
+      t.session_id = session_id;
+      t.file_path = (dir_ / "src" / files[i]).string();
+      t.title = album_["tracks"][static_cast<std::size_t>(i)]["title"];
+      t.isrc = album_["tracks"][static_cast<std::size_t>(i)]["isrc"];
+      t.gap_before_s = i == 0 ? 0.0 : 1.0;
+      auto track = store->add_track(t);
+      ASSERT_TRUE(track.ok()) << track.error().message;
+      if (i == 1) {  // the quiet song mastered with 6 dB of trim down
+        ASSERT_TRUE(store->store_snapshot(track->id, "master", {{"/chain/input/trim", -6.0}}).ok());
+      }
+    }
+  }
+  const std::string args = "--session " + std::to_string(session_id) + " --db '" + db.string() + "' --out '" +
+                           (dir_ / "out").string() + "' --formats hires,cd";
+  Outcome r = run(std::string(LACQUER_BINARY) + " deliver " + args, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto flacs = with_extension(dir_ / "out/hires", ".flac");
+  ASSERT_EQ(flacs.size(), 4u);
+  // Hi-res is the chain as mastered: transparent for track 1, 6 dB down for track 2.
+  EXPECT_NEAR(measure({flacs[0]}).lufs, measure({dir_ / "src/one.wav"}).lufs, 0.05);
+  EXPECT_NEAR(measure({flacs[1]}).lufs, measure({dir_ / "src/two.wav"}).lufs - 6.0, 0.05);
+  EXPECT_NE(tags_of(flacs[2], dir_).find("LABEL=Quiet Records"), std::string::npos);
+  EXPECT_NE(slurp(dir_ / "out/cd/album.cue").find("CATALOG 5012345678900"), std::string::npos);
+
+  // The store holds each file's SHA-256: a source changed since is refused, naming the track.
+  fs::remove_all(dir_ / "out");
+  { std::ofstream(dir_ / "src/three.wav", std::ios::app) << "x"; }
+  r = run(std::string(LACQUER_BINARY) + " deliver " + args, dir_);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("track 3 (Into the Night): source"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
 // A full disk, as a file size limit (SIGXFSZ ignored, so writes fail with EFBIG).

@@ -128,7 +128,7 @@ std::string cue_sheet(const Release& release, const CdLayout& layout, const std:
   for (std::size_t i = 0; i < release.tracks.size(); ++i) {
     const ReleaseTrack& t = release.tracks[i];
     const CdPlace& p = layout.tracks[i];
-    char num[8];
+    char num[24];
     std::snprintf(num, sizeof num, "%02zu", i + 1);
     s += std::string("  TRACK ") + num + " AUDIO\n";
     if (!t.title.empty()) s += "    TITLE " + quoted(t.title) + "\n";

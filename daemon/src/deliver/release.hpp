@@ -1,6 +1,7 @@
 #pragma once
 // What `lacquer deliver` delivers: a release's metadata and its tracks in order, with each
-// track's source file and chain. Read from an album.json (docs/DESIGN.md, "The album").
+// track's source file and chain, from an album.json or a session in the store (the album of
+// session/album.hpp, validated there).
 
 #include <cstdint>
 #include <filesystem>
@@ -40,7 +41,12 @@ struct Release {
 /// "track 2 (Intro)", how errors and reports name a track.
 std::string track_name(const ReleaseTrack& track);
 
-/// Reads and validates an album.json; relative files are taken from the album file's folder.
+/// Reads an album.json, validated by session::album_from_json; relative files are taken from
+/// the album file's folder.
 Release read_album_file(const std::filesystem::path& album_file);
+
+/// The album of a session in the database `db` (whether or not a daemon runs on it), each
+/// track with its applied snapshot.
+Release read_session_album(const std::filesystem::path& db, std::int64_t session_id);
 
 }  // namespace lacquer::daemon::deliver

@@ -24,8 +24,9 @@ struct IteratorCloser {
   void operator()(FLAC__Metadata_Iterator* i) const noexcept { FLAC__metadata_iterator_delete(i); }
 };
 
+// Into a zeroed field: a shorter text ends with NUL, a full field needs none.
 void copy_text(char* field, std::size_t size, const std::string& text) {
-  std::strncpy(field, text.c_str(), size);  // fills with NULs; a full field needs none
+  std::memcpy(field, text.data(), std::min(size, text.size()));
 }
 
 // Loudness fields of bext v2 are hundredths; 0x7fff marks one not given.
