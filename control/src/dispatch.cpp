@@ -156,6 +156,16 @@ CommandTable::CommandTable(const dsp::Schema& schema) : schema_(schema) {
   add(trigger("/meter/reset", Action::meter_reset, Role::engineer,
               "Start a new measurement on the input and output meters: integrated loudness, "
               "LRA, true-peak and other maxima (also done on every locate and track change)"));
+  Entry reference;
+  reference.path = "/reference/select";
+  reference.type = ValueType::integer;
+  reference.max_value = 99.0;
+  reference.read_role = Role::client;
+  reference.action = Action::reference;
+  reference.description =
+      "Select the open session's reference track by its 1-based position (0: none); "
+      "/monitor/compare reference plays it";
+  add(std::move(reference));
   Entry current = status("/note/current", ValueType::text, "", Action::note_current,
                          "Text of the note the surface walked to (read only; sent on every "
                          "/note/next, /note/prev and /note/resolve)");

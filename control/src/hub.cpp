@@ -124,6 +124,10 @@ Expected<Change> ControlHub::query(const Target& target) {
   const Entry& e = *target.entry;
   if (e.param) return param_change(e, params_.get(*e.param));
   if (e.action == Action::note_current) return note_current_change();
+  if (e.action == Action::reference) {
+    if (references_ == nullptr) return make_error(ErrorCode::unavailable, "no reference tracks here");
+    return Change{&e, Value{std::int64_t{references_->selected()}}, std::nullopt};
+  }
   if (transport_ == nullptr) return no_transport();
   if (auto change = transport_value(e, transport_->state())) return *change;
   return make_error(ErrorCode::bad_request, e.path + " cannot be queried");
@@ -149,6 +153,15 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
     if (&e == compare_entry_ && comparing_snapshots(v)) {
       auto started = start_snapshot_compare();
       if (!started.ok()) return started.error();
+    }
+    if (&e == compare_entry_ && static_cast<dsp::MonitorPath::Compare>(v) ==
+                                    dsp::MonitorPath::Compare::reference &&
+        (references_ == nullptr || !references_->ready())) {
+      return make_error(ErrorCode::unavailable,
+                        references_ != nullptr && references_->selected() > 0
+                            ? "the reference track is still loading"
+                            : "no reference track is selected: add one to the session and "
+                              "select it with /reference/select");
     }
     params_.set(*e.param, v);
     Change change = param_change(e, v);
@@ -202,6 +215,7 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
     case Action::note_resolve:
       if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
       return resolve_current_note(who);
+    case Action::reference: return select_reference(e, value);
     case Action::meter_reset: {
       if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
       if (engine_ == nullptr) return make_error(ErrorCode::unavailable, "no engine is running");
@@ -261,6 +275,30 @@ Expected<Change> ControlHub::apply_transport(const Entry& e, const Value& value)
     default: break;
   }
   return make_error(ErrorCode::bad_request, e.path + " is not a transport command");
+}
+
+Expected<Change> ControlHub::select_reference(const Entry& e, const Value& value) {
+  if (references_ == nullptr) return make_error(ErrorCode::unavailable, "no reference tracks here");
+  auto selected = references_->select(static_cast<int>(std::get<double>(value)));
+  if (!selected.ok()) return selected.error();
+  // Monitors left on a reference that is gone go back to the chain.
+  const double compare = params_.get(*compare_entry_->param);
+  if (*selected == 0 &&
+      static_cast<dsp::MonitorPath::Compare>(compare) == dsp::MonitorPath::Compare::reference) {
+    const double chain = static_cast<double>(dsp::MonitorPath::Compare::chain);
+    params_.set(*compare_entry_->param, chain);
+    broadcast(param_change(*compare_entry_, chain));
+  }
+  Change change{&e, Value{std::int64_t{*selected}}, std::nullopt};
+  broadcast(change);
+  return change;
+}
+
+void ControlHub::announce(std::string_view path) {
+  auto target = table_.resolve(path);
+  if (!target.ok()) return;
+  auto change = query(*target);
+  if (change.ok()) broadcast(*change);
 }
 
 void ControlHub::restart_meters() {
@@ -359,8 +397,11 @@ Expected<NoteRecord> ControlHub::add_note(const Principal& who, const NotePlace&
       if (index < choices.size()) heard.compare = choices[index];
     }
   } else if (heard.compare != "chain" && heard.compare != "bypass" && heard.compare != "A" &&
-             heard.compare != "B") {
-    return make_error(ErrorCode::invalid_value, "compare is chain, bypass, A or B");
+             heard.compare != "B" && heard.compare != "reference") {
+    return make_error(ErrorCode::invalid_value, "compare is chain, bypass, A, B or reference");
+  }
+  if (heard.compare == "chain") {
+    heard.chain_state = std::make_shared<const nlohmann::json>(chain_state());
   }
   auto note = sessions_->add_note(who, heard, text);
   if (!note.ok()) return note.error();

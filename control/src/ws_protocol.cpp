@@ -202,7 +202,9 @@ json WsDispatcher::dispatch(WsClient& client, const json& req, Clock::time_point
     if (time == req.end() || !time->is_number()) return error_json(missing("time", "a number"));
     place.time_s = time->get<double>();
     if (const auto it = req.find("compare"); it != req.end() && !it->is_null()) {
-      if (!it->is_string()) return error_json(missing("compare", "chain, bypass, A or B"));
+      if (!it->is_string()) {
+        return error_json(missing("compare", "chain, bypass, A, B or reference"));
+      }
       place.compare = it->get<std::string>();
     }
     auto note = hub_.add_note(client.principal, place, *text);
@@ -296,6 +298,8 @@ json note_json(const NoteRecord& n) {
            {"created_unix_ms", n.created_unix_ms}};
   out["track"] = n.track_id ? json(*n.track_id) : json(nullptr);
   out["compare"] = n.compare.empty() ? json(nullptr) : json(n.compare);
+  out["snapshot_id"] = n.snapshot_id ? json(*n.snapshot_id) : json(nullptr);
+  out["reference_id"] = n.reference_id ? json(*n.reference_id) : json(nullptr);
   return out;
 }
 

@@ -129,8 +129,24 @@ std::string link_base(const ApiContext& api, const HttpRequest& req) {
   return (api.public_base_url.starts_with("https:") ? "https://" : "http://") + host;
 }
 
-/// POST /api/sessions/ID/tracks {file, title, isrc, target}: the file is checked here and
-/// hashed on the track worker; the track is stored back on the executor.
+/// The body's "file" checked against the media folders here and hashed on the track worker;
+/// `store(path, sha256)` then runs on the executor and gives the answer.
+void with_hashed_source(ApiContext& api, const json& body, const control::HttpResponder& respond,
+                        std::function<HttpResponse(std::string, std::string)> store) {
+  const std::string file = string_or(body, "file");
+  if (file.empty()) return respond(fail(make_error(ErrorCode::bad_request, "\"file\" is needed")));
+  auto path = api.track_sources->check(file);
+  if (!path.ok()) return respond(fail(path.error()));
+  api.track_sources->hash(*path, [&api, path = path->string(), respond,
+                                  store = std::move(store)](Expected<std::string> digest) {
+    api.on_executor([path, respond, store, digest = std::move(digest)] {
+      if (!digest.ok()) return respond(fail(digest.error()));
+      respond(store(path, *digest));
+    });
+  });
+}
+
+/// POST /api/sessions/ID/tracks {file, title, isrc, target}; the track is analysed next.
 void add_track(ApiContext& api, const HttpRequest& req, session::Id session_id,
                const control::HttpResponder& respond) {
   auto body = body_object(req);
@@ -140,21 +156,76 @@ void add_track(ApiContext& api, const HttpRequest& req, session::Id session_id,
   t.title = string_or(*body, "title");
   t.isrc = string_or(*body, "isrc");
   t.target = string_or(*body, "target");
-  const std::string file = string_or(*body, "file");
-  if (file.empty()) return respond(fail(make_error(ErrorCode::bad_request, "\"file\" is needed")));
-  auto path = api.track_sources->check(file);
-  if (!path.ok()) return respond(fail(path.error()));
-  t.file_path = path->string();
-  api.track_sources->hash(*path, [&api, t, respond](Expected<std::string> digest) mutable {
-    api.on_executor([&api, t = std::move(t), respond, digest = std::move(digest)]() mutable {
-      if (!digest.ok()) return respond(fail(digest.error()));
-      t.file_sha256 = *digest;
-      auto track = api.store.add_track(t);
-      if (!track.ok()) return respond(fail(from_store(track.error())));
-      if (api.analysis) api.analysis->ensure(*track);
-      respond(reply({{"id", track->id}}, 201));
-    });
+  with_hashed_source(api, *body, respond, [&api, t](std::string path, std::string digest) mutable {
+    t.file_path = std::move(path);
+    t.file_sha256 = std::move(digest);
+    auto track = api.store.add_track(t);
+    if (!track.ok()) return fail(from_store(track.error()));
+    if (api.analysis) api.analysis->ensure(*track);
+    return reply({{"id", track->id}}, 201);
   });
+}
+
+/// POST /api/sessions/ID/references {file, title}: a reference track, checked and hashed as
+/// a track; the open session's new reference can be selected at once.
+void add_reference(ApiContext& api, const HttpRequest& req, session::Id session_id,
+                   const control::HttpResponder& respond) {
+  auto body = body_object(req);
+  if (!body.ok()) return respond(fail(body.error()));
+  session::NewReference r;
+  r.session_id = session_id;
+  r.title = string_or(*body, "title");
+  with_hashed_source(api, *body, respond, [&api, r](std::string path, std::string digest) mutable {
+    r.file_path = std::move(path);
+    r.file_sha256 = std::move(digest);
+    auto added = api.store.add_reference(r);
+    if (!added.ok()) return fail(from_store(added.error()));
+    return reply({{"id", added->id}, {"position", added->position}}, 201);
+  });
+}
+
+/// GET /api/sessions/ID/references: each with its analysis once it was loaded (loudness and
+/// the long-term spectrum the console overlays) and, for the open session, which one is
+/// selected and whether it is ready. DELETE .../references/RID removes one (engineer).
+HttpResponse reference_route(ApiContext& api, const HttpRequest& req, session::Id session_id,
+                             const std::vector<std::string>& parts, bool engineer) {
+  if (req.method == "DELETE" && parts.size() == 3) {
+    if (!engineer) return fail(make_error(ErrorCode::forbidden, "engineer only"));
+    const auto not_here = [] {
+      return fail(make_error(ErrorCode::not_found, "no such reference track in this session"));
+    };
+    const auto ref_id = parse_id(parts[2]);
+    if (!ref_id) return not_here();
+    auto ref = api.store.reference(*ref_id);
+    if (!ref.ok() || ref->session_id != session_id) return not_here();
+    auto removed = api.store.remove_reference(*ref_id);
+    if (!removed.ok()) return fail(from_store(removed.error()));
+    return reply({{"ok", true}});
+  }
+  if (req.method != "GET" || parts.size() != 2) {
+    return fail(make_error(ErrorCode::bad_request, "method not allowed"));
+  }
+  auto refs = api.store.references(session_id);
+  if (!refs.ok()) return fail(from_store(refs.error()));
+  const bool open = api.references && api.references->session() == session_id;
+  json out = json::array();
+  for (const auto& r : *refs) {
+    json analysis = nullptr;
+    if (auto reports = api.store.reports_labelled(session::ReportKind::source, r.file_sha256);
+        reports.ok() && !reports->empty()) {
+      analysis = reports->back().data;
+    }
+    const bool selected = open && api.references->selected() == r.position;
+    out.push_back({{"id", r.id},
+                   {"position", r.position},
+                   {"title", r.title},
+                   {"file", r.file_path},
+                   {"selected", selected},
+                   {"ready", selected && api.references->ready()},
+                   {"error", selected ? json(api.references->failure()) : json("")},
+                   {"analysis", analysis}});
+  }
+  return reply(out);
 }
 
 /// GET /api/sessions/ID/tracks/N/analysis: the track's newest source report; 202 with
@@ -229,6 +300,7 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
   if (what == "tracks" && parts.size() == 4 && parts[3] == "analysis" && req.method == "GET") {
     return track_analysis(api, *id, parts[2]);
   }
+  if (what == "references") return reference_route(api, req, *id, parts, engineer);
   if (what == "observations" && parts.size() == 2) {
     auto body = req.method == "POST" ? body_object(req) : Expected<json>(json::object());
     if (!body.ok()) return fail(body.error());
@@ -414,7 +486,7 @@ void add_api_routes(control::HttpServer& http, ApiContext& api) {
     if (!created.ok()) return fail(from_store(created.error()));
     return reply({{"id", created->id}}, 201);
   });
-  for (const char* method : {"GET", "POST", "PATCH", "PUT"}) {
+  for (const char* method : {"GET", "POST", "PATCH", "PUT", "DELETE"}) {
     http.route_async(method, "/api/sessions/*",
                      [&api](const HttpRequest& req, const control::HttpResponder& respond) {
                        auto who = bearer(api, req);
@@ -427,6 +499,13 @@ void add_api_routes(control::HttpServer& http, ApiContext& api) {
                            return respond(fail(make_error(ErrorCode::forbidden, "engineer only")));
                          }
                          return add_track(api, req, *id, respond);
+                       }
+                       if (req.method == "POST" && id && parts.size() == 2 &&
+                           parts[1] == "references") {
+                         if (who->role != Role::engineer) {
+                           return respond(fail(make_error(ErrorCode::forbidden, "engineer only")));
+                         }
+                         return add_reference(api, req, *id, respond);
                        }
                        respond(session_route(api, req, *who));
                      });

@@ -11,6 +11,7 @@
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/session/store.hpp"
+#include "reference_control.hpp"
 #include "track_analysis.hpp"
 #include "track_sources.hpp"
 
@@ -36,6 +37,8 @@ struct ApiContext {
   std::chrono::milliseconds invite_lifetime{0};
   /// Called after a client was revoked: closes its connections.
   std::function<void()> clients_changed;
+  /// The open session's reference tracks (GET/POST /api/sessions/ID/references).
+  ReferenceControl* references = nullptr;
   /// Called after a session's album changed: tells its consoles.
   std::function<void(session::Id)> album_changed;
 };

@@ -213,6 +213,7 @@ int serve(const ServeOptions& options) {
   if (ctx.tls) ctx.tls->set_backend_port(ctx.http->port());
   add_health_routes(ctx);
   ctx.jack->set_listen_tap(&ctx.listen_tap);
+  ctx.jack->set_reference_player(&ctx.reference);
   ctx.listen = std::make_unique<ListenServer>(
       ctx.io, ctx.listen_tap,
       ListenOptions{.origins = ctx.config.ws_origins, .auth_deadline = auth_deadline(ctx.config)});

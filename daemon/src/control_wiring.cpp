@@ -1,4 +1,5 @@
 #include "control_wiring.hpp"
+#include "reference_control.hpp"
 
 #include <fcntl.h>
 #include <sndfile.h>
@@ -74,6 +75,10 @@ class StoreSessions : public control::SessionPort {
     n.track_id = place.track_id;
     n.time_s = place.time_s;
     n.compare_state = session::parse_compare_state(place.compare);
+    n.snapshot_id = heard_snapshot(place);
+    if (n.compare_state == session::CompareState::reference && heard_reference) {
+      n.reference_id = heard_reference();
+    }
     if (author.client_id > 0) n.author_client_id = author.client_id;
     n.author = author.name;
     n.text = std::string(text);
@@ -125,7 +130,37 @@ class StoreSessions : public control::SessionPort {
     return applied->state;
   }
 
+  /// The reference the monitors play, when one is ready.
+  std::function<std::optional<session::Id>()> heard_reference;
+
  private:
+  /// The stored snapshot a note's author heard: A or B as compared (the newest of that name,
+  /// as the hub loads them), or for the chain the track's applied snapshot when the chain
+  /// still holds its values; none for the bypass, a reference or an edited chain.
+  std::optional<session::Id> heard_snapshot(const control::NotePlace& place) const {
+    if (!place.track_id) return std::nullopt;
+    if (place.compare == "A" || place.compare == "B") {
+      auto snapshot = store_.snapshot_by_name(*place.track_id, place.compare);
+      return snapshot.ok() ? std::optional(snapshot->id) : std::nullopt;
+    }
+    if (place.compare != "chain" || !place.chain_state || !place.chain_state->is_object()) {
+      return std::nullopt;
+    }
+    auto track = store_.track(*place.track_id);
+    if (!track.ok() || !track->snapshot_id) return std::nullopt;
+    auto snapshots = store_.snapshots(*place.track_id);
+    if (!snapshots.ok()) return std::nullopt;
+    for (const auto& snapshot : *snapshots) {
+      if (snapshot.id != *track->snapshot_id) continue;
+      for (const auto& [path, value] : snapshot.state.items()) {
+        const auto now = place.chain_state->find(path);
+        if (now == place.chain_state->end() || *now != value) return std::nullopt;
+      }
+      return snapshot.id;
+    }
+    return std::nullopt;
+  }
+
   /// A note lies within its track (its duration from the file's header, with half a second
   /// for a listener's clock), or within a day when it names no track or the file is gone:
   /// exports and markers never meet a time like 1e308.
@@ -175,6 +210,8 @@ class StoreSessions : public control::SessionPort {
     r.author = n.author;
     r.text = n.text;
     if (n.compare_state) r.compare = std::string(session::to_string(*n.compare_state));
+    r.snapshot_id = n.snapshot_id;
+    r.reference_id = n.reference_id;
     r.resolved = n.status == session::NoteStatus::resolved;
     r.created_unix_ms = n.created_unix_ms;
     return r;
@@ -245,6 +282,7 @@ struct ControlWiring {
   std::unique_ptr<ApiContext> api;
   std::unique_ptr<TrackSources> track_sources;
   std::unique_ptr<TrackAnalysis> analysis;
+  std::unique_ptr<ReferenceControl> references;
   std::unique_ptr<boost::asio::steady_timer> lapse_timer;
 };
 
@@ -375,6 +413,12 @@ void attach_control(DaemonContext& ctx) {
   });
   c->hub.set_transport(&c->transport);
   c->hub.set_sessions(&c->sessions);
+  c->references = std::make_unique<ReferenceControl>(
+      *c->store, ctx.reference, [&ctx] { return static_cast<double>(ctx.jack->sample_rate()); },
+      [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); },
+      [c] { c->hub.announce("/reference/select"); });
+  c->hub.set_references(c->references.get());
+  c->sessions.heard_reference = [c] { return c->references->heard(); };
   c->hub.set_engine(&ctx.engine);
 
   c->ws = std::make_unique<control::WsServer>(
@@ -424,6 +468,7 @@ void attach_control(DaemonContext& ctx) {
         }
         ctx.player.load(std::move(decoded), rate);
         c->sessions.set_current(id, *tracks);
+        c->references->open_session(id);
         for (const auto& t : *tracks) c->analysis->ensure(t);
         ctx.listen->set_open_session(id);
         return static_cast<int>(tracks->size());
@@ -437,6 +482,7 @@ void attach_control(DaemonContext& ctx) {
         c->ws->push_session(id, control::kTopicAnalysis, message);
       });
   c->api->analysis = c->analysis.get();
+  c->api->references = c->references.get();
   c->api->invite_lifetime = std::chrono::milliseconds(
       static_cast<std::int64_t>(ctx.config.invite_days * 86'400'000.0));
   c->api->clients_changed = [c, &ctx] { close_lapsed_clients(ctx, *c); };
@@ -459,6 +505,7 @@ void attach_control(DaemonContext& ctx) {
   spdlog::info("OSC on UDP and TCP port {}", c->osc->port());
 
   ctx.on_stop.push_back([w] {
+    w->references->stop();
     w->lapse_timer->cancel();
     w->track_sources->stop();
     w->analysis->stop();

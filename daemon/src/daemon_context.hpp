@@ -18,6 +18,7 @@
 #include "lacquer/control/tls_front.hpp"
 #include "lacquer/dsp/engine.hpp"
 #include "player.hpp"
+#include "reference_player.hpp"
 
 namespace lacquer::daemon {
 
@@ -28,6 +29,7 @@ struct DaemonContext {
   boost::asio::io_context io;  ///< the control executor; run by one thread
   dsp::Engine engine;
   Player player;
+  ReferencePlayer reference;  ///< the reference track the monitors compare with
   std::unique_ptr<JackBackend> jack;
   ListenTap listen_tap;
   std::unique_ptr<control::HttpServer> http;

@@ -56,6 +56,8 @@ JackBackend::JackBackend(Options options, dsp::Engine& engine, Player& player)
       engine_(engine),
       player_(player),
       player_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}),
+      reference_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}),
+      listen_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}),
       tap_buffer_(2 * std::size_t{dsp::Engine::kMaxPeriod}),
       compare_id_(engine.params().schema().find("/monitor/compare")) {
   jack_set_error_function(jack_error_to_log);
@@ -179,6 +181,7 @@ void JackBackend::restore_connections() {
 bool JackBackend::supervise() {
   engine_.collect_garbage();
   player_.collect_garbage();
+  if (reference_ != nullptr) reference_->collect_garbage();
   if (server_lost_.load() && client_ != nullptr) {
     spdlog::error("JACK server went away; rejoining when it returns");
     close_client();
@@ -232,9 +235,24 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
                               playing ? played[1] : in[1] + offset};
     float* print[2] = {out[0] + offset, out[1] + offset};
     float* monitor[2] = {mon[0] + offset, mon[1] + offset};
-    engine_.process(source, print, monitor, n);
-    if (tap_ != nullptr && tap_->active.load(std::memory_order_relaxed)) {
-      feed_listeners(print, monitor, n, before.position_frames, before.track, playing);
+    dsp::Engine::MonitorIo io;
+    if (reference_ != nullptr) {
+      const bool heard = before.playing && compare_id_ &&
+                         static_cast<dsp::MonitorPath::Compare>(engine_.params().get(*compare_id_)) ==
+                             dsp::MonitorPath::Compare::reference;
+      float* ref[2] = {reference_buffer_.data(), reference_buffer_.data() + dsp::Engine::kMaxPeriod};
+      if (reference_->render(ref[0], ref[1], n, heard, rate, io.reference_loudness)) {
+        io.reference = {ref[0], ref[1]};
+      }
+    }
+    const bool listening = tap_ != nullptr && tap_->active.load(std::memory_order_relaxed);
+    if (listening) {
+      io.listen = {listen_buffer_.data(), listen_buffer_.data() + dsp::Engine::kMaxPeriod};
+    }
+    engine_.process(source, print, monitor, n, &io);
+    if (listening) {
+      const float* feed[2] = {io.listen[0], io.listen[1]};
+      feed_listeners(feed, n, before.position_frames, before.track, playing);
     }
   }
 
@@ -250,8 +268,8 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
   return 0;
 }
 
-void JackBackend::feed_listeners(const float* const out[2], const float* const mon[2],
-                                 std::uint32_t n, std::uint64_t track_frame, std::int32_t track,
+void JackBackend::feed_listeners(const float* const feed[2], std::uint32_t n,
+                                 std::uint64_t track_frame, std::int32_t track,
                                  bool playing) noexcept {
   ListenTap& tap = *tap_;
   // The whole period or nothing, so the stream's frame count stays true to the markers.
@@ -260,11 +278,9 @@ void JackBackend::feed_listeners(const float* const out[2], const float* const m
     tap.overruns.fetch_add(n, std::memory_order_relaxed);
     return;
   }
-  const bool monitor = tap.source.load(std::memory_order_relaxed) == ListenSource::monitor;
-  const float* const* from = monitor ? mon : out;
   for (std::uint32_t i = 0; i < n; ++i) {
-    tap_buffer_[2 * i] = from[0][i];
-    tap_buffer_[2 * i + 1] = from[1][i];
+    tap_buffer_[2 * i] = feed[0][i];
+    tap_buffer_[2 * i + 1] = feed[1][i];
   }
   TapMarker marker;
   marker.tap_frame = tap.frames_written;

@@ -16,6 +16,7 @@
 #include "lacquer/dsp/engine.hpp"
 #include "listen_tap.hpp"
 #include "player.hpp"
+#include "reference_player.hpp"
 
 namespace lacquer::daemon {
 
@@ -33,6 +34,8 @@ class JackBackend {
 
   /// Feeds remote listeners; set before start().
   void set_listen_tap(ListenTap* tap) noexcept { tap_ = tap; }
+  /// The reference track the monitors can compare with; set before start().
+  void set_reference_player(ReferencePlayer* reference) noexcept { reference_ = reference; }
 
   /// Joins the server, registers ports and activates. Throws std::runtime_error with a
   /// clear message when no server is running.
@@ -66,8 +69,8 @@ class JackBackend {
   static void on_shutdown(void* arg);
 
   int process(jack_nframes_t nframes) noexcept;
-  void feed_listeners(const float* const out[2], const float* const mon[2], std::uint32_t n,
-                      std::uint64_t track_frame, std::int32_t track, bool playing) noexcept;
+  void feed_listeners(const float* const feed[2], std::uint32_t n, std::uint64_t track_frame,
+                      std::int32_t track, bool playing) noexcept;
   bool open_client();
   void close_client();
   void remember_connections();
@@ -81,6 +84,9 @@ class JackBackend {
   jack_port_t* out_[2] = {nullptr, nullptr};
   jack_port_t* mon_[2] = {nullptr, nullptr};
   std::vector<float> player_buffer_;  // player output, sized for the largest period
+  ReferencePlayer* reference_ = nullptr;
+  std::vector<float> reference_buffer_;  // reference output, planar, largest period
+  std::vector<float> listen_buffer_;     // listeners' feed, planar, largest period
   ListenTap* tap_ = nullptr;
   std::vector<float> tap_buffer_;     // interleaved copy for the listen tap
   std::optional<dsp::ParamId> compare_id_;  // /monitor/compare, when the schema has it

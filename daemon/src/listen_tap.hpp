@@ -1,5 +1,6 @@
 #pragma once
-// What remote listeners hear leaves the audio thread here: the tapped output, interleaved
+// What remote listeners hear leaves the audio thread here: the monitor path's listeners' feed
+// (the compared source as matched, without the room's calibration and correction), interleaved
 // stereo, through a lock-free ring, and per period a marker tying the ring's frame count to
 // the transport, so packets can carry the track time of their first sample.
 
@@ -10,15 +11,12 @@
 
 namespace lacquer::daemon {
 
-/// Which output listeners hear.
-enum class ListenSource : std::uint8_t { print, monitor };
-
 struct TapMarker {
   std::uint64_t tap_frame = 0;        ///< index in the tapped stream of the period's first frame
   std::int64_t track_frame = 0;       ///< track position of that frame (chain latency removed)
   std::int32_t track = 0;
   std::uint32_t sample_rate = 48000;
-  std::uint8_t compare = 0;           ///< 0 chain, 1 bypass, 2 A, 3 B
+  std::uint8_t compare = 0;           ///< 0 chain, 1 bypass, 2 A, 3 B, 4 reference
   bool playing = false;
 };
 
@@ -30,7 +28,6 @@ struct ListenTap {
   dsp::SpscRing<float> samples;    ///< interleaved L/R
   dsp::SpscRing<TapMarker> markers;
   std::atomic<bool> active{false};   ///< set while someone listens; the audio thread skips otherwise
-  std::atomic<ListenSource> source{ListenSource::print};
   std::atomic<std::uint64_t> overruns{0};  ///< frames dropped because the encoder fell behind
   std::uint64_t frames_written = 0;        ///< audio thread only
 };

@@ -127,7 +127,9 @@ Chain::Chain(const ParamStore& params, double sample_rate)
     dry_[c].assign(kMaxBlock, 0.0);
     snapshot_a_[c].assign(kMaxBlock, 0.0);
     snapshot_b_[c].assign(kMaxBlock, 0.0);
+    reference_[c].assign(kMaxBlock, 0.0);
     mon_[c].assign(kMaxBlock, 0.0);
+    listen_[c].assign(kMaxBlock, 0.0);
     dry_ring_[c].assign(std::bit_ceil(latency_ + kMaxBlock), 0.0);
   }
   dry_mask_ = static_cast<std::uint32_t>(dry_ring_[0].size() - 1);
@@ -255,13 +257,13 @@ void Chain::read_params() noexcept {
 }
 
 void Chain::process(const float* const in[2], float* const out[2], float* const mon[2],
-                    std::uint32_t nframes, const SnapshotFeeds* snapshots) noexcept {
+                    std::uint32_t nframes, const MonitorFeeds* feeds) noexcept {
   read_params();
-  snapshots_ = snapshots;
+  feeds_ = feeds;
   for (std::uint32_t offset = 0; offset < nframes; offset += kMaxBlock) {
     process_block(in, out, mon, offset, std::min(kMaxBlock, nframes - offset));
   }
-  snapshots_ = nullptr;
+  feeds_ = nullptr;
   meters_.frames += nframes;
 }
 
@@ -309,20 +311,31 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
     MonitorPath::Sources sources{};
     sources[0] = {l, r};
     sources[1] = {dry_[0].data(), dry_[1].data()};
-    if (snapshots_ != nullptr) {
-      std::array<std::vector<double>, 2>* prints[2] = {&snapshot_a_, &snapshot_b_};
-      for (int k = 0; k < 2; ++k) {
-        for (int c = 0; c < 2; ++c) {
-          const float* from = snapshots_->print[k][c] + offset;
-          std::copy(from, from + n, (*prints[k])[c].begin());
-        }
-        sources[2 + k] = {(*prints[k])[0].data(), (*prints[k])[1].data()};
+    // Each extra source as doubles into `to`; returns the pair for MonitorPath::Sources.
+    const auto take = [&](const std::array<const float*, 2>& from,
+                          std::array<std::vector<double>, 2>& to) {
+      for (int c = 0; c < 2; ++c) std::copy(from[c] + offset, from[c] + offset + n, to[c].begin());
+      return std::array<const double*, 2>{to[0].data(), to[1].data()};
+    };
+    const bool listening = feeds_ != nullptr && feeds_->listen[0] != nullptr;
+    if (feeds_ != nullptr) {
+      if (feeds_->chains[0] != nullptr) {
+        sources[static_cast<int>(MonitorPath::Compare::a)] = take(feeds_->print[0], snapshot_a_);
+        sources[static_cast<int>(MonitorPath::Compare::b)] = take(feeds_->print[1], snapshot_b_);
+      }
+      if (feeds_->reference[0] != nullptr) {
+        sources[static_cast<int>(MonitorPath::Compare::reference)] =
+            take(feeds_->reference, reference_);
       }
     }
     double* feed[2] = {mon_[0].data(), mon_[1].data()};
-    monitor_.process(sources, feed, n);
+    double* listen[2] = {listen_[0].data(), listen_[1].data()};
+    monitor_.process(sources, feed, n, listening ? listen : nullptr);
     for (int c = 0; c < 2; ++c) {
       for (std::uint32_t i = 0; i < n; ++i) mon[c][offset + i] = static_cast<float>(mon_[c][i]);
+      if (!listening) continue;
+      float* to = feeds_->listen[static_cast<std::size_t>(c)] + offset;
+      for (std::uint32_t i = 0; i < n; ++i) to[i] = static_cast<float>(listen_[c][i]);
     }
   }
   dry_write_ = (dry_write_ + n) & dry_mask_;
@@ -371,8 +384,11 @@ void Chain::meter(std::uint32_t n) noexcept {
         .true_peak_dbtp = std::max(m.true_peak_max_dbtp[0], m.true_peak_max_dbtp[1])};
   };
   MonitorPath::Loudness loudness{loudness_of(meters_.out), loudness_of(meters_.in)};
-  if (snapshots_ != nullptr) {
-    for (int k = 0; k < 2; ++k) loudness[2 + k] = loudness_of(snapshots_->chains[k]->meters().out);
+  if (feeds_ != nullptr) {
+    if (feeds_->chains[0] != nullptr) {
+      for (int k = 0; k < 2; ++k) loudness[2 + k] = loudness_of(feeds_->chains[k]->meters().out);
+    }
+    loudness[static_cast<int>(MonitorPath::Compare::reference)] = feeds_->reference_loudness;
   }
   monitor_.set_loudness(loudness);
 }

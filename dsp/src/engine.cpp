@@ -16,7 +16,7 @@ Engine::Engine(const Schema& schema)
       compare_id_(schema.id("/monitor/compare")),
       snapshot_scratch_(4 * std::size_t{kMaxPeriod}),
       retired_(kRetiredCapacity),
-      fade_scratch_(4 * std::size_t{kMaxPeriod}) {}
+      fade_scratch_(6 * std::size_t{kMaxPeriod}) {}
 
 Engine::~Engine() {
   // The audio thread is stopped before the engine is destroyed.
@@ -103,7 +103,7 @@ bool Engine::comparing_snapshots() const noexcept {
 }
 
 void Engine::process(const float* const in[2], float* const out[2], float* const mon[2],
-                     std::uint32_t nframes) noexcept {
+                     std::uint32_t nframes, const MonitorIo* io) noexcept {
   take_pending();
   const std::uint32_t restarts = meter_restarts_.load(std::memory_order_acquire);
   if (restarts != meter_restarts_done_ && active_ != nullptr) {
@@ -115,7 +115,15 @@ void Engine::process(const float* const in[2], float* const out[2], float* const
     const float* slice_in[2] = {in[0] + offset, in[1] + offset};
     float* slice_out[2] = {out[0] + offset, out[1] + offset};
     float* slice_mon[2] = {mon[0] + offset, mon[1] + offset};
-    run_slice(slice_in, slice_out, slice_mon, n);
+    Chain::MonitorFeeds feeds;
+    if (io != nullptr) {
+      for (int c = 0; c < 2; ++c) {
+        if (io->reference[0] != nullptr) feeds.reference[c] = io->reference[c] + offset;
+        if (io->listen[0] != nullptr) feeds.listen[c] = io->listen[c] + offset;
+      }
+      feeds.reference_loudness = io->reference_loudness;
+    }
+    run_slice(slice_in, slice_out, slice_mon, n, feeds);
   }
 
   if (active_ != nullptr) {
@@ -125,17 +133,16 @@ void Engine::process(const float* const in[2], float* const out[2], float* const
 }
 
 void Engine::run_slice(const float* const in[2], float* const out[2], float* const mon[2],
-                       std::uint32_t n) noexcept {
+                       std::uint32_t n, Chain::MonitorFeeds& feeds) noexcept {
   if (active_ == nullptr) {
     for (int c = 0; c < 2; ++c) {
       std::memset(out[c], 0, n * sizeof(float));
       std::memset(mon[c], 0, n * sizeof(float));
+      if (feeds.listen[c] != nullptr) std::memset(feeds.listen[c], 0, n * sizeof(float));
     }
     return;
   }
   // The snapshot chains run first because `in` may alias `out`.
-  Chain::SnapshotFeeds feeds;
-  const Chain::SnapshotFeeds* snapshots = nullptr;
   if (comparing_snapshots()) {
     for (int k = 0; k < 2; ++k) {
       float* print[2] = {snapshot_scratch_.data() + (2 * k) * std::size_t{kMaxPeriod},
@@ -144,18 +151,22 @@ void Engine::run_slice(const float* const in[2], float* const out[2], float* con
       feeds.chains[k] = snapshot_active_[k];
       feeds.print[k] = {print[0], print[1]};
     }
-    snapshots = &feeds;
   }
   if (fading_out_ == nullptr) {
-    active_->process(in, out, mon, n, snapshots);
+    active_->process(in, out, mon, n, &feeds);
     return;
   }
 
   // The old chain renders into scratch first because `in` may alias `out`.
   float* old_out[2] = {fade_scratch_.data(), fade_scratch_.data() + kMaxPeriod};
   float* old_mon[2] = {fade_scratch_.data() + 2 * kMaxPeriod, fade_scratch_.data() + 3 * kMaxPeriod};
-  fading_out_->process(in, old_out, old_mon, n, snapshots);
-  active_->process(in, out, mon, n, snapshots);
+  Chain::MonitorFeeds old_feeds = feeds;
+  const bool listening = feeds.listen[0] != nullptr;
+  if (listening) {
+    old_feeds.listen = {fade_scratch_.data() + 4 * kMaxPeriod, fade_scratch_.data() + 5 * kMaxPeriod};
+  }
+  fading_out_->process(in, old_out, old_mon, n, &old_feeds);
+  active_->process(in, out, mon, n, &feeds);
   for (std::uint32_t i = 0; i < n; ++i) {
     const float w = fade_position_ < fade_length_
                         ? static_cast<float>(fade_position_) / static_cast<float>(fade_length_)
@@ -163,6 +174,7 @@ void Engine::run_slice(const float* const in[2], float* const out[2], float* con
     for (int c = 0; c < 2; ++c) {
       out[c][i] = w * out[c][i] + (1.0f - w) * old_out[c][i];
       mon[c][i] = w * mon[c][i] + (1.0f - w) * old_mon[c][i];
+      if (listening) feeds.listen[c][i] = w * feeds.listen[c][i] + (1.0f - w) * old_feeds.listen[c][i];
     }
     if (fade_position_ < fade_length_) ++fade_position_;
   }

@@ -108,7 +108,8 @@ std::array<double, 4> MonitorPath::matrix(bool mono, bool side_solo, Solo solo) 
 }
 
 std::array<double, MonitorPath::kSources> MonitorPath::source_gains_db(const Params& p,
-                                                                      const Loudness& l) noexcept {
+                                                                      const Loudness& l,
+                                                                      Compare partner) noexcept {
   std::array<double, kSources> gain{};
   if (const LoudnessTarget* service = service_of(p.preview)) {
     for (int s = 0; s < kSources; ++s) {
@@ -117,7 +118,8 @@ std::array<double, MonitorPath::kSources> MonitorPath::source_gains_db(const Par
   }
   if (p.match) {
     const bool snapshots = p.compare == Compare::a || p.compare == Compare::b;
-    const int pair[2] = {snapshots ? 2 : 0, snapshots ? 3 : 1};
+    const int pair[2] = {snapshots ? static_cast<int>(Compare::a) : static_cast<int>(Compare::chain),
+                         snapshots ? static_cast<int>(Compare::b) : static_cast<int>(partner)};
     double heard[2];
     for (int k = 0; k < 2; ++k) {
       const SourceLoudness& m = l[pair[k]];
@@ -135,6 +137,7 @@ std::array<double, MonitorPath::kSources> MonitorPath::source_gains_db(const Par
 
 void MonitorPath::reset(const Params& p) noexcept {
   params_ = p;
+  follow_partner();
   for (int s = 0; s < kSources; ++s) {
     source_weight_[s].reset(static_cast<int>(p.compare) == s ? 1.0 : 0.0);
   }
@@ -147,7 +150,7 @@ void MonitorPath::reset(const Params& p) noexcept {
       for (auto& st : ch) st.reset();
     }
   }
-  source_gain_db_ = source_gains_db(p, loudness_);
+  source_gain_db_ = source_gains_db(p, loudness_, partner_);
   for (int s = 0; s < kSources; ++s) source_gain_[s].reset(db_to_gain(source_gain_db_[s]));
   const SpeakerSet& set = active_set(p);
   for (int c = 0; c < 2; ++c) {
@@ -174,7 +177,14 @@ void MonitorPath::redesign_band(SpeakerState& s, int band, std::uint32_t ramp) n
 
 void MonitorPath::set_params(const Params& p) noexcept {
   params_ = p;
+  follow_partner();
   update_targets();
+}
+
+void MonitorPath::follow_partner() noexcept {
+  if (params_.compare == Compare::bypass || params_.compare == Compare::reference) {
+    partner_ = params_.compare;
+  }
 }
 
 void MonitorPath::set_loudness(const Loudness& l) noexcept {
@@ -183,7 +193,7 @@ void MonitorPath::set_loudness(const Loudness& l) noexcept {
 }
 
 void MonitorPath::update_source_gains() noexcept {
-  const auto db = source_gains_db(params_, loudness_);
+  const auto db = source_gains_db(params_, loudness_, partner_);
   if (db == source_gain_db_) return;
   source_gain_db_ = db;
   for (int s = 0; s < kSources; ++s) source_gain_[s].set_target(db_to_gain(db[s]));
@@ -236,8 +246,8 @@ double MonitorPath::delay_tap(const SpeakerState& s, std::uint32_t delay) const 
   return s.delay[(delay_write_ - delay) & delay_mask_];
 }
 
-void MonitorPath::process(const Sources& sources, double* const out[2],
-                          std::uint32_t n) noexcept {
+void MonitorPath::process(const Sources& sources, double* const out[2], std::uint32_t n,
+                          double* const listen[2]) noexcept {
   // Only sources heard or fading run per sample; the gains of the others keep gliding.
   std::array<int, kSources> playing{};
   int nplaying = 0;
@@ -268,6 +278,10 @@ void MonitorPath::process(const Sources& sources, double* const out[2],
       if (sources[s][0] == nullptr) continue;
       x0 += g * sources[s][0][i];
       x1 += g * sources[s][1][i];
+    }
+    if (listen != nullptr) {
+      listen[0][i] = x0;
+      listen[1][i] = x1;
     }
 
     const double m0 = matrix_[0].next(), m1 = matrix_[1].next();

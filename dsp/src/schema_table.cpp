@@ -221,8 +221,9 @@ void add_monitor(TableBuilder& t) {
            {"flat", "phone", "earbuds", "laptop", "car", "spotify", "apple", "youtube", "tidal",
             "deezer", "amazon"},
            0, "Translation curve or the playback gain a streaming service would apply");
-  t.choice("/monitor/compare", {"chain", "bypass", "A", "B"}, 0,
-           "What the monitors play: the chain, its input, or snapshot A or B");
+  t.choice("/monitor/compare", {"chain", "bypass", "A", "B", "reference"}, 0,
+           "What the monitors play: the chain, its input, snapshot A or B, or the reference "
+           "track");
   t.boolean("/monitor/match", false, "Match the loudness of the compared signals");
   t.choice("/monitor/match_on", {"integrated", "short_term"}, 0,
            "Loudness the compare match uses");

@@ -279,7 +279,7 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
           std::string(kScope) + ") ORDER BY created_unix_ms, id",
       "feedback: open notes",
       [](const sqlite::Statement& st) {
-        return OpenNote{detail::read_note(st), st.text(13), st.text(14)};
+        return OpenNote{detail::read_note(st), st.text(14), st.text(15)};
       },
       client, studio);
   if (!open) return open.error();
@@ -337,6 +337,7 @@ nlohmann::json to_json(const Note& n) {
   j["snapshot_id"] = n.snapshot_id ? nlohmann::json(*n.snapshot_id) : nlohmann::json();
   j["compare_state"] =
       n.compare_state ? nlohmann::json(to_string(*n.compare_state)) : nlohmann::json();
+  j["reference_id"] = n.reference_id ? nlohmann::json(*n.reference_id) : nlohmann::json();
   return j;
 }
 

@@ -37,11 +37,12 @@ constexpr std::array<std::pair<Role, std::string_view>, 2> kRole{{
     {Role::client, "client"},
 }};
 // Upper-case A and B, as the command model spells them (/monitor/compare A).
-constexpr std::array<std::pair<CompareState, std::string_view>, 4> kCompare{{
+constexpr std::array<std::pair<CompareState, std::string_view>, 5> kCompare{{
     {CompareState::chain, "chain"},
     {CompareState::bypass, "bypass"},
     {CompareState::a, "A"},
     {CompareState::b, "B"},
+    {CompareState::reference, "reference"},
 }};
 constexpr std::array<std::pair<NoteStatus, std::string_view>, 2> kNoteStatus{{
     {NoteStatus::open, "open"},

@@ -134,12 +134,55 @@ ALTER TABLE tracks ADD COLUMN side TEXT NOT NULL DEFAULT '' CHECK (side = '' OR 
 CREATE INDEX reports_by_label ON reports(kind, label);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Notes are rebuilt to widen compare_state (a CHECK cannot be altered in place).
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE reference_tracks (
+  id              INTEGER PRIMARY KEY,
+  session_id      INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  position        INTEGER NOT NULL CHECK (position >= 1),
+  file_path       TEXT NOT NULL,
+  file_sha256     TEXT NOT NULL CHECK (length(file_sha256) = 64),
+  title           TEXT NOT NULL DEFAULT '',
+  created_unix_ms INTEGER NOT NULL,
+  UNIQUE (session_id, position)
+);
+
+CREATE TABLE notes_v5 (
+  id               INTEGER PRIMARY KEY,
+  session_id       INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  track_id         INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+  time_s           REAL NOT NULL CHECK (time_s >= 0),
+  author_client_id INTEGER REFERENCES clients(id) ON DELETE SET NULL,
+  author           TEXT NOT NULL,
+  text             TEXT NOT NULL CHECK (length(text) > 0),
+  status           TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+  created_unix_ms  INTEGER NOT NULL,
+  resolved_unix_ms INTEGER,
+  resolved_by      TEXT NOT NULL DEFAULT '',
+  snapshot_id      INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,
+  compare_state    TEXT CHECK (compare_state IN ('chain', 'bypass', 'A', 'B', 'reference')),
+  reference_id     INTEGER REFERENCES reference_tracks(id) ON DELETE SET NULL
+);
+INSERT INTO notes_v5 (id, session_id, track_id, time_s, author_client_id, author, text, status,
+                      created_unix_ms, resolved_unix_ms, resolved_by, snapshot_id, compare_state)
+  SELECT id, session_id, track_id, time_s, author_client_id, author, text, status,
+         created_unix_ms, resolved_unix_ms, resolved_by, snapshot_id, compare_state FROM notes;
+DROP TABLE notes;
+ALTER TABLE notes_v5 RENAME TO notes;
+CREATE INDEX notes_by_session ON notes(session_id, track_id, time_s);
+CREATE INDEX notes_by_track ON notes(track_id);
+CREATE INDEX notes_by_author ON notes(author_client_id);
+CREATE INDEX notes_by_snapshot ON notes(snapshot_id);
+CREATE INDEX notes_by_reference ON notes(reference_id);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "sessions, tracks, snapshots, clients and their invitations, notes", kV1},
     {2, "observations reported back and analysis reports", kV2},
     {3, "the studio a session's mixes came from, indexes for the feedback queries", kV3},
     {4, "the album: year, label and catalogue of a session; performer, songwriter, "
         "crossfade and vinyl side of a track; reports found by label", kV4},
+    {5, "reference tracks; a note records the reference heard and may say it was one", kV5},
 }};
 
 static_assert(kMigrations.size() == kSchemaVersion);

@@ -270,22 +270,22 @@ Result<void> Store::set_session_status(Id id, SessionStatus status) {
 
 // Tracks --------------------------------------------------------------------------
 
+Result<std::string> detail::file_digest(const std::string& path, const std::string& given) {
+  if (given.empty()) return sha256_file(path);
+  auto n = normalize_sha256(given);
+  if (!n) return invalid("file_sha256 must be 64 hexadecimal digits");
+  return *n;
+}
+
 Result<Track> Store::add_track(const NewTrack& t) {
   if (t.file_path.empty()) return invalid("a track needs a source file");
   if (auto gap = check_pregap(t.gap_before_s); !gap) return gap.error();
   if (t.position && *t.position < 1) return invalid("track positions start at 1");
   auto isrc = check_isrc(t.isrc);
   if (!isrc) return isrc.error();
-  std::string digest;
-  if (t.file_sha256.empty()) {
-    auto h = sha256_file(t.file_path);
-    if (!h) return h.error();
-    digest = *h;
-  } else {
-    auto n = normalize_sha256(t.file_sha256);
-    if (!n) return invalid("file_sha256 must be 64 hexadecimal digits");
-    digest = *n;
-  }
+  auto hashed = detail::file_digest(t.file_path, t.file_sha256);
+  if (!hashed) return hashed.error();
+  const std::string& digest = *hashed;
 
   const auto& db = impl_->db;
   sqlite::Transaction tx(db);

@@ -21,12 +21,11 @@ Result<void> check_album(const Store& store, Id session_id) {
   return validate_album(*album);
 }
 
-// A number of a stored report, or NULL when absent or not a number (a silent file's
-// loudness is null).
-std::string number_at(std::string_view path) {
-  const std::string p(path);
-  return "CASE WHEN json_type(report_json, '" + p +
-         "') IN ('real', 'integer') THEN json_extract(report_json, '" + p + "') END";
+// A number of the figures read from a report, or nothing (a silent file's loudness is null).
+std::optional<double> number_in(const nlohmann::json& figures, std::size_t i) {
+  return figures.is_array() && i < figures.size() && figures[i].is_number()
+             ? std::optional<double>(figures[i].get<double>())
+             : std::nullopt;
 }
 
 }  // namespace
@@ -153,16 +152,18 @@ Result<std::vector<Track>> Store::reorder_tracks(Id session_id, const std::vecto
 
 Result<std::optional<SourceFigures>> Store::source_figures(std::string_view file_sha256) const {
   using Row = std::optional<SourceFigures>;
+  // One json_extract with several paths parses the report once and answers a small array.
   auto rows = detail::query_all<Row>(
       impl_->db,
-      "SELECT " + number_at("$.loudness.integrated_lufs") + ", " + number_at("$.loudness.lra_lu") +
-          ", " + number_at("$.loudness.true_peak_dbtp") + ", " + number_at("$.duration_s") +
-          ", json_type(report_json, '$.error') IS NOT NULL FROM reports "
-          "WHERE kind = 'source' AND label = ? ORDER BY id DESC LIMIT 1",
+      "SELECT json_extract(report_json, '$.loudness.integrated_lufs', '$.loudness.lra_lu', "
+      "'$.loudness.true_peak_dbtp', '$.duration_s', '$.error') FROM reports "
+      "WHERE kind = 'source' AND label = ? ORDER BY id DESC LIMIT 1",
       "read source analysis",
       [](const sqlite::Statement& st) -> Row {
-        if (st.integer(4) != 0) return std::nullopt;
-        return SourceFigures{st.opt_real(0), st.opt_real(1), st.opt_real(2), st.opt_real(3)};
+        const auto figures = detail::parse_stored_json(st.text(0));
+        if (!figures.is_array() || figures.size() != 5 || !figures[4].is_null()) return std::nullopt;
+        return SourceFigures{number_in(figures, 0), number_in(figures, 1), number_in(figures, 2),
+                             number_in(figures, 3)};
       },
       file_sha256);
   if (!rows) return rows.error();

@@ -27,6 +27,10 @@ inline Error invalid(std::string message) {
   return {ErrorCode::invalid_argument, std::move(message)};
 }
 
+/// The lower-case SHA-256 of a new track's file: `given` normalised, or the file hashed when
+/// `given` is empty.
+Result<std::string> file_digest(const std::string& path, const std::string& given);
+
 /// Runs a query expected to give one row, read by `read(statement)`.
 template <class T, class Read, class... Args>
 Result<T> query_one(const sqlite::Connection& db, std::string_view sql, std::string_view what,
@@ -63,9 +67,9 @@ Result<BackupStats> backup_from(sqlite3* src, const std::filesystem::path& dest)
 /// The columns read_note() expects, in its order.
 inline constexpr std::string_view kNoteColumns =
     "id, session_id, track_id, time_s, author_client_id, author, text, status, "
-    "created_unix_ms, resolved_unix_ms, resolved_by, snapshot_id, compare_state";
+    "created_unix_ms, resolved_unix_ms, resolved_by, snapshot_id, compare_state, reference_id";
 
-/// Reads a note from columns 0..12 as listed in kNoteColumns.
+/// Reads a note from columns 0..13 as listed in kNoteColumns.
 Note read_note(const sqlite::Statement& st);
 
 /// Parses JSON stored by the store itself (checked by json_valid on the way in).

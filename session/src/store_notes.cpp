@@ -47,6 +47,7 @@ Note detail::read_note(const sqlite::Statement& st) {
   n.resolved_by = st.text(10);
   n.snapshot_id = st.opt_int64(11);
   if (!st.is_null(12)) n.compare_state = parse_compare_state(st.text(12));
+  n.reference_id = st.opt_int64(13);
   return n;
 }
 
@@ -80,9 +81,10 @@ Result<Note> Store::add_note(const NewNote& n) {
   if (auto r = tx.begin("add note"); !r) return r.error();
   auto r = db.run(
       "INSERT INTO notes (session_id, track_id, time_s, author_client_id, author, text, "
-      "created_unix_ms, snapshot_id, compare_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "created_unix_ms, snapshot_id, compare_state, reference_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       "add note", n.session_id, n.track_id, n.time_s, n.author_client_id, author, n.text, now,
-      n.snapshot_id, compare_name(n.compare_state));
+      n.snapshot_id, compare_name(n.compare_state), n.reference_id);
   if (!r) return r.error();
   const Id id = db.last_insert_rowid();
   // Only a committed (and, with FULL, synced) note gets an id back to its author.
@@ -98,6 +100,7 @@ Result<Note> Store::add_note(const NewNote& n) {
   out.created_unix_ms = now;
   out.snapshot_id = n.snapshot_id;
   out.compare_state = n.compare_state;
+  out.reference_id = n.reference_id;
   return out;
 }
 

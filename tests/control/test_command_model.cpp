@@ -59,10 +59,11 @@ TEST(CommandTable, HoldsEverySchemaPathAndTheActionPaths) {
   for (const char* path : {"/transport/play", "/transport/stop", "/transport/locate",
                            "/transport/track", "/transport/loop", "/snapshot/store",
                            "/snapshot/recall", "/note/add", "/note/next", "/note/prev",
-                           "/note/resolve", "/meter/reset", "/monitor/level", "/monitor/compare"}) {
+                           "/note/resolve", "/meter/reset", "/reference/select", "/monitor/level",
+                           "/monitor/compare"}) {
     EXPECT_NE(t.find(path), nullptr) << path;
   }
-  EXPECT_EQ(t.entries().size(), schema().size() + 15);
+  EXPECT_EQ(t.entries().size(), schema().size() + 16);
 }
 
 TEST(CommandTable, NormPathsResolveForParametersOnly) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -295,6 +296,149 @@ TEST_F(ListenTest, RevokingOrExpiringAClientClosesItsWebSocketAndStream) {
   const double lasted_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_LT(lasted_s, 6.0);
+}
+
+// Amplitude of the component at `f` Hz in interleaved 16-bit stereo (left channel).
+double amplitude_at(const std::vector<std::int16_t>& pcm, double f) {
+  double s = 0.0, c = 0.0;
+  const std::size_t frames = pcm.size() / 2;
+  for (std::size_t i = 0; i < frames; ++i) {
+    const double x = pcm[2 * i] / 32768.0;
+    const double ph = 2.0 * 3.141592653589793 * f * static_cast<double>(i) / 48000.0;
+    s += x * std::sin(ph);
+    c += x * std::cos(ph);
+  }
+  return 2.0 * std::hypot(s, c) / static_cast<double>(frames);
+}
+
+TEST_F(ListenTest, ListenersHearTheComparedReferenceWithoutTheRoomAndNotesRecordIt) {
+  // The mix is a 1 kHz tone, the reference a 440 Hz tone at -6 dBFS; the room's monitors are
+  // turned down 20 dB, which listeners must not hear.
+  const std::string mix = dir_ + "/mix.wav";
+  const std::string reference = dir_ + "/reference.wav";
+  ASSERT_EQ(std::system(("sox -n -r 48000 -c 2 -b 24 " + mix + " synth 20 sine 1000 vol 0.25").c_str()), 0);
+  ASSERT_EQ(std::system(("sox -n -r 44100 -c 2 -b 24 " + reference + " synth 20 sine 440 vol 0.5").c_str()), 0);
+  const int session = api("POST", "/api/sessions", {{"title", "Refs"}})["id"].get<int>();
+  const std::string base = "/api/sessions/" + std::to_string(session);
+  const int track = api("POST", base + "/tracks", {{"file", mix}})["id"].get<int>();
+
+  Listener control(port_, "", "/ws");
+  ASSERT_EQ(control.auth("listen-token").value("ok", false), true);
+  const auto set = [&](const std::string& path, const nlohmann::json& value) {
+    control.send({{"op", "set"}, {"path", path}, {"value", value}});
+    for (;;) {  // skip pushed changes until the answer
+      const auto reply = nlohmann::json::parse(control.read());
+      if (reply.value("op", "") == "set" || reply.value("op", "") == "error") return reply;
+    }
+  };
+  // No reference yet: the compare refuses and says what to do.
+  api("POST", base + "/open");
+  const auto refused = set("/monitor/compare", "reference");
+  EXPECT_EQ(refused.value("op", ""), "error") << refused;
+  EXPECT_NE(refused.value("message", "").find("/reference/select"), std::string::npos) << refused;
+
+  const int ref_id = api("POST", base + "/references", {{"file", reference}, {"title", "Loved"}})["id"].get<int>();
+  api("POST", base + "/open");  // the session's first reference is selected on opening
+  nlohmann::json refs;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  do {
+    std::this_thread::sleep_for(100ms);
+    refs = api("GET", base + "/references");
+  } while (!refs[0].value("ready", false) && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(refs[0].value("ready", false)) << refs;
+  EXPECT_EQ(refs[0]["id"], ref_id);
+  // Its analysis is there for the spectrum overlay: a 440 Hz tone at -6 dBFS.
+  EXPECT_NEAR(refs[0]["analysis"]["loudness"]["sample_peak_dbfs"].get<double>(), -6.02, 0.1) << refs[0]["analysis"]["loudness"];
+  EXPECT_FALSE(refs[0]["analysis"]["spectrum"]["level_db"].empty());
+
+  EXPECT_EQ(set("/monitor/level", -20.0).value("op", ""), "set");
+  EXPECT_EQ(set("/monitor/compare", "reference").value("op", ""), "set");
+  EXPECT_EQ(set("/transport/play", 1).value("op", ""), "set");
+
+  Listener listener(port_);
+  ASSERT_EQ(listener.auth("listen-token", "pcm").value("codec", ""), "pcm");
+  std::vector<std::int16_t> heard;
+  int compare = -1;
+  for (int i = 0; i < 200 && heard.size() < 2 * 24000; ++i) {
+    const std::string packet = listener.read();
+    const Header h = parse_header(packet);
+    compare = h.compare;
+    if (h.compare != 4) continue;
+    const auto* samples = reinterpret_cast<const std::int16_t*>(packet.data() + 24);
+    heard.insert(heard.end(), samples, samples + (packet.size() - 24) / 2);
+  }
+  EXPECT_EQ(compare, 4);
+  ASSERT_GE(heard.size(), 2u * 24000u);
+  // The reference as it is: resampled, never processed, never turned down by the room.
+  EXPECT_NEAR(amplitude_at(heard, 440.0), 0.5, 0.02);
+  EXPECT_LT(amplitude_at(heard, 1000.0), 0.005);
+
+  // A note says it was the reference that was heard, and which one.
+  control.send({{"op", "note"}, {"session", session}, {"track", track}, {"time", 1.5}, {"text", "theirs is warmer"}});
+  control.send({{"op", "note"}, {"session", session}, {"track", track}, {"time", 2.0}, {"text", "ours"}, {"compare", "chain"}});
+  std::this_thread::sleep_for(300ms);
+  const auto notes = api("GET", base + "/notes");
+  ASSERT_EQ(notes.size(), 2u) << notes;
+  EXPECT_EQ(notes[0]["compare_state"], "reference");
+  EXPECT_EQ(notes[0]["reference_id"], ref_id);
+  EXPECT_EQ(notes[1]["compare_state"], "chain");
+  EXPECT_TRUE(notes[1]["reference_id"].is_null());
+
+  // Selecting none puts the monitors back on the chain.
+  EXPECT_EQ(set("/reference/select", 0).value("op", ""), "set");
+  control.send({{"op", "get"}, {"path", "/monitor/compare"}});
+  bool back_on_chain = false;
+  for (int i = 0; i < 20 && !back_on_chain; ++i) {
+    const auto m = nlohmann::json::parse(control.read());
+    back_on_chain = m.value("path", "") == "/monitor/compare" && m.value("value", "") == "chain";
+  }
+  EXPECT_TRUE(back_on_chain);
+}
+
+TEST_F(ListenTest, ANoteRecordsTheSnapshotHeard) {
+  const std::string mix = dir_ + "/mix.wav";
+  ASSERT_EQ(std::system(("sox -n -r 48000 -c 2 -b 24 " + mix + " synth 10 sine 1000 vol 0.25").c_str()), 0);
+  const int session = api("POST", "/api/sessions", {{"title", "Snaps"}})["id"].get<int>();
+  const std::string base = "/api/sessions/" + std::to_string(session);
+  const int track = api("POST", base + "/tracks", {{"file", mix}})["id"].get<int>();
+  api("POST", base + "/open");
+  Listener control(port_, "", "/ws");
+  ASSERT_EQ(control.auth("listen-token").value("ok", false), true);
+  const auto set = [&](const std::string& path, const nlohmann::json& value) {
+    control.send({{"op", "set"}, {"path", path}, {"value", value}});
+    for (;;) {
+      const auto reply = nlohmann::json::parse(control.read());
+      if (reply.value("op", "") == "set" || reply.value("op", "") == "error") return reply;
+    }
+  };
+  const auto note = [&](const std::string& text) {
+    control.send({{"op", "note"}, {"session", session}, {"track", track}, {"time", 1.0}, {"text", text}});
+    for (;;) {
+      const auto reply = nlohmann::json::parse(control.read());
+      if (reply.value("op", "") == "note" && reply.contains("note_id")) return reply;
+      if (reply.value("op", "") == "error") return reply;
+    }
+  };
+  ASSERT_EQ(set("/chain/output/gain", -1.0).value("op", ""), "set");
+  ASSERT_EQ(set("/snapshot/store", "A").value("op", ""), "set");
+  ASSERT_EQ(set("/chain/output/gain", -3.0).value("op", ""), "set");
+  ASSERT_EQ(set("/snapshot/store", "B").value("op", ""), "set");
+  note("chain as stored in B");
+  ASSERT_EQ(set("/chain/output/gain", -2.0).value("op", ""), "set");
+  note("chain edited since");
+  ASSERT_EQ(set("/monitor/compare", "A").value("op", ""), "set");
+  note("hearing A");
+  const auto snapshots = api("GET", base + "/snapshots");
+  std::map<std::string, int> id_of;
+  for (const auto& s : snapshots) id_of[s["name"].get<std::string>()] = s["id"].get<int>();
+  const auto notes = api("GET", base + "/notes");
+  ASSERT_EQ(notes.size(), 3u) << notes;
+  std::map<std::string, nlohmann::json> by_text;
+  for (const auto& n : notes) by_text[n["text"].get<std::string>()] = n;
+  EXPECT_EQ(by_text["chain as stored in B"]["snapshot_id"], id_of["B"]);
+  EXPECT_TRUE(by_text["chain edited since"]["snapshot_id"].is_null());
+  EXPECT_EQ(by_text["hearing A"]["snapshot_id"], id_of["A"]);
+  EXPECT_EQ(by_text["hearing A"]["compare_state"], "A");
 }
 
 }  // namespace

@@ -40,8 +40,9 @@ Stereo sines(std::size_t n, double f_left, double a_left, double f_right, double
 // `params_at` may change parameters before each block.
 template <typename F>
 Stereo run_sources(MonitorPath& m, const std::array<const Stereo*, MonitorPath::kSources>& src,
-                   F params_at) {
+                   F params_at, Stereo* listen = nullptr) {
   Stereo out(src[0]->size());
+  if (listen != nullptr) *listen = Stereo(out.size());
   for (std::size_t off = 0; off < out.size(); off += kBlock) {
     const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kBlock, out.size() - off));
     params_at(off);
@@ -50,7 +51,12 @@ Stereo run_sources(MonitorPath& m, const std::array<const Stereo*, MonitorPath::
       if (src[k] != nullptr) sources[k] = {src[k]->ch[0].data() + off, src[k]->ch[1].data() + off};
     }
     double* o[2] = {out.ch[0].data() + off, out.ch[1].data() + off};
-    m.process(sources, o, n);
+    if (listen == nullptr) {
+      m.process(sources, o, n);
+    } else {
+      double* l[2] = {listen->ch[0].data() + off, listen->ch[1].data() + off};
+      m.process(sources, o, n, l);
+    }
   }
   return out;
 }
@@ -392,6 +398,108 @@ TEST(MonitorPath, SnapshotCompareHearsAOrBMatchedBetweenThem) {
   double loudest = 0.0;
   for (const double v : out.ch[0]) loudest = std::max(loudest, std::abs(v));
   EXPECT_EQ(loudest, 0.0);
+}
+
+TEST(MonitorPath, ReferenceIsHeardUnprocessedAndMatchedWithTheChain) {
+  // The reference is the plain signal, the chain the brighter, louder one; the bypass is far
+  // quieter than both, so a chain matched with the bypass instead of the reference would be
+  // heard ~20 LU lower.
+  const auto [reference, chain] = plain_and_brightened(10 * static_cast<std::size_t>(kFs));
+  const Stereo bypass = sines(chain.size(), 300.0, 0.02, 300.0, 0.02);
+  MonitorPath::Loudness l{};
+  l[0].integrated_lufs = integrated_lufs(chain, 0);
+  l[1].integrated_lufs = integrated_lufs(bypass, 0);
+  l[4].integrated_lufs = integrated_lufs(reference, 0);
+  ASSERT_GT(l[4].integrated_lufs - l[1].integrated_lufs, 15.0);
+  const std::array<const Stereo*, MonitorPath::kSources> all{&chain, &bypass, nullptr, nullptr,
+                                                            &reference};
+
+  // Unmatched, the reference is heard sample for sample after the switch's crossfade.
+  {
+    MonitorPath::Params p;
+    MonitorPath m = prepared(p);
+    p.compare = MonitorPath::Compare::reference;
+    std::size_t switched_at = 0;
+    const Stereo out = run_sources(m, all, [&](std::size_t off) {
+      if (off >= 4800 && switched_at == 0) {
+        m.set_params(p);
+        switched_at = off;
+      }
+    });
+    EXPECT_EQ(out.ch[0][1000], chain.ch[0][1000]);
+    for (std::size_t i = switched_at + 480; i < out.size(); i += 97) {
+      ASSERT_EQ(out.ch[0][i], reference.ch[0][i]) << i;
+      ASSERT_EQ(out.ch[1][i], reference.ch[1][i]) << i;
+    }
+  }
+
+  // Matched: the reference plays as it is (the quieter), the chain comes down to it, and the
+  // chain stays matched with the reference once the engineer flips back to it.
+  MonitorPath::Params p;
+  p.match = true;
+  p.compare = MonitorPath::Compare::reference;
+  MonitorPath m = prepared(p);
+  m.set_loudness(l);
+  m.reset(p);
+  EXPECT_EQ(m.partner(), MonitorPath::Compare::reference);
+  const double heard_reference = integrated_lufs(run_sources(m, all, [](std::size_t) {}), 0);
+  p.compare = MonitorPath::Compare::chain;
+  m.set_params(p);
+  m.reset(p);
+  EXPECT_EQ(m.partner(), MonitorPath::Compare::reference);
+  const double heard_chain = integrated_lufs(run_sources(m, all, [](std::size_t) {}), 0);
+  EXPECT_NEAR(heard_reference, l[4].integrated_lufs, 0.05);
+  EXPECT_NEAR(heard_chain, l[4].integrated_lufs, 0.5);
+  // Comparing with the bypass makes it the chain's partner again.
+  p.compare = MonitorPath::Compare::bypass;
+  m.set_params(p);
+  EXPECT_EQ(m.partner(), MonitorPath::Compare::bypass);
+}
+
+TEST(MonitorPath, ListenFeedIsTheComparedSourceWithoutTheRoom) {
+  const std::size_t n = 2 * static_cast<std::size_t>(kFs);
+  const Stereo chain = sines(n, 1000.0, 0.5, 700.0, 0.4);
+  const Stereo bypass = sines(n, 300.0, 0.5, 300.0, 0.5);
+  const Stereo reference = sines(n, 440.0, 0.3, 550.0, 0.2);
+  const std::array<const Stereo*, MonitorPath::kSources> all{&chain, &bypass, nullptr, nullptr,
+                                                            &reference};
+  // Everything the room adds: level, dim, calibration, trims, correction, delay, mono.
+  MonitorPath::Params p;
+  p.level_db = -12.0;
+  p.dim = true;
+  p.mono = true;
+  p.sets[0].calibration_db = -3.0;
+  p.sets[0].speakers[0] = {2.0, 4.0, {{{100.0, 6.0, 2.0}, {}, {}, {}}}};
+  p.sets[0].speakers[1] = {-1.0, 0.0, {}};
+  for (const auto compare : {MonitorPath::Compare::chain, MonitorPath::Compare::reference}) {
+    p.compare = compare;
+    MonitorPath m = prepared(p);
+    Stereo listen;
+    const Stereo out = run_sources(m, all, [](std::size_t) {}, &listen);
+    const Stereo& want = compare == MonitorPath::Compare::chain ? chain : reference;
+    for (std::size_t i = 0; i < n; i += 89) {
+      ASSERT_EQ(listen.ch[0][i], want.ch[0][i]) << i;
+      ASSERT_EQ(listen.ch[1][i], want.ch[1][i]) << i;
+    }
+    // The room hears something else entirely (the test is not vacuous).
+    EXPECT_GT(std::abs(out.ch[1][n / 2 + 7] - want.ch[1][n / 2 + 7]), 1e-3);
+  }
+
+  // A platform preview gain and the loudness match are part of what is heard.
+  MonitorPath::Loudness l{};
+  l[0].integrated_lufs = -8.0;
+  l[4].integrated_lufs = -14.0;
+  p.match = true;
+  p.compare = MonitorPath::Compare::reference;
+  MonitorPath m = prepared(p);
+  m.set_loudness(l);
+  m.reset(p);
+  p.compare = MonitorPath::Compare::chain;
+  m.set_params(p);
+  m.reset(p);
+  Stereo listen;
+  run_sources(m, all, [](std::size_t) {}, &listen);
+  EXPECT_NEAR(listen.ch[0][n / 2] / chain.ch[0][n / 2], db_to_gain(-6.0), 1e-9);
 }
 
 }  // namespace

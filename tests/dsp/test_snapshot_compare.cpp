@@ -100,5 +100,51 @@ TEST(SnapshotCompare, NoSnapshotChainsUntilStarted) {
   EXPECT_GT(out, 0.1);
 }
 
+TEST(ReferenceCompare, ListenersHearTheReferenceUnprocessedAndTheChainAcrossASwap) {
+  const Schema& schema = Schema::instance();
+  Engine engine(schema);
+  engine.params().set(schema.id("/chain/output/gain"), -2.0);
+  engine.params().set(schema.id("/monitor/level"), -20.0);
+  engine.rebuild(kFs);
+  const auto n = static_cast<std::size_t>(kFs);
+  std::vector<float> in(n), reference(n), listen[2] = {std::vector<float>(n), std::vector<float>(n)};
+  std::vector<float> out(n), mon(n), scratch(n);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-0.25f, 0.25f);
+  for (std::size_t i = 0; i < n; ++i) {
+    in[i] = u(rng);
+    reference[i] = 0.5f * std::sin(2.0f * 3.14159265f * 440.0f * static_cast<float>(i) / 48000.0f);
+  }
+  const ParamId compare = schema.id("/monitor/compare");
+  const std::size_t quarter = n / 4 / kPeriod * kPeriod;
+  const std::size_t half = 2 * quarter;
+  for (std::size_t off = 0; off + kPeriod <= n; off += kPeriod) {
+    // The reference from the second quarter on; a chain swap in the third.
+    if (off == quarter) engine.params().set(compare, 4.0);
+    if (off == half) {
+      engine.params().set(compare, 0.0);
+      engine.rebuild(kFs);
+    }
+    const float* i2[2] = {in.data() + off, in.data() + off};
+    float* o2[2] = {out.data() + off, scratch.data() + off};
+    float* m2[2] = {mon.data() + off, scratch.data() + off};
+    Engine::MonitorIo io;
+    io.reference = {reference.data() + off, reference.data() + off};
+    io.listen = {listen[0].data() + off, listen[1].data() + off};
+    engine.process(i2, o2, m2, kPeriod, &io);
+    engine.collect_garbage();
+  }
+  // Reference: sample for sample (never processed), while the monitors are 20 dB down.
+  for (std::size_t i = quarter + 2048; i < half; i += 61) {
+    ASSERT_EQ(listen[0][i], reference[i]) << i;
+    ASSERT_EQ(listen[1][i], reference[i]) << i;
+    ASSERT_NEAR(mon[i], 0.1f * reference[i], 1e-6f) << i;
+  }
+  // Chain (through a chain swap): the print, not the monitors.
+  for (std::size_t i = half + 2048; i + kPeriod < n; i += 61) {
+    ASSERT_NEAR(listen[0][i], out[i], 1e-6f) << i;
+  }
+}
+
 }  // namespace
 }  // namespace lacquer::dsp

@@ -150,6 +150,9 @@ TEST(Migrations, FromEachEarlierVersionKeepsData) {
     auto n = store->note(11);
     ASSERT_TRUE(n);
     EXPECT_EQ(n->compare_state, ls::CompareState::a);
+    EXPECT_EQ(n->snapshot_id, 5);
+    EXPECT_EQ(n->text, "pumping");
+    EXPECT_FALSE(n->reference_id);  // added by version 5
     EXPECT_EQ(store->observations(7)->size(), from >= 2 ? 1u : 0u);
     EXPECT_EQ(store->reports(7)->size(), from >= 2 ? 1u : 0u);
     // The migrated file takes new rows of every kind.
@@ -157,6 +160,13 @@ TEST(Migrations, FromEachEarlierVersionKeepsData) {
     EXPECT_TRUE(store->add_observation(7, 3, "sibilance", "esses at 6 kHz"));
     EXPECT_TRUE(store->update_release(7, {.year = 2026, .catalogue = "4006381333931"}));
     EXPECT_TRUE(store->update_track(3, {.performer = "Halden", .side = "A"}));
+    auto ref = store->add_reference({.session_id = 7, .file_path = "/ref.wav", .file_sha256 = kSha});
+    ASSERT_TRUE(ref) << ref.error().message;
+    auto heard = store->add_note({.session_id = 7, .track_id = 3, .time_s = 1.0, .author = "Mara",
+                                  .text = "theirs", .compare_state = ls::CompareState::reference,
+                                  .reference_id = ref->id});
+    ASSERT_TRUE(heard) << heard.error().message;
+    EXPECT_EQ(store->note(heard->id)->reference_id, ref->id);
     EXPECT_EQ(store->integrity_check().value(), "ok");
   }
 }

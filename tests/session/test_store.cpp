@@ -375,6 +375,44 @@ TEST_F(StoreTest, ObservationAndReportRoundTrip) {
             ls::ErrorCode::constraint);
 }
 
+TEST_F(StoreTest, ReferenceTracksInOrderAndNotesThatHeardThem) {
+  const auto s = make_session();
+  const auto t = make_track(s.id);
+  auto first = store->add_reference({.session_id = s.id, .file_path = "/refs/loved.wav",
+                                     .file_sha256 = kAbcSha, .title = "Loved"});
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = store->add_reference({.session_id = s.id, .file_path = "/refs/other.wav",
+                                      .file_sha256 = kAbcSha, .title = "Other"});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->position, 1);
+  EXPECT_EQ(second->position, 2);
+  auto listed = store->references(s.id);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].title, "Loved");
+  EXPECT_EQ((*listed)[1].file_path, "/refs/other.wav");
+  EXPECT_EQ(store->add_reference({.session_id = 999, .file_path = "/x.wav", .file_sha256 = kAbcSha})
+                .error()
+                .code,
+            ls::ErrorCode::not_found);
+  EXPECT_EQ(store->add_reference({.session_id = s.id}).error().code, ls::ErrorCode::invalid_argument);
+
+  auto note = store->add_note({.session_id = s.id, .track_id = t.id, .time_s = 3.0, .author = "Mara",
+                               .text = "theirs is warmer",
+                               .compare_state = ls::CompareState::reference,
+                               .reference_id = first->id});
+  ASSERT_TRUE(note) << note.error().message;
+  EXPECT_EQ(note->compare_state, ls::CompareState::reference);
+  EXPECT_EQ(store->note(note->id)->reference_id, first->id);
+  // Removing the reference keeps the note and drops the link.
+  ASSERT_TRUE(store->remove_reference(first->id));
+  EXPECT_EQ(store->remove_reference(first->id).error().code, ls::ErrorCode::not_found);
+  auto kept = store->note(note->id);
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->reference_id);
+  EXPECT_EQ(kept->text, "theirs is warmer");
+}
+
 TEST_F(StoreTest, ReadOnlyOpenReadsButRefusesWrites) {
   const auto s = make_session();
   auto ro = ls::Store::open(dir / "lacquer.db", {.read_only = true});

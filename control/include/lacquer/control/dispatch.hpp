@@ -47,6 +47,7 @@ enum class Action : std::uint8_t {
   note_resolve,     ///< /note/resolve
   note_current,     ///< /note/current (read only)
   meter_reset,      ///< /meter/reset
+  reference,        ///< /reference/select
 };
 
 /// One path of the protocol.

@@ -6,6 +6,7 @@
 // the applied value. Not thread-safe: call it from the executor's one thread only.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,9 +51,12 @@ struct NotePlace {
   std::int64_t session_id = 0;
   std::optional<std::int64_t> track_id;  ///< empty: a note on the whole release
   double time_s = 0.0;
-  /// What the author heard: chain, bypass, A or B. Empty: what the room's monitors play
-  /// (`/monitor/compare`), filled in by the hub.
+  /// What the author heard: chain, bypass, A, B or reference. Empty: what the room's
+  /// monitors play (`/monitor/compare`), filled in by the hub.
   std::string compare;
+  /// With compare "chain": the chain's parameters when the note was made (chain_state()),
+  /// filled in by the hub, so the store can tell whether a stored snapshot was heard.
+  std::shared_ptr<const nlohmann::json> chain_state;
 };
 
 /// A stored note as control shows it.
@@ -64,7 +68,9 @@ struct NoteRecord {
   double time_s = 0.0;
   std::string author;
   std::string text;
-  std::string compare;  ///< chain, bypass, A or B; empty when not recorded
+  std::string compare;  ///< chain, bypass, A, B or reference; empty when not recorded
+  std::optional<std::int64_t> snapshot_id;   ///< the stored snapshot heard, when it was one
+  std::optional<std::int64_t> reference_id;  ///< the reference track heard, when it was one
   bool resolved = false;
   std::int64_t created_unix_ms = 0;
 };
@@ -88,6 +94,20 @@ class SessionPort {
                                                 const nlohmann::json& state) = 0;
   /// The newest snapshot of that name of the current track.
   virtual Expected<nlohmann::json> load_snapshot(std::string_view name) = 0;
+};
+
+/// The reference tracks of the open session, as control needs them; the daemon loads the
+/// selected one for the monitors in the background. Runs on the executor.
+class ReferencePort {
+ public:
+  virtual ~ReferencePort() = default;
+  /// Selects the open session's reference at 1-based `position`, 0 for none; refused when
+  /// the session has no such reference.
+  virtual Expected<int> select(int position) = 0;
+  /// The position selected (0: none).
+  virtual int selected() const = 0;
+  /// Whether the selected reference is decoded and measured, ready to be heard.
+  virtual bool ready() const = 0;
 };
 
 /// An applied value, as every listener hears it.
@@ -116,6 +136,7 @@ class ControlHub {
   /// Ports may be absent (tests, a daemon without a store): their paths answer unavailable.
   void set_transport(TransportPort* transport) noexcept { transport_ = transport; }
   void set_sessions(SessionPort* sessions) noexcept { sessions_ = sessions; }
+  void set_references(ReferencePort* references) noexcept { references_ = references; }
   /// The engine. Its snapshot chains play snapshots A and B: setting /monitor/compare to A
   /// or B loads the current track's snapshots named A and B into them (and refuses the
   /// change when either is missing). Its meters start a new measurement on /meter/reset
@@ -150,6 +171,10 @@ class ControlHub {
   /// how many paths were applied.
   Expected<std::size_t> apply_state(const nlohmann::json& state, Origin origin);
 
+  /// Sends the current value of a readable path to every listener (a change made outside
+  /// the hub, e.g. a reference that finished loading).
+  void announce(std::string_view path);
+
   /// The transport state, when a transport is attached.
   std::optional<TransportState> transport_state() const;
 
@@ -163,6 +188,7 @@ class ControlHub {
   Expected<Change> apply(const Target& target, const Value& value, const Command& command,
                          const Principal& who);
   Expected<Change> apply_transport(const Entry& entry, const Value& value);
+  Expected<Change> select_reference(const Entry& entry, const Value& value);
   Expected<Change> walk_notes(int direction);
   Expected<Change> resolve_current_note(const Principal& who);
   Change note_current_change() const;
@@ -178,6 +204,7 @@ class ControlHub {
   dsp::ParamStore& params_;
   TransportPort* transport_ = nullptr;
   SessionPort* sessions_ = nullptr;
+  ReferencePort* references_ = nullptr;
   dsp::Engine* engine_ = nullptr;
   const Entry* compare_entry_;  // /monitor/compare
   std::vector<HubListener*> listeners_;

@@ -48,18 +48,22 @@ class Chain {
   /// Prepares every stage at `sample_rate`, starting at the store's current values.
   Chain(const ParamStore& params, double sample_rate);
 
-  /// What the chains of snapshots A and B printed from the same input in this process()
-  /// call, for the monitors' snapshot compare.
-  struct SnapshotFeeds {
-    std::array<const Chain*, 2> chains{};                // A, B
-    std::array<std::array<const float*, 2>, 2> print{};  // [A|B][channel], nframes each
+  /// The monitors' other sources and the listeners' feed for one process() call, nframes
+  /// each: what the chains of snapshots A and B printed from the same input (while they
+  /// run), the reference track (while one is loaded) and where the listeners' feed goes.
+  struct MonitorFeeds {
+    std::array<const Chain*, 2> chains{};                // A, B; null unless they run
+    std::array<std::array<const float*, 2>, 2> print{};  // [A|B][channel]
+    std::array<const float*, 2> reference{};             // null: no reference loaded
+    MonitorPath::SourceLoudness reference_loudness{};
+    std::array<float*, 2> listen{};                      // null: nobody listens
   };
 
   /// Audio thread. `in`, `out` (print) and `mon` (monitors) are two channels each, any
   /// nframes; `in` may alias `out`. `mon` may be null (offline renders): the monitor path is
-  /// then skipped. `snapshots` is null unless the snapshot chains run.
+  /// then skipped, and so are `feeds`.
   void process(const float* const in[2], float* const out[2], float* const mon[2],
-               std::uint32_t nframes, const SnapshotFeeds* snapshots = nullptr) noexcept;
+               std::uint32_t nframes, const MonitorFeeds* feeds = nullptr) noexcept;
 
   /// Turns the input/output meters and the spectrum feed on (the default) or off. Offline
   /// renders measure the file they write and switch them off: true-peak metering is a large
@@ -146,9 +150,11 @@ class Chain {
 
   std::uint32_t latency_ = 0;
   // Planar working buffers of kMaxBlock frames: the block's input, the print path, the
-  // delayed input (bypass source), the snapshot chains' prints and the monitor feed.
-  std::array<std::vector<double>, 2> in_, buf_, dry_, snapshot_a_, snapshot_b_, mon_;
-  const SnapshotFeeds* snapshots_ = nullptr;  // during process()
+  // delayed input (bypass source), the snapshot chains' prints, the reference, the monitor
+  // feed and the listeners' feed.
+  std::array<std::vector<double>, 2> in_, buf_, dry_, snapshot_a_, snapshot_b_, reference_, mon_,
+      listen_;
+  const MonitorFeeds* feeds_ = nullptr;  // during process()
   // The input delayed by the chain latency: a ring of a power-of-two size.
   std::array<std::vector<double>, 2> dry_ring_;
   std::uint32_t dry_mask_ = 0;

@@ -48,9 +48,17 @@ class Engine {
   /// Control thread: frees chains the audio thread has retired. Returns how many.
   std::size_t collect_garbage();
 
-  /// Audio thread: runs the active chain (silence until one is installed).
+  /// What the monitor path takes and gives besides the input, print and monitor feed, for
+  /// one process() call of nframes.
+  struct MonitorIo {
+    std::array<const float*, 2> reference{};  ///< the reference track heard; null: none loaded
+    MonitorPath::SourceLoudness reference_loudness{};
+    std::array<float*, 2> listen{};           ///< the listeners' feed; null: nobody listens
+  };
+
+  /// Audio thread: runs the active chain (silence until one is installed). `io` may be null.
   void process(const float* const in[2], float* const out[2], float* const mon[2],
-               std::uint32_t nframes) noexcept;
+               std::uint32_t nframes, const MonitorIo* io = nullptr) noexcept;
 
   /// Any thread: latency of the newest installed chain, in frames.
   std::uint32_t latency_frames() const noexcept {
@@ -72,7 +80,7 @@ class Engine {
   void take_pending() noexcept;
   bool comparing_snapshots() const noexcept;
   void run_slice(const float* const in[2], float* const out[2], float* const mon[2],
-                 std::uint32_t nframes) noexcept;
+                 std::uint32_t nframes, Chain::MonitorFeeds& feeds) noexcept;
 
   ParamStore params_;
   std::array<ParamStore, 2> snapshot_params_;
@@ -92,7 +100,7 @@ class Engine {
   std::atomic<std::uint64_t> swaps_{0};
   std::atomic<std::uint32_t> meter_restarts_{0};  // asked for, by any thread
   std::uint32_t meter_restarts_done_ = 0;          // audio thread: carried out
-  std::vector<float> fade_scratch_;        // the old chain's output during a crossfade
+  std::vector<float> fade_scratch_;        // the old chain's outputs during a crossfade
   TripleBuffer<MeterSnapshot> meters_;
 };
 

@@ -1,10 +1,13 @@
 #pragma once
 // The monitor path: what the room hears, never printed. It takes the chain's print output,
-// the chain's input delayed by the chain latency (the bypass signal) and, while snapshots are
-// compared, the print outputs of the chains of snapshots A and B, and applies in order:
+// the chain's input delayed by the chain latency (the bypass signal), while snapshots are
+// compared the print outputs of the chains of snapshots A and B, and while a reference track
+// is loaded that track (never processed), and applies in order:
 //
-//   compare  chain, bypass, A or B, crossfaded; loudness-matched on request so louder never
-//            wins
+//   compare  chain, bypass, A, B or reference, crossfaded; loudness-matched on request so
+//            louder never wins
+//   (listen) the feed remote listeners hear leaves here: the compared source as matched,
+//            before everything that belongs to the room
 //   preview  the gain a streaming service would apply (targets.hpp), or a translation curve
 //   matrix   mono, side solo, left/right solo (smoothed 2x2 matrix)
 //   gain     level + dim + mute + the speaker set's calibration + per-speaker trim
@@ -27,9 +30,12 @@
 //
 // Compare: the platform gain of each source is computed from that source's own loudness and
 // true peak (chain: the output meter, bypass: the input meter, A and B: their chains' output
-// meters). With `match` on, the source heard is further turned down to the quieter of the
-// compared pair (chain and bypass, or A and B; after platform gains), so both play at the same
-// loudness (integrated or short-term) and nothing is ever raised by matching.
+// meters, reference: the track's own measurement). With `match` on, the source heard is
+// further turned down to the quieter of the compared pair (after platform gains), so both play
+// at the same loudness (integrated or short-term) and nothing is ever raised by matching. The
+// pairs are A with B, and the chain with its partner: the bypass or the reference, whichever
+// was compared with it last, so the chain keeps one level while the engineer flips between it
+// and the reference.
 
 #include <array>
 #include <cstdint>
@@ -56,7 +62,7 @@ class MonitorPath {
                        amazon };
   static constexpr int kCurves = 5;  ///< flat and the four translation curves
   /// Order of /monitor/compare's choices.
-  enum class Compare { chain, bypass, a, b };
+  enum class Compare { chain, bypass, a, b, reference };
   enum class MatchOn { integrated, short_term };
 
   struct Band {
@@ -90,9 +96,9 @@ class MonitorPath {
     MatchOn match_on = MatchOn::integrated;
   };
 
-  /// Sources the monitors can play, in Compare order: the chain, its input (bypass), and the
-  /// chains of snapshots A and B.
-  static constexpr int kSources = 4;
+  /// Sources the monitors can play, in Compare order: the chain, its input (bypass), the
+  /// chains of snapshots A and B, and the reference track.
+  static constexpr int kSources = 5;
 
   /// Loudness of one source, fed once per block from its meters.
   struct SourceLoudness {
@@ -117,8 +123,11 @@ class MonitorPath {
   void set_loudness(const Loudness& l) noexcept;
 
   /// Audio thread: plays the compared source into `out`, the monitor feed; n <= max_block.
-  /// `out` may alias no source.
-  void process(const Sources& sources, double* const out[2], std::uint32_t n) noexcept;
+  /// `listen`, when not null, receives the listeners' feed: the compared source at its
+  /// preview and match gains, without the listening matrix, translation curve, level, speaker
+  /// calibration, trims, correction and delay. Neither output may alias a source.
+  void process(const Sources& sources, double* const out[2], std::uint32_t n,
+               double* const listen[2] = nullptr) noexcept;
 
   /// Gains (dB) the platform preview and loudness match apply to each source, as last
   /// targeted.
@@ -128,8 +137,13 @@ class MonitorPath {
   static std::array<double, 4> matrix(bool mono, bool side_solo, Solo solo) noexcept;
 
   /// Gains (dB) of the platform preview and loudness match for every source under `p` at
-  /// loudness `l`. The match levels the compared pair: chain and bypass, or A and B.
-  static std::array<double, kSources> source_gains_db(const Params& p, const Loudness& l) noexcept;
+  /// loudness `l`. The match levels the compared pair: A and B, or the chain and `partner`
+  /// (bypass or reference).
+  static std::array<double, kSources> source_gains_db(const Params& p, const Loudness& l,
+                                                      Compare partner = Compare::bypass) noexcept;
+
+  /// What the chain is matched with: the bypass or the reference, whichever was compared last.
+  Compare partner() const noexcept { return partner_; }
 
  private:
   static constexpr int kCurveSections = 5;
@@ -157,6 +171,7 @@ class MonitorPath {
   double run_curve(Curve& c, int ch, double x) noexcept;
   void update_targets() noexcept;
   void update_source_gains() noexcept;
+  void follow_partner() noexcept;
   double delay_tap(const SpeakerState& s, std::uint32_t delay) const noexcept;
   void redesign_band(SpeakerState& s, int band, std::uint32_t ramp) noexcept;
   std::uint32_t delay_samples(double ms) const noexcept;
@@ -168,6 +183,7 @@ class MonitorPath {
   std::uint32_t delay_write_ = 0;  // next slot written in every speaker's delay ring
 
   Params params_;
+  Compare partner_ = Compare::bypass;
   Loudness loudness_;
   std::array<double, kSources> source_gain_db_{};
 

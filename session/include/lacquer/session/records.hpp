@@ -23,7 +23,7 @@ enum class SessionStatus { open, attended, approved, delivered };
 enum class Role { engineer, client };
 
 /// What was playing when a note was made.
-enum class CompareState { chain, bypass, a, b };
+enum class CompareState { chain, bypass, a, b, reference };
 
 enum class NoteStatus { open, resolved };
 
@@ -125,6 +125,19 @@ struct Note {
   std::string resolved_by{};
   std::optional<Id> snapshot_id{};              ///< the snapshot playing when the note was made
   std::optional<CompareState> compare_state{};  ///< what was being compared then
+  std::optional<Id> reference_id{};             ///< the reference heard, when it was one
+};
+
+/// A master the client points to (a record they love), heard unprocessed and
+/// loudness-matched against the chain.
+struct ReferenceTrack {
+  Id id = 0;
+  Id session_id = 0;
+  int position = 0;  ///< 1-based order among the session's references
+  std::string file_path{};
+  std::string file_sha256{};
+  std::string title{};
+  std::int64_t created_unix_ms = 0;
 };
 
 /// What the engineer reports back to a client or mix engineer.

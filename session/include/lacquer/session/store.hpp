@@ -77,6 +77,15 @@ struct NewNote {
   std::string text{};
   std::optional<Id> snapshot_id{};
   std::optional<CompareState> compare_state{};
+  std::optional<Id> reference_id{};  ///< the reference track heard, with CompareState::reference
+};
+
+/// What a new reference track holds; the file is hashed as for NewTrack.
+struct NewReference {
+  Id session_id = 0;
+  std::string file_path{};
+  std::string file_sha256{};
+  std::string title{};
 };
 
 /// Which notes to list; empty fields do not filter.
@@ -195,6 +204,16 @@ class Store {
   Result<Client> authenticate(std::string_view token) const;
   /// Whether a client may read and write notes of a session (engineers may everywhere).
   static bool may_access(const Client& c, Id session_id) noexcept;
+
+  // Reference tracks: masters the client points to, played unprocessed ---------------
+
+  /// Adds a reference after the session's last one.
+  Result<ReferenceTrack> add_reference(const NewReference& r);
+  /// A session's references in order.
+  Result<std::vector<ReferenceTrack>> references(Id session_id) const;
+  Result<ReferenceTrack> reference(Id id) const;
+  /// Removes a reference; notes that heard it keep their text and lose the link.
+  Result<void> remove_reference(Id id);
 
   // Notes ---------------------------------------------------------------------------
 
