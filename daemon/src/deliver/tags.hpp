@@ -2,9 +2,10 @@
 // Metadata in the delivered files: Vorbis comments in FLAC (libFLAC's metadata interface;
 // libsndfile cannot write arbitrary comments) and the Broadcast Wave bext chunk in WAV.
 //
-// The ISRC in a WAV goes in the bext Description as "ISRC:CCXXXYYNNNNN" on its own line,
-// the identifier convention of EBU Tech 3352 ("Identifiers in BWF"). The RIFF INFO chunk's
-// "ISRC" field is not used: there it means the source of the material, not the recording code.
+// bext (EBU Tech 3285) has no ISRC field: the ISRC goes on the Description's first line as
+// "ISRC:CCXXXYYNNNNN", the identifier-as-"KEY:value" form the EBU describes for BWF
+// identifiers. The RIFF INFO chunk's "ISRC" field is not used: there it means the source of
+// the material, not the recording code.
 
 #include <sndfile.h>
 
