@@ -11,7 +11,8 @@ import { NotesView } from './notes_view.js';
 import { Session } from './session.js';
 import { InvitesView } from './invites_view.js';
 import { Listener, listeningSupported } from './listen.js';
-import { Spectrum } from './spectrum.js';
+import { Spectrum, SPECTRUM_BIN_HZ } from './spectrum.js';
+import { ReferencesView, referenceCurve } from './references_view.js';
 
 export class ConsoleView {
   constructor({ conn, token, schema, store, toast }) {
@@ -27,6 +28,7 @@ export class ConsoleView {
     this.invites = new InvitesView({ token, session: this.session, toast });
     this.stages = buildStages(schema, store);
     this.listener = listeningSupported() ? new Listener(token) : null;
+    this.references = new ReferencesView({ token, session: this.session, send: (p, v) => this.send(p, v), toast });
 
     this.element = el('div', { class: 'app console-app' },
       this.topbar(), this.stages.strip,
@@ -52,12 +54,19 @@ export class ConsoleView {
     this.notes.addEventListener('error', (e) => toast(e.detail.message, 'error'));
     this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.threads()));
     this.session.addEventListener('loaded', () => this.onSession());
+    const eq = this.stages.panels.querySelector('.stage-panel[data-stage="eq"]')?.eqView;
     if (this.listener) {
       const spectrum = new Spectrum();
-      const eq = this.stages.panels.querySelector('.stage-panel[data-stage="eq"]');
-      if (eq?.eqView) eq.eqView.spectrum = spectrum;
+      if (eq) eq.spectrum = spectrum;
       this.listener.startAnalysis((l, r) => spectrum.push(l, r));
     }
+    // The reference's spectrum at the loudness of the track being mastered, as the match plays it.
+    this.references.addEventListener('spectrum', (e) => {
+      this.referenceReport = e.detail;
+      this.overlayReference(eq);
+    });
+    this.eqView = eq;
+    store.watch('/reference/select', () => this.references.refresh());
   }
 
   async refresh() {
@@ -113,6 +122,17 @@ export class ConsoleView {
     this.timeline.setNotes(this.session.threads());
     this.analysedTrack = undefined;
     if (this.transport) this.loadAnalysis(this.transport.track);
+    this.references.refresh();
+  }
+
+  overlayReference(eq) {
+    if (!eq) return;
+    const ref = this.referenceReport;
+    if (!ref?.spectrum) return eq.setReference(null);
+    const own = this.trackReport?.loudness?.integrated_lufs;
+    const theirs = ref.loudness?.integrated_lufs;
+    const gain = Number.isFinite(own) && Number.isFinite(theirs) ? own - theirs : 0;
+    eq.setReference(referenceCurve(ref.spectrum, SPECTRUM_BIN_HZ, gain));
   }
 
   currentTrackId() {
@@ -123,7 +143,10 @@ export class ConsoleView {
   async loadAnalysis(index) {
     this.analysedTrack = index;
     const report = await this.session.analysis(index);
-    if (this.analysedTrack === index) this.timeline.setAnalysis(report, index);
+    if (this.analysedTrack !== index) return;
+    this.timeline.setAnalysis(report, index);
+    this.trackReport = report;
+    this.overlayReference(this.eqView);
   }
 
   /** Files a QC event as an observation for the client (POST .../observations). */
@@ -244,7 +267,7 @@ export class ConsoleView {
     render();
     return el('section', { class: 'snapshots', 'aria-label': 'Snapshots' },
       el('p', { class: 'hint', text: 'A and B are the snapshots the compare plays; store the current chain into either.' }),
-      ab, form, list);
+      ab, form, list, this.references.element);
   }
 
   transportBar() {

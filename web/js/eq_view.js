@@ -24,6 +24,7 @@ export class EqView extends EventTarget {
     this.sampleRate = sampleRate;
     this.selected = 1;
     this.spectrum = null;
+    this.reference = null;
     this.freqs = logFrequencies(F_LO, F_HI, POINTS);
     this.canvas = el('canvas', { class: 'eq-canvas', 'aria-label': 'EQ response; drag a band handle' });
     this.element = el('div', { class: 'eq-view' }, this.canvas);
@@ -64,6 +65,29 @@ export class EqView extends EventTarget {
     requestAnimationFrame(() => this.loop());
   }
 
+  /** The reference track's long-term spectrum, [{freq, db}] on the live spectrum's scale, or null. */
+  setReference(curve) {
+    this.reference = curve;
+    this.invalidate();
+  }
+
+  drawReference(g, w, h) {
+    const points = (this.reference || []).filter((p) => p.db !== null && p.freq >= F_LO && p.freq <= F_HI);
+    this.canvas.dataset.referenceBands = String(points.length);
+    if (!points.length) return;
+    g.beginPath();
+    points.forEach((p, i) => {
+      const y = h * (Math.max(p.db, SPEC_FLOOR_DB) / SPEC_FLOOR_DB);
+      if (i === 0) g.moveTo(this.x(p.freq, w), y);
+      else g.lineTo(this.x(p.freq, w), y);
+    });
+    g.setLineDash([6, 4]);
+    g.strokeStyle = 'rgba(230, 170, 80, 0.9)';
+    g.lineWidth = 1.5;
+    g.stroke();
+    g.setLineDash([]);
+  }
+
   x(f, w) {
     return (Math.log(f / F_LO) / Math.log(F_HI / F_LO)) * w;
   }
@@ -94,6 +118,7 @@ export class EqView extends EventTarget {
       g.fillStyle = 'rgba(120, 150, 190, 0.22)';
       g.fill();
     }
+    this.drawReference(g, w, h);
     this.drawLabels(g, w, h);  // over the spectrum, which would hide them
     const bypassed = Boolean(this.store.get('/chain/eq/bypass'));
     const total = new Float64Array(POINTS);

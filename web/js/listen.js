@@ -9,7 +9,7 @@ import { Connection } from './connection.js';
 export const HEADER_BYTES = 24;
 export const CODEC_OPUS = 1;
 export const CODEC_PCM16 = 2;
-export const COMPARE_NAMES = ['chain', 'bypass', 'A', 'B'];
+export const COMPARE_NAMES = ['chain', 'bypass', 'A', 'B', 'reference'];
 const STREAM_RATE = 48000;
 
 /** Parses a packet's header; null when it is too short or of an unknown version. */

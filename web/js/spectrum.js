@@ -4,6 +4,8 @@
 
 const SIZE = 4096;
 const HOP = 2048;
+/** Width of one analysis bin at 48 kHz, the listen stream's rate. */
+export const SPECTRUM_BIN_HZ = 48000 / SIZE;
 
 /** In-place radix-2 FFT of (re, im), length a power of two. */
 export function fft(re, im) {
