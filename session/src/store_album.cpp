@@ -161,7 +161,10 @@ Result<std::optional<SourceFigures>> Store::source_figures(std::string_view file
       "read source analysis",
       [](const sqlite::Statement& st) -> Row {
         const auto figures = detail::parse_stored_json(st.text(0));
-        if (!figures.is_array() || figures.size() != 5 || !figures[4].is_null()) return std::nullopt;
+        // An analysis that failed has an "error" and no figures.
+        if (!figures.is_array() || figures.size() != 5 || !figures[4].is_null()) {
+          return std::nullopt;
+        }
         return SourceFigures{number_in(figures, 0), number_in(figures, 1), number_in(figures, 2),
                              number_in(figures, 3)};
       },

@@ -310,10 +310,15 @@ TEST_F(AlbumStore, JsonWithAnalysisSpreadAndSnapshots) {
                              {{"loudness", {{"integrated_lufs", -14.0}}}}));
   ASSERT_TRUE(s2->add_report(id2, std::nullopt, ls::ReportKind::source, sha('b'),
                              {{"loudness", {{"integrated_lufs", nullptr}}}}));
+  // A file whose analysis failed has no figures.
+  ASSERT_TRUE(s2->add_track({.session_id = id2, .file_path = "/c.wav", .file_sha256 = sha('c')}));
+  ASSERT_TRUE(s2->add_report(id2, std::nullopt, ls::ReportKind::source, sha('c'),
+                             {{"file", "/c.wav"}, {"error", "not an audio file"}}));
   auto j2 = ls::album_json(*s2, id2, false);
   ASSERT_TRUE(j2);
   EXPECT_TRUE((*j2)["spread"].is_null());
   EXPECT_TRUE((*j2)["tracks"][1]["analysis"]["integrated_lufs"].is_null());
+  EXPECT_TRUE((*j2)["tracks"][2]["analysis"].is_null());
   EXPECT_EQ(ls::album_json(*s2, 999, false).error().code, ls::ErrorCode::not_found);
 }
 
