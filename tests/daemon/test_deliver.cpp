@@ -280,6 +280,29 @@ TEST_F(Deliver, CdRefusesTooShortTrackNamingIt) {
   expect_nothing_delivered();
 }
 
+TEST_F(Deliver, CdRefusesMoreThan99TracksAndMoreThan79Minutes57) {
+  nlohmann::json many = nlohmann::json::array();
+  for (int i = 0; i < 100; ++i) many.push_back({{"title", "T" + std::to_string(i + 1)}, {"file", "src/one.wav"}});
+  album_["tracks"] = many;
+  Outcome r = deliver("--formats cd");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("cd: 100 tracks; a CD holds at most 99"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+
+  // 20 tracks of 250 s (83:20), as 8 kHz mono to keep the file small.
+  using lacquer::analysis::test::music;
+  ASSERT_TRUE(lacquer::analysis::test::write_wav((dir_ / "src/long.wav").string(), to_mono(music(250.0, 5, 8000.0)),
+                                                 SF_FORMAT_WAV | SF_FORMAT_PCM_16));
+  nlohmann::json long_tracks = nlohmann::json::array();
+  for (int i = 0; i < 20; ++i) long_tracks.push_back({{"title", "L" + std::to_string(i + 1)}, {"file", "src/long.wav"}});
+  album_["tracks"] = long_tracks;
+  r = deliver("--formats cd");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("cd: the album lasts 83:2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a CD holds at most 79:57"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+}
+
 TEST_F(Deliver, ChangedOrMissingSourceNamesTheTrack) {
   const Outcome sum = run("sha256sum '" + (dir_ / "src/two.wav").string() + "'", dir_);
   album_["tracks"][1]["file_sha256"] = sum.out.substr(0, 64);
