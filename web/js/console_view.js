@@ -10,6 +10,7 @@ import { Timeline } from './timeline.js';
 import { NotesView } from './notes_view.js';
 import { Session } from './session.js';
 import { InvitesView } from './invites_view.js';
+import { AlbumView } from './album_view.js';
 import { Listener, listeningSupported } from './listen.js';
 import { Spectrum, SPECTRUM_BIN_HZ } from './spectrum.js';
 import { ReferencesView, referenceCurve } from './references_view.js';
@@ -27,13 +28,15 @@ export class ConsoleView {
     this.notes = new NotesView(this.session, { engineer: true });
     this.invites = new InvitesView({ token, session: this.session, toast });
     this.stages = buildStages(schema, store);
+    this.album = new AlbumView({ token, session: this.session, toast });
+    this.album.element.hidden = true;
     this.listener = listeningSupported() ? new Listener(token) : null;
     this.references = new ReferencesView({ token, session: this.session, send: (p, v) => this.send(p, v), toast });
 
     this.element = el('div', { class: 'app console-app' },
       this.topbar(), this.stages.strip,
       el('main', { class: 'console-main' },
-        el('div', { class: 'work' }, this.stages.panels),
+        el('div', { class: 'work' }, this.stages.panels, this.album.element),
         el('aside', { class: 'side' }, this.meters.element, this.sideTabs())),
       this.transportBar());
 
@@ -42,6 +45,15 @@ export class ConsoleView {
     conn.addEventListener('meters', (e) => this.onMeters(e.detail.values));
     conn.addEventListener('transport', (e) => this.onTransport(e.detail));
     conn.addEventListener('online', () => this.refresh());
+    // Titles and order may have changed: the album panel and the track list follow.
+    conn.addEventListener('album', (e) => {
+      if (e.detail.session_id !== this.session.id) return;
+      if (!this.album.element.hidden) this.album.refresh();
+      this.session.load();
+    });
+    this.stages.strip.addEventListener('click', (e) => {
+      if (e.target.closest('.stage-open')) this.showAlbum(false);
+    });
     conn.addEventListener('analysis', (e) => {
       // The push is a summary: fetch the whole report (waveform, curves, services).
       if (e.detail.session === this.session.id && e.detail.track === this.currentTrackId()) this.loadAnalysis(this.transport.track);
@@ -113,6 +125,15 @@ export class ConsoleView {
     this.playButton.setAttribute('aria-pressed', String(Boolean(t.playing)));
     this.loopButton.setAttribute('aria-pressed', String(Boolean(t.loop)));
     this.renderTracks();
+  }
+
+  /** The album panel in place of the stage panels, or back. */
+  showAlbum(on) {
+    this.album.element.hidden = !on;
+    this.stages.panels.hidden = on;
+    this.stages.strip.classList.toggle('album-open', on);  // no stage shown as selected then
+    this.albumButton.setAttribute('aria-pressed', String(on));
+    if (on) this.album.refresh();
   }
 
   onSession() {
@@ -279,8 +300,11 @@ export class ConsoleView {
     this.loopButton.setAttribute('aria-pressed', 'false');
     this.clock = el('span', { class: 'clock', text: '0:00.0 / 0:00.0' });
     this.trackList = el('div', { class: 'track-list', role: 'group', 'aria-label': 'Tracks' });
+    // Beside the tracks: the album panel orders and names them.
+    this.albumButton = el('button', { type: 'button', class: 'toggle album-button', 'aria-pressed': 'false', title: 'The release: its metadata, track order, gaps and codes' }, 'Album');
+    this.albumButton.addEventListener('click', () => this.showAlbum(this.album.element.hidden));
     return el('footer', { class: 'transport' },
-      el('div', { class: 'transport-row' }, this.playButton, stop, this.loopButton, this.clock, this.trackList),
+      el('div', { class: 'transport-row' }, this.playButton, stop, this.loopButton, this.clock, this.trackList, this.albumButton),
       this.timeline.element);
   }
 
