@@ -1,7 +1,7 @@
 #pragma once
 // Everything `lacquer serve` runs, owned in one place and wired by cmd_serve.cpp.
 // Threads: JACK's process thread (engine + player), the control executor (`io`, one
-// thread: HTTP, WebSocket, OSC commands, database writes), liblo's receive thread.
+// thread: HTTP, WebSocket, OSC, database writes), the track and reference workers.
 
 #include <functional>
 #include <memory>

@@ -191,6 +191,11 @@ bool JackBackend::supervise() {
     reconnects_.fetch_add(1);
     return true;
   }
+  if (const std::uint32_t rate = sample_rate_.load(); rate != chain_rate_) {
+    spdlog::info("JACK runs at {} Hz now; rebuilding the chain", rate);
+    engine_.rebuild(rate);
+    chain_rate_ = rate;
+  }
   // Peers that came back after us are reconnected; then the list follows the user's patching.
   const auto before = connections_;
   restore_connections();
@@ -304,12 +309,9 @@ int JackBackend::on_buffer_size(jack_nframes_t nframes, void* arg) {
 }
 
 int JackBackend::on_sample_rate(jack_nframes_t rate, void* arg) {
-  auto* self = static_cast<JackBackend*>(arg);
-  if (rate != self->chain_rate_) {
-    self->engine_.rebuild(rate);
-    self->chain_rate_ = rate;
-  }
-  self->sample_rate_ = rate;
+  // JACK's notification thread only records the rate: the chain is rebuilt by supervise() on
+  // the control executor, the one thread that builds chains and collects retired ones.
+  static_cast<JackBackend*>(arg)->sample_rate_ = rate;
   return 0;
 }
 

@@ -94,7 +94,7 @@ class JackBackend {
   std::atomic<bool> connected_{false};
   std::atomic<bool> server_lost_{false};  // set by the shutdown callback
   std::atomic<std::uint32_t> sample_rate_{0};
-  std::uint32_t chain_rate_ = 0;  // rate of the newest chain built (control side)
+  std::uint32_t chain_rate_ = 0;  // rate of the newest chain built (control executor only)
   std::atomic<std::uint32_t> period_{0};
   std::atomic<std::uint64_t> xruns_{0};
   std::atomic<std::uint64_t> reconnects_{0};

@@ -217,11 +217,12 @@ bool Player::render(float* left, float* right, std::uint32_t nframes, double sam
   const bool playing = playing_.load(std::memory_order_relaxed);
   if (playing) {
     std::uint32_t written = 0;
+    std::int32_t ended_in_a_row = 0;  // a playlist of empty tracks plays nothing, and stops
     while (written < nframes) {
       const std::uint64_t left_in_track = current->left.size() - position;
       if (left_in_track == 0) {
         const bool last = track + 1 >= count;
-        if (last && !loop_.load(std::memory_order_relaxed)) {
+        if ((last && !loop_.load(std::memory_order_relaxed)) || ++ended_in_a_row > count) {
           std::fill(left + written, left + nframes, 0.0f);
           std::fill(right + written, right + nframes, 0.0f);
           playing_.store(false, std::memory_order_relaxed);
@@ -236,6 +237,7 @@ bool Player::render(float* left, float* right, std::uint32_t nframes, double sam
           std::min<std::uint64_t>(left_in_track, nframes - written));
       std::copy_n(current->left.data() + position, n, left + written);
       std::copy_n(current->right.data() + position, n, right + written);
+      ended_in_a_row = 0;
       written += n;
       position += n;
     }
