@@ -41,6 +41,13 @@ for (const [name, width, height] of SIZES) {
   });
 }
 
+test('at 1024×768 the side tabs start above the fold, Notes first', async () => {
+  await page.setViewportSize({ width: 1024, height: 768 });
+  const tab = await page.locator('.side-tabs [role="tab"]:has-text("Notes")').boundingBox();
+  const side = await page.locator('.side').boundingBox();
+  assert.ok(tab.y + tab.height <= side.y + side.height, `the Notes tab at ${tab.y}..${tab.y + tab.height}, the side column ends at ${side.y + side.height}`);
+});
+
 test('the stage strip: every tile holds its title, bypass and gain reduction apart', async () => {
   const { dir, done } = screenshotDir();
   for (const [name, width, height] of SIZES) {
