@@ -12,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
+#include "lacquer/control/dispatch.hpp"
 #include "lacquer/control/protocol_doc.hpp"
 #include "subcommand.hpp"
 
@@ -71,8 +72,14 @@ int ctl(const CtlOptions& o) {
   asio::io_context io;
   websocket::stream<asio::ip::tcp::socket> ws(io);
   asio::ip::tcp::resolver resolver(io);
-  asio::connect(ws.next_layer(), resolver.resolve(host, port));
-  ws.handshake(authority, target);
+  try {
+    asio::connect(ws.next_layer(), resolver.resolve(host, port));
+    ws.handshake(authority, target);
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "lacquer ctl: cannot reach the daemon at %s: %s (is `lacquer serve` running?)\n",
+                 o.url.c_str(), e.code().message().c_str());
+    return 1;
+  }
   beast::flat_buffer buffer;
   const auto exchange = [&](const json& request) {
     ws.write(asio::buffer(request.dump()));
@@ -83,15 +90,33 @@ int ctl(const CtlOptions& o) {
       if (reply.is_object() && reply.value("id", 0) == request.value("id", -1)) return reply;
     }
   };
-  json auth = exchange({{"op", "auth"}, {"token", token}, {"id", 1}});
+  const auto closed = [](const boost::system::system_error& e) {
+    std::fprintf(stderr, "lacquer ctl: the daemon closed the connection: %s\n", e.code().message().c_str());
+    return 1;
+  };
+  json auth;
+  try {
+    auth = exchange({{"op", "auth"}, {"token", token}, {"id", 1}});
+  } catch (const boost::system::system_error& e) {
+    return closed(e);
+  }
   if (auth.value("op", "") == "error") {
     std::fprintf(stderr, "lacquer ctl: %s\n", auth.value("message", "auth failed").c_str());
     return 1;
   }
+  // A trigger (/transport/play, /meter/reset…) acts when set with no value.
+  const control::Entry* entry = control::CommandTable::instance().find(o.path);
+  const bool trigger = entry != nullptr && entry->type == control::ValueType::trigger;
   json request = o.has_value ? json{{"op", "set"}, {"path", o.path}, {"value", parse_value(o.value)}}
+                 : trigger   ? json{{"op", "set"}, {"path", o.path}}
                              : json{{"op", "get"}, {"path", o.path}};
   request["id"] = 2;
-  json reply = exchange(request);
+  json reply;
+  try {
+    reply = exchange(request);
+  } catch (const boost::system::system_error& e) {
+    return closed(e);
+  }
   beast::error_code ignored;
   ws.close(websocket::close_code::normal, ignored);
   if (reply.value("op", "") == "error") {

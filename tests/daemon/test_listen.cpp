@@ -441,5 +441,34 @@ TEST_F(ListenTest, ANoteRecordsTheSnapshotHeard) {
   EXPECT_EQ(by_text["hearing A"]["compare_state"], "A");
 }
 
+// `lacquer ctl`'s output (stdout and stderr) and exit status.
+std::pair<int, std::string> ctl(const std::string& args) {
+  std::string out;
+  FILE* pipe = popen((std::string(LACQUER_BINARY) + " ctl " + args + " 2>&1").c_str(), "r");
+  char chunk[512];
+  while (pipe != nullptr && std::fgets(chunk, sizeof chunk, pipe) != nullptr) out += chunk;
+  const int status = pipe != nullptr ? pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_F(ListenTest, CtlFiresTriggersAndSaysWhenNoDaemonAnswers) {
+  const std::string url = " --token listen-token --url ws://127.0.0.1:" + std::to_string(port_) + "/ws ";
+  auto [stopped, stop_out] = ctl(url + "/transport/stop");
+  EXPECT_EQ(stopped, 0) << stop_out;
+  EXPECT_EQ(api("GET", "/api/state")["transport"]["playing"], false);
+  auto [played, play_out] = ctl(url + "/transport/play");
+  EXPECT_EQ(played, 0) << play_out;
+  EXPECT_EQ(api("GET", "/api/state")["transport"]["playing"], true);
+  auto [got, got_out] = ctl(url + "/monitor/compare");
+  EXPECT_EQ(got, 0);
+  EXPECT_EQ(got_out, "/monitor/compare chain\n");
+
+  auto [refused, refused_out] = ctl("--token x --url ws://127.0.0.1:" + std::to_string(free_port()) + "/ws /transport/play");
+  EXPECT_EQ(refused, 1);
+  EXPECT_NE(refused_out.find("cannot reach the daemon at ws://127.0.0.1:"), std::string::npos) << refused_out;
+  EXPECT_NE(refused_out.find("is `lacquer serve` running?"), std::string::npos) << refused_out;
+  EXPECT_EQ(refused_out.find("boost"), std::string::npos) << refused_out;
+}
+
 }  // namespace
 }  // namespace lacquer::test
