@@ -424,8 +424,9 @@ Format choose_format(const RenderRequest& req, const dsp::ParamStore& store,
   const double chain_bits = store.get(store.schema().id("/chain/output/bits"));
   if (req.bits) {
     f.bits = *req.bits == "16" ? 16 : *req.bits == "24" ? 24 : 0;
-  } else if (target != nullptr && target->bits > 0) {
-    f.bits = target->bits;
+  } else if (target != nullptr) {
+    // A target renders a deliverable: integer PCM, 24-bit unless the format says otherwise.
+    f.bits = target->bits > 0 ? target->bits : 24;
   } else if (chain_bits > 0.5) {
     f.bits = chain_bits > 1.5 ? 24 : 16;
   } else {

@@ -246,6 +246,7 @@ TEST_F(Render, SpotifyTargetHitsLoudnessAndCeiling) {
     EXPECT_NEAR(l.integrated_lufs, -14.0, 0.5);
     EXPECT_LE(l.true_peak_dbtp, -1.0);
     ASSERT_EQ(out.frames(), in.frames());
+    EXPECT_EQ(out.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);  // a deliverable, not 32-bit float
   }
 }
 
