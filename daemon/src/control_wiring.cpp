@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -129,6 +130,10 @@ class StoreSessions : public control::SessionPort {
     if (!applied.ok()) return from_store(applied.error());
     return applied->state;
   }
+
+  std::optional<session::Id> current() const { return current_; }
+  /// The current session's tracks in playlist order.
+  const std::vector<session::Track>& tracks() const { return tracks_; }
 
   /// The reference the monitors play, when one is ready.
   std::function<std::optional<session::Id>()> heard_reference;
@@ -310,6 +315,24 @@ void close_lapsed_clients(DaemonContext& ctx, ControlWiring& c) {
   ctx.listen->close_if(is_lapsed);
 }
 
+/// A new order of the open session's album reaches the player at once (the track playing goes
+/// on where it is). Tracks added or removed are loaded when the session is opened again.
+void follow_album_order(DaemonContext& ctx, ControlWiring& c, session::Id id) {
+  if (c.sessions.current() != id) return;
+  auto now = c.store->tracks(id);
+  if (!now.ok()) return;
+  const auto& loaded = c.sessions.tracks();
+  if (now->size() != loaded.size()) return;
+  std::vector<std::size_t> order;
+  for (const auto& t : *now) {
+    const auto it = std::find_if(loaded.begin(), loaded.end(), [&t](const auto& l) { return l.id == t.id; });
+    if (it == loaded.end()) return;
+    order.push_back(static_cast<std::size_t>(it - loaded.begin()));
+  }
+  ctx.player.reorder(order);
+  c.sessions.set_current(id, std::move(*now));
+}
+
 void check_lapsed_clients(DaemonContext& ctx, ControlWiring& c) {
   c.lapse_timer->expires_after(kLapseCheckPeriod);
   c.lapse_timer->async_wait([&ctx, &c](const boost::system::error_code& ec) {
@@ -487,7 +510,8 @@ void attach_control(DaemonContext& ctx) {
       static_cast<std::int64_t>(ctx.config.invite_days * 86'400'000.0));
   c->api->clients_changed = [c, &ctx] { close_lapsed_clients(ctx, *c); };
   // On the params topic, which only engineers may follow: their consoles edit the album.
-  c->api->album_changed = [c](session::Id id) {
+  c->api->album_changed = [c, &ctx](session::Id id) {
+    follow_album_order(ctx, *c, id);
     c->ws->push_session(id, control::kTopicParams, {{"op", "album"}, {"session_id", id}});
   };
   c->lapse_timer = std::make_unique<boost::asio::steady_timer>(ctx.io);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numbers>
 #include <random>
 #include <stdexcept>
@@ -12,7 +13,10 @@
 namespace lacquer::daemon {
 
 struct Player::Playlist {
-  std::vector<PlayerTrack> tracks;
+  std::vector<std::shared_ptr<const PlayerTrack>> tracks;
+  /// For a reordered playlist: the new index of each track of the one it replaces, so the
+  /// track playing goes on at its position. Empty: start at track 0.
+  std::vector<std::int32_t> moved_to;
 };
 
 PlayerTrack decode_track(const std::string& path, double sample_rate) {
@@ -154,9 +158,31 @@ void Player::load(std::vector<PlayerTrack> tracks, double sample_rate) {
   }
   infos_ = std::move(infos);
   stop();
-  auto* playlist = new Playlist{std::move(tracks)};
+  auto* playlist = new Playlist;
+  for (auto& t : tracks) playlist->tracks.push_back(std::make_shared<const PlayerTrack>(std::move(t)));
+  publish(playlist);
+}
+
+void Player::publish(Playlist* playlist) {
+  // A playlist still pending was never played; it is replaced and freed here.
   delete pending_.exchange(playlist);
+  loaded_ = playlist;
   collect_garbage();
+}
+
+void Player::reorder(const std::vector<std::size_t>& order) {
+  if (loaded_ == nullptr || order.size() != loaded_->tracks.size()) return;
+  auto* playlist = new Playlist;
+  playlist->moved_to.assign(order.size(), 0);
+  std::vector<TrackInfo> infos;
+  for (std::size_t now = 0; now < order.size(); ++now) {
+    // The decoded audio is shared with the current playlist, not copied.
+    playlist->tracks.push_back(loaded_->tracks.at(order[now]));
+    playlist->moved_to.at(order[now]) = static_cast<std::int32_t>(now);
+    infos.push_back(infos_.at(order[now]));
+  }
+  infos_ = std::move(infos);
+  publish(playlist);
 }
 
 std::vector<Player::TrackInfo> Player::tracks() const { return infos_; }
@@ -191,8 +217,13 @@ bool Player::render(float* left, float* right, std::uint32_t nframes, double sam
     if (Playlist* next = pending_.exchange(nullptr, std::memory_order_acq_rel)) {
       if (active_ != nullptr) retired_.push(active_);
       active_ = next;
-      track_.store(0, std::memory_order_relaxed);
-      position_.store(0, std::memory_order_relaxed);
+      const auto was = static_cast<std::size_t>(track_.load(std::memory_order_relaxed));
+      if (was < next->moved_to.size()) {
+        track_.store(next->moved_to[was], std::memory_order_relaxed);
+      } else {
+        track_.store(0, std::memory_order_relaxed);
+        position_.store(0, std::memory_order_relaxed);
+      }
     }
   }
   if (active_ == nullptr || active_->tracks.empty()) {
@@ -209,7 +240,7 @@ bool Player::render(float* left, float* right, std::uint32_t nframes, double sam
     position = 0;
   }
   const std::int64_t located = locate_frames_.exchange(-1, std::memory_order_relaxed);
-  const PlayerTrack* current = &active_->tracks[static_cast<std::size_t>(track)];
+  const PlayerTrack* current = active_->tracks[static_cast<std::size_t>(track)].get();
   if (located >= 0) {
     position = std::min<std::uint64_t>(static_cast<std::uint64_t>(located), current->left.size());
   }
@@ -230,7 +261,7 @@ bool Player::render(float* left, float* right, std::uint32_t nframes, double sam
         }
         track = last ? 0 : track + 1;
         position = 0;
-        current = &active_->tracks[static_cast<std::size_t>(track)];
+        current = active_->tracks[static_cast<std::size_t>(track)].get();
         continue;
       }
       const auto n = static_cast<std::uint32_t>(

@@ -47,6 +47,9 @@ class Player {
   void locate(double seconds) noexcept;
   /// Selects a track (clamped) and locates to its start.
   void select(std::int32_t track) noexcept;
+  /// Control thread: the loaded tracks in a new order (`order[new] = old index`), sharing
+  /// their audio; the track playing goes on where it is. Ignored when the sizes differ.
+  void reorder(const std::vector<std::size_t>& order);
 
   /// Any thread: the newest status the audio thread published.
   TransportStatus status() const noexcept;
@@ -68,7 +71,11 @@ class Player {
  private:
   struct Playlist;
 
+  void publish(Playlist* playlist);
+
   std::atomic<Playlist*> pending_{nullptr};
+  Playlist* loaded_ = nullptr;  // control thread: the newest published (never freed before
+                                // a newer one is published)
   Playlist* active_ = nullptr;                 // audio thread's playlist
   std::vector<TrackInfo> infos_;                // control thread's view of the playlist
   dsp::SpscRing<Playlist*> retired_{16};

@@ -224,5 +224,33 @@ TEST_F(AlbumRoutesTest, EditsTheAlbumAndPushesEachChange) {
   EXPECT_EQ((*tracks)[1].title, "Loud");
 }
 
+TEST_F(AlbumRoutesTest, ANewOrderReachesTheOpenSessionsPlayer) {
+  const auto s = api("POST", "/api/sessions", {{"title", "Order"}});
+  const int session = json::parse(s.body)["id"].get<int>();
+  const std::string base = "/api/sessions/" + std::to_string(session);
+  const int first = add_tone(session, "First", 5.0, -20.0);
+  const int second = add_tone(session, "Second", 7.0, -20.0);
+  ASSERT_EQ(api("POST", base + "/open").status, 200);
+  const auto transport = [&] { return json::parse(api("GET", "/api/state").body)["transport"]; };
+  const auto wait_for = [&](auto done) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done(transport()) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    return transport();
+  };
+  EXPECT_NEAR(transport()["duration_s"].get<double>(), 5.0, 0.01);
+
+  // The 5 s track is second now; the transport stays on it, at its new index.
+  ASSERT_EQ(api("PUT", base + "/album/order", {{"track_ids", {second, first}}}).status, 200);
+  auto t = wait_for([](const json& t) { return t["track"] == 1; });
+  EXPECT_EQ(t["track"], 1);
+  EXPECT_NEAR(t["duration_s"].get<double>(), 5.0, 0.01);
+  // Selecting track 0 plays the 7 s one.
+  WsClient control(port_);
+  ASSERT_EQ(control.call({{"op", "auth"}, {"token", kToken}}).value("ok", false), true);
+  control.call({{"op", "set"}, {"path", "/transport/track"}, {"value", 0}});
+  t = wait_for([](const json& t) { return t["track"] == 0; });
+  EXPECT_NEAR(t["duration_s"].get<double>(), 7.0, 0.01);
+}
+
 }  // namespace
 }  // namespace lacquer::test

@@ -37,6 +37,32 @@ TEST(Player, LoopsAcrossTracksInOrder) {
   EXPECT_EQ(player.status().position_frames, 100u);
 }
 
+TEST(Player, AReorderKeepsTheTrackPlayingWhereItIs) {
+  Player player;
+  std::vector<PlayerTrack> tracks;
+  tracks.push_back(ramp(100, 0.0f));     // A
+  tracks.push_back(ramp(50, 1000.0f));   // B
+  tracks.push_back(ramp(30, 2000.0f));   // C
+  tracks[1].title = "B";
+  player.load(std::move(tracks), 48000.0);
+  player.set_loop(false);
+  player.play();
+  std::vector<float> l(120), r(120);
+  ASSERT_TRUE(player.render(l.data(), r.data(), 120, 48000.0));
+  EXPECT_EQ(l[119], 1019.0f);  // B, 20 frames in
+
+  player.reorder({2, 1, 0});  // C, B, A
+  EXPECT_EQ(player.tracks()[1].title, "B");
+  std::vector<float> m(60), n(60);
+  ASSERT_TRUE(player.render(m.data(), n.data(), 60, 48000.0));
+  EXPECT_EQ(m[0], 1020.0f);   // B goes on where it was
+  EXPECT_EQ(m[29], 1049.0f);
+  EXPECT_EQ(m[30], 0.0f);     // then A, the track after B now
+  EXPECT_EQ(player.status().track, 2);
+  player.reorder({0, 1});     // the wrong size: ignored
+  EXPECT_EQ(player.tracks().size(), 3u);
+}
+
 TEST(Player, APlaylistOfEmptyTracksStopsInsteadOfSpinning) {
   Player player;
   std::vector<PlayerTrack> tracks(3);
