@@ -1,0 +1,242 @@
+#include "jack_capture.hpp"
+
+#include <jack/jack.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+namespace lacquer::daemon::calibrate {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// libjack reports a failed join with lines of its own; our message says it better.
+void quiet(const char*) {}
+
+jack_client_t* open_client(const std::string& name, const std::string& server) {
+  jack_set_error_function(quiet);
+  int options = JackNoStartServer | JackUseExactName;
+  if (!server.empty()) options |= JackServerName;
+  jack_client_t* client = jack_client_open(name.c_str(), static_cast<jack_options_t>(options),
+                                           nullptr, server.c_str());
+  if (client == nullptr) {
+    // Another calibration may be running: take the name JACK offers.
+    options &= ~JackUseExactName;
+    client = jack_client_open(name.c_str(), static_cast<jack_options_t>(options), nullptr,
+                              server.c_str());
+  }
+  return client;
+}
+
+std::string no_server(const std::string& server) {
+  return "cannot connect to " +
+         (server.empty() ? std::string("the default JACK server") : "JACK server '" + server + "'") +
+         ": is it running?";
+}
+
+// One direction of the measurement: the player walks through `program` (then plays
+// silence), the recorder fills `buffer`. The process callbacks touch only this, preallocated.
+struct Stream {
+  jack_client_t* client = nullptr;
+  jack_port_t* port = nullptr;
+  std::vector<float> buffer;       // player: what to play; recorder: what was recorded
+  std::size_t pos = 0;             // process thread only, published through `frames`
+  jack_nframes_t expected = 0;     // process thread only: the next cycle's frame time
+  std::atomic<bool> armed{false};
+  std::atomic<bool> started{false};
+  std::atomic<jack_nframes_t> start_frame{0};
+  std::atomic<std::size_t> frames{0};  // samples played or recorded so far
+  std::atomic<bool> broken{false};     // a cycle's frame time did not follow the last one
+  std::atomic<bool>* lost = nullptr;
+  std::atomic<std::uint64_t>* xruns = nullptr;
+  bool recorder = false;
+
+  // Returns the samples of this cycle's share of `buffer`, after checking continuity.
+  std::size_t advance(jack_nframes_t nframes) noexcept {
+    const jack_nframes_t now = jack_last_frame_time(client);
+    if (!started.load(std::memory_order_relaxed)) {
+      start_frame.store(now, std::memory_order_relaxed);
+      started.store(true, std::memory_order_release);
+    } else if (now != expected) {
+      broken.store(true, std::memory_order_relaxed);
+    }
+    expected = now + nframes;
+    return std::min<std::size_t>(nframes, buffer.size() - pos);
+  }
+
+  int process(jack_nframes_t nframes) noexcept {
+    auto* io = static_cast<float*>(jack_port_get_buffer(port, nframes));
+    if (!armed.load(std::memory_order_acquire)) {
+      if (!recorder) std::fill(io, io + nframes, 0.0f);
+      return 0;
+    }
+    const std::size_t n = advance(nframes);
+    if (recorder) {
+      std::copy(io, io + n, buffer.data() + pos);
+    } else {
+      std::copy(buffer.data() + pos, buffer.data() + pos + n, io);
+      std::fill(io + n, io + nframes, 0.0f);
+    }
+    pos += n;
+    frames.store(pos, std::memory_order_release);
+    return 0;
+  }
+
+  static int on_process(jack_nframes_t nframes, void* arg) {
+    return static_cast<Stream*>(arg)->process(nframes);
+  }
+  static void on_shutdown(void* arg) { static_cast<Stream*>(arg)->lost->store(true); }
+  static int on_xrun(void* arg) {
+    static_cast<Stream*>(arg)->xruns->fetch_add(1);
+    return 0;
+  }
+
+  ~Stream() {
+    if (client == nullptr) return;
+    if (!lost->load()) jack_deactivate(client);
+    jack_client_close(client);
+  }
+};
+
+// Checks that `name` exists and that audio flows the way the option means.
+std::string check_port(jack_client_t* client, const std::string& option, const std::string& name,
+                       unsigned long direction) {
+  jack_port_t* port = jack_port_by_name(client, name.c_str());
+  if (port == nullptr) return "no JACK port '" + name + "' (" + option + "; jack_lsp lists them)";
+  if ((jack_port_flags(port) & direction) == 0) {
+    return option == "--output"
+               ? "'" + name + "' sends audio; --output takes a port that receives it (a speaker's, e.g. system:playback_1)"
+               : "'" + name + "' receives audio; --input takes a port that sends it (a microphone's, e.g. system:capture_1)";
+  }
+  if (std::string(jack_port_type(port)) != JACK_DEFAULT_AUDIO_TYPE) {
+    return "'" + name + "' is not an audio port";
+  }
+  return {};
+}
+
+}  // namespace
+
+SampleRate jack_sample_rate(const std::string& server_name) {
+  jack_client_t* client = open_client("lacquer_calibrate", server_name);
+  if (client == nullptr) return {0.0, no_server(server_name)};
+  const double rate = jack_get_sample_rate(client);
+  jack_client_close(client);
+  return {rate, {}};
+}
+
+CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<float>& signal) {
+  std::atomic<bool> lost{false};
+  std::atomic<std::uint64_t> xruns{0};
+  Stream player;
+  Stream recorder;
+  for (Stream* s : {&player, &recorder}) {
+    s->lost = &lost;
+    s->xruns = &xruns;
+  }
+  recorder.recorder = true;
+  player.client = open_client("lacquer_calibrate", options.server_name);
+  if (player.client == nullptr) return {std::nullopt, no_server(options.server_name)};
+  recorder.client = open_client("lacquer_calibrate_mic", options.server_name);
+  if (recorder.client == nullptr) return {std::nullopt, no_server(options.server_name)};
+
+  for (const auto& [option, name, direction] :
+       {std::tuple{"--output", options.output_port, JackPortIsInput},
+        std::tuple{"--input", options.input_port, JackPortIsOutput}}) {
+    auto error = check_port(player.client, option, name, direction);
+    if (!error.empty()) return {std::nullopt, std::move(error)};
+  }
+
+  const double fs = jack_get_sample_rate(player.client);
+  const auto noise = static_cast<std::size_t>(options.noise_s * fs);
+  const auto tail = static_cast<std::size_t>(options.tail_s * fs);
+  // Room for the cycles between arming the recorder and the player starting.
+  const auto slack = static_cast<std::size_t>(fs);
+  player.buffer.assign(noise + signal.size(), 0.0f);
+  std::copy(signal.begin(), signal.end(), player.buffer.begin() + static_cast<long>(noise));
+  recorder.buffer.assign(slack + player.buffer.size() + tail, 0.0f);
+
+  player.port = jack_port_register(player.client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+  recorder.port = jack_port_register(recorder.client, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+  if (player.port == nullptr || recorder.port == nullptr) {
+    return {std::nullopt, "cannot register JACK ports"};
+  }
+  for (Stream* s : {&player, &recorder}) {
+    jack_set_process_callback(s->client, &Stream::on_process, s);
+    jack_on_shutdown(s->client, &Stream::on_shutdown, s);
+  }
+  jack_set_xrun_callback(player.client, &Stream::on_xrun, &player);
+  if (jack_activate(player.client) != 0 || jack_activate(recorder.client) != 0) {
+    return {std::nullopt, "cannot activate the JACK clients"};
+  }
+  if (jack_connect(player.client, jack_port_name(player.port), options.output_port.c_str()) != 0) {
+    return {std::nullopt, "cannot connect to '" + options.output_port + "'"};
+  }
+  if (jack_connect(recorder.client, options.input_port.c_str(), jack_port_name(recorder.port)) != 0) {
+    return {std::nullopt, "cannot connect from '" + options.input_port + "'"};
+  }
+  // Let the server propagate the new connections' latencies before they are read.
+  jack_recompute_total_latencies(player.client);
+  std::this_thread::sleep_for(200ms);
+  jack_latency_range_t playback{};
+  jack_latency_range_t capture{};
+  jack_port_get_latency_range(player.port, JackPlaybackLatency, &playback);
+  jack_port_get_latency_range(recorder.port, JackCaptureLatency, &capture);
+
+  const std::string lost_message =
+      "the JACK server went away during the measurement: nothing was measured";
+  const auto wait_for = [&](auto done, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (lost.load() || std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  };
+  const std::uint64_t xruns_before = xruns.load();
+  recorder.armed.store(true, std::memory_order_release);
+  if (!wait_for([&] { return recorder.started.load(std::memory_order_acquire); }, 5000ms)) {
+    return {std::nullopt, lost.load() ? lost_message : "the JACK server runs no cycles"};
+  }
+  player.armed.store(true, std::memory_order_release);
+  const auto program_ms = std::chrono::milliseconds(
+      static_cast<long>(1000.0 * static_cast<double>(player.buffer.size() + tail) / fs) + 5000);
+  const bool played = wait_for(
+      [&] {
+        if (!player.started.load(std::memory_order_acquire)) return false;
+        const auto offset = static_cast<std::int32_t>(player.start_frame.load() -
+                                                      recorder.start_frame.load());
+        return player.frames.load(std::memory_order_acquire) == player.buffer.size() &&
+               recorder.frames.load(std::memory_order_acquire) >=
+                   std::min(recorder.buffer.size(),
+                            static_cast<std::size_t>(std::max(offset, 0)) + player.buffer.size() + tail);
+      },
+      program_ms);
+  if (lost.load()) return {std::nullopt, lost_message};
+  if (!played) return {std::nullopt, "the measurement did not finish in time"};
+
+  const auto offset =
+      static_cast<std::int32_t>(player.start_frame.load() - recorder.start_frame.load());
+  if (player.broken.load() || recorder.broken.load() || xruns.load() != xruns_before) {
+    CaptureResult r{std::nullopt, "JACK lost cycles during the measurement (" +
+                                      std::to_string(xruns.load() - xruns_before) + " xruns)"};
+    r.xrun = true;
+    return r;
+  }
+  if (offset < 0 || static_cast<std::size_t>(offset) > slack) {
+    return {std::nullopt, "the player and the recorder did not start together"};
+  }
+  Capture c;
+  c.sample_rate = fs;
+  c.latency_frames = static_cast<long>(playback.max + capture.max);
+  const auto first = recorder.buffer.begin() + offset;
+  c.noise.assign(first, first + static_cast<long>(noise));
+  c.recording.assign(first + static_cast<long>(noise),
+                     first + static_cast<long>(player.buffer.size() + tail));
+  return {std::move(c), {}};
+}
+
+}  // namespace lacquer::daemon::calibrate

@@ -1,0 +1,41 @@
+#pragma once
+// Plays a signal into one JACK port and records another, sample-aligned. Two clients, a
+// player and a recorder, keep the graph acyclic through whatever lies between the ports (a
+// loudspeaker and a microphone, or another client), so both run in the same cycle and the
+// recording is aligned by JACK's frame time, without the period a feedback loop would add.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "measurement.hpp"
+
+namespace lacquer::daemon::calibrate {
+
+struct JackCaptureOptions {
+  std::string server_name;  ///< empty: the default server
+  std::string output_port;  ///< where the signal goes (a playback port: the speaker)
+  std::string input_port;   ///< what is recorded (a capture port: the microphone)
+  double noise_s = 0.5;     ///< silence recorded first, for the noise floor
+  double tail_s = 1.0;      ///< recorded after the signal ends: time of flight and decay
+};
+
+struct CaptureResult {
+  std::optional<Capture> capture;
+  std::string error;  ///< when capture is empty
+  bool xrun = false;  ///< the error is a broken recording: measuring again may succeed
+};
+
+/// The server's sample rate, or an error message when no server answers.
+struct SampleRate {
+  double rate = 0.0;
+  std::string error;
+};
+SampleRate jack_sample_rate(const std::string& server_name);
+
+/// Plays `signal` on options.output_port after options.noise_s of silence and records
+/// options.input_port: the noise, then the signal's duration and the tail. Ports that do not
+/// exist or point the wrong way, a lost server and a broken recording (an xrun) are errors.
+CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<float>& signal);
+
+}  // namespace lacquer::daemon::calibrate

@@ -1,0 +1,250 @@
+// `lacquer calibrate` against a simulated room (room_sim, a JACK client of its own) on a real
+// jackd with the dummy backend: the time of flight to the sample, the level, the response
+// against the RBJ bell's analytic one, a cut proposed on the room mode that flattens it once
+// applied, the 2nd harmonic when the speaker distorts, and clear errors for bad input.
+#include <gtest/gtest.h>
+#include <jack/jack.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "process_helpers.hpp"
+#include "rbj_bell.hpp"
+
+namespace lacquer::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kRate = 48000;
+constexpr double kDelayMs = 3.2;
+constexpr double kGainDb = -9.0;
+constexpr double kModeHz = 63.0;
+constexpr double kModeDb = 8.0;
+constexpr double kModeQ = 4.0;
+constexpr double kLevelDbfs = -20.0;
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+  nlohmann::json json;
+};
+
+class CalibrateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Long periods: fewer cycles to miss on a loaded machine, and an xrun costs a measurement.
+    server_ = std::make_unique<JackDummyServer>(unique_name("cal"), kRate, 1024);
+    ASSERT_TRUE(server_->start());
+  }
+
+  // Starts room_sim with `args` and waits until its microphone port exists.
+  void start_room(std::vector<std::string> args) {
+    args.insert(args.begin(), {ROOM_SIM_BINARY, "--server", server_->name()});
+    room_ = std::make_unique<ChildProcess>(args);
+    jack_client_t* probe = jack_client_open(
+        "cal_probe", static_cast<jack_options_t>(JackNoStartServer | JackServerName), nullptr,
+        server_->name().c_str());
+    ASSERT_NE(probe, nullptr);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (jack_port_by_name(probe, "room:mic") == nullptr) {
+      if (std::chrono::steady_clock::now() > deadline || !room_->running()) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    const bool up = jack_port_by_name(probe, "room:mic") != nullptr;
+    jack_client_close(probe);
+    ASSERT_TRUE(up) << room_->stderr_text();
+  }
+
+  void start_standard_room(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--delay-ms", std::to_string(kDelayMs), "--gain-db",
+                                     std::to_string(kGainDb), "--mode",
+                                     std::to_string(kModeHz) + "," + std::to_string(kModeDb) + "," +
+                                         std::to_string(kModeQ)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    start_room(args);
+  }
+
+  Outcome calibrate(std::vector<std::string> args, bool json = true) {
+    args.insert(args.begin(), {LACQUER_BINARY, "calibrate", "--jack-server", server_->name(),
+                               "--duration", "3"});
+    if (json) args.push_back("--json");
+    ChildProcess p(args);
+    Outcome r;
+    r.code = p.wait(60000);
+    r.out = p.stdout_text();
+    r.err = p.stderr_text();
+    if (r.code == 0 && json) r.json = nlohmann::json::parse(r.out);
+    return r;
+  }
+
+  std::unique_ptr<JackDummyServer> server_;
+  std::unique_ptr<ChildProcess> room_;
+};
+
+// The room's power gain, averaged over [lo, hi] Hz in linear frequency like FFT bins are.
+double room_db(double lo, double hi, const std::vector<Bell>& bells) {
+  constexpr int kPoints = 400;
+  double sum = 0.0;
+  for (int i = 0; i < kPoints; ++i) {
+    const double f = lo + (hi - lo) * (i + 0.5) / kPoints;
+    double g = std::pow(10.0, kGainDb / 20.0);
+    for (const auto& b : bells) g *= b.magnitude(kRate, f);
+    sum += g * g;
+  }
+  return 10.0 * std::log10(sum / kPoints);
+}
+
+std::vector<Bell> standard_room() { return {Bell(kRate, kModeHz, kModeDb, kModeQ)}; }
+
+TEST_F(CalibrateTest, MeasuresTheRoomAndCutsItsMode) {
+  start_standard_room();
+  const Outcome r = calibrate({"--output", "room:speaker", "--input", "room:mic", "--speaker", "left",
+                           "--level", std::to_string(kLevelDbfs)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto& j = r.json;
+  EXPECT_EQ(j["speaker"], "left");
+  EXPECT_EQ(j["sample_rate"], kRate);
+
+  const long delay = std::lround(kDelayMs * 1e-3 * kRate);  // room_sim's, to the sample
+  EXPECT_NEAR(j["delay_samples"].get<long>(), delay, 1);
+  EXPECT_NEAR(j["delay_ms"].get<double>(), 1000.0 * delay / kRate, 1000.0 / kRate);
+  EXPECT_NEAR(j["level_db"].get<double>(), room_db(500, 2000, standard_room()), 0.5);
+
+  const auto& freq = j["response"]["freq_hz"];
+  const auto& level = j["response"]["level_db"];
+  ASSERT_EQ(freq.size(), level.size());
+  int checked = 0;
+  for (std::size_t i = 0; i < freq.size(); ++i) {
+    const double f = freq[i];
+    if (f < 40.0 || f > 10000.0) continue;
+    const double half = std::exp2(1.0 / 12.0);  // 1/6 octave
+    EXPECT_NEAR(level[i].get<double>(), room_db(f / half, f * half, standard_room()), 1.0)
+        << "at " << f << " Hz";
+    ++checked;
+  }
+  EXPECT_GT(checked, 150);
+
+  // room_sim's noise is -90 dBFS RMS.
+  EXPECT_NEAR(j["noise_floor"]["rms_dbfs"].get<double>(), -90.0, 1.0);
+  EXPECT_GT(j["snr_db"].get<double>(), 50.0);
+
+  // No distortion in this room: the harmonics are at the noise's level.
+  for (const auto& band : j["distortion"]["bands"]) {
+    if (band["freq_hz"] == 1000.0) {
+      EXPECT_LT(band["thd_percent"].get<double>(), 0.1);
+    }
+  }
+
+  ASSERT_FALSE(j["correction"].empty());
+  const auto& cut = j["correction"][0];
+  EXPECT_EQ(cut["type"], "bell");
+  EXPECT_LT(std::abs(std::log2(cut["freq"].get<double>() / kModeHz)), 1.0 / 6.0) << cut.dump();
+  EXPECT_NEAR(cut["gain"].get<double>(), -kModeDb, 1.0) << cut.dump();
+  for (const auto& band : j["correction"]) {
+    EXPECT_LE(band["freq"].get<double>(), 300.0);
+    EXPECT_LE(band["gain"].get<double>(), 3.0);
+  }
+
+  // The correction, applied before the room (as the monitor path would), flattens it.
+  room_->signal(SIGTERM);
+  room_->wait(5000);
+  std::vector<std::string> eq;
+  for (const auto& band : j["correction"]) {
+    eq.push_back("--eq");
+    eq.push_back(std::to_string(band["freq"].get<double>()) + "," +
+                 std::to_string(band["gain"].get<double>()) + "," +
+                 std::to_string(band["q"].get<double>()));
+  }
+  start_standard_room(eq);
+  const Outcome corrected = calibrate({"--output", "room:speaker", "--input", "room:mic"});
+  ASSERT_EQ(corrected.code, 0) << corrected.err;
+  const auto& c = corrected.json;
+  for (std::size_t i = 0; i < c["response"]["freq_hz"].size(); ++i) {
+    const double f = c["response"]["freq_hz"][i];
+    if (f < 40.0 || f > 300.0) continue;
+    EXPECT_NEAR(c["response"]["level_db"][i].get<double>(), kGainDb, 2.0) << "at " << f << " Hz";
+  }
+}
+
+TEST_F(CalibrateTest, FindsTheSecondHarmonic) {
+  // y = x + c·x² on a sine of amplitude A has its 2nd harmonic at c·A/2 of the fundamental.
+  const double amplitude = std::pow(10.0, kLevelDbfs / 20.0);
+  const double h2_db = -30.0;
+  const double c = 2.0 * std::pow(10.0, h2_db / 20.0) / amplitude;
+  start_standard_room({"--h2", std::to_string(c)});
+  const Outcome r = calibrate({"--output", "room:speaker", "--input", "room:mic"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  int checked = 0;
+  for (const auto& band : r.json["distortion"]["bands"]) {
+    const double f = band["freq_hz"];
+    if (f < 250.0 || f > 2000.0) continue;  // where the room is flat at f and 2f
+    EXPECT_NEAR(band["harmonics_db"][0].get<double>(), h2_db, 1.5) << "at " << f << " Hz";
+    EXPECT_LT(band["harmonics_db"][1].get<double>(), h2_db - 20.0) << "at " << f << " Hz";
+    EXPECT_NEAR(band["thd_percent"].get<double>(), 100.0 * std::pow(10.0, h2_db / 20.0), 0.6);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+  // The distortion does not disturb the linear measurement.
+  EXPECT_NEAR(r.json["level_db"].get<double>(), kGainDb, 0.5);
+}
+
+TEST_F(CalibrateTest, RefusesBadInputClearly) {
+  start_standard_room();
+
+  Outcome r = calibrate({"--output", "room:nope", "--input", "room:mic"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no JACK port 'room:nope'"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+
+  r = calibrate({"--output", "room:mic", "--input", "room:mic"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("'room:mic' sends audio"), std::string::npos) << r.err;
+
+  // The microphone that is not plugged in: noise only.
+  r = calibrate({"--output", "room:speaker", "--input", "room:dead"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no response above the noise floor"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+
+  // -1 dBFS through a +8 dB mode at -9 dB reaches past full scale at the converter.
+  room_->signal(SIGTERM);
+  room_->wait(5000);
+  start_room({"--mode", "63,8,4"});
+  r = calibrate({"--output", "room:speaker", "--input", "room:mic", "--level", "-1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("the input clipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("lower --level"), std::string::npos) << r.err;
+
+  ChildProcess nowhere({LACQUER_BINARY, "calibrate", "--jack-server", unique_name("none"),
+                        "--output", "a:b", "--input", "c:d"});
+  EXPECT_EQ(nowhere.wait(20000), 1);
+  EXPECT_NE(nowhere.stderr_text().find("cannot connect to JACK server"), std::string::npos)
+      << nowhere.stderr_text();
+}
+
+TEST_F(CalibrateTest, ReportsAServerLostDuringTheSweep) {
+  start_standard_room();
+  ChildProcess p({LACQUER_BINARY, "calibrate", "--jack-server", server_->name(), "--duration",
+                  "10", "--output", "room:speaker", "--input", "room:mic", "--json"});
+  std::this_thread::sleep_for(2500ms);
+  ASSERT_TRUE(p.running()) << p.stderr_text();
+  server_->kill_hard();
+  EXPECT_EQ(p.wait(20000), 1);
+  EXPECT_NE(p.stderr_text().find("the JACK server went away"), std::string::npos)
+      << p.stderr_text();
+  EXPECT_TRUE(p.stdout_text().empty());
+  // jackd frees a killed server's slot in its registry (eight in all) only when a server of
+  // the same name starts again.
+  EXPECT_TRUE(server_->start());
+}
+
+}  // namespace
+}  // namespace lacquer::test
