@@ -12,19 +12,19 @@
 #include <cstdint>
 #include <vector>
 
-#include "lacquer/dsp/comp_stage.hpp"
-#include "lacquer/dsp/eq_stage.hpp"
-#include "lacquer/dsp/input_stage.hpp"
-#include "lacquer/dsp/limiter_stage.hpp"
+#include "lacquer/dsp/comp_binding.hpp"
+#include "lacquer/dsp/eq_binding.hpp"
+#include "lacquer/dsp/input_binding.hpp"
+#include "lacquer/dsp/limiter_binding.hpp"
 #include "lacquer/dsp/meters.hpp"
+#include "lacquer/dsp/monitor_binding.hpp"
 #include "lacquer/dsp/monitor_path.hpp"
-#include "lacquer/dsp/multiband_stage.hpp"
-#include "lacquer/dsp/output_stage.hpp"
-#include "lacquer/dsp/stereo_stage.hpp"
+#include "lacquer/dsp/multiband_binding.hpp"
+#include "lacquer/dsp/output_binding.hpp"
 #include "lacquer/dsp/param_store.hpp"
-#include "lacquer/dsp/smoother.hpp"
 #include "lacquer/dsp/spectrum.hpp"
-#include "lacquer/dsp/stereo_stage.hpp"
+#include "lacquer/dsp/stage.hpp"
+#include "lacquer/dsp/stereo_binding.hpp"
 
 namespace lacquer::dsp {
 
@@ -39,6 +39,10 @@ struct MeterSnapshot {
   double limiter_gr_db = 0.0;  ///< gain reduction, >= 0
   std::uint64_t frames = 0;    ///< frames processed by this chain so far
 };
+
+/// The print path, in processing order: one binding per stage (stage.hpp).
+using PrintPath = StageList<InputBinding, EqBinding, MultibandBinding, CompBinding, StereoBinding,
+                            LimiterBinding, OutputBinding>;
 
 class Chain {
  public:
@@ -88,38 +92,7 @@ class Chain {
   SpectrumAnalyzer& spectrum_out() noexcept { return spectrum_out_; }
 
  private:
-  // Ids of every parameter the chain reads, resolved once at construction.
-  struct EqBandIds {
-    ParamId enabled, type, mode, freq, gain, q, slope;
-  };
-  struct SpeakerIds {
-    ParamId trim, delay;
-    std::array<std::array<ParamId, 3>, MonitorPath::kCorrectionBands> eq;  // freq, gain, q
-  };
-  struct DynamicsIds {
-    ParamId threshold, ratio, attack, release, knee, makeup;
-  };
-  struct Ids {
-    ParamId in_trim, in_pol_l, in_pol_r, in_balance, in_dc_block, in_bypass;
-    std::array<EqBandIds, EqStage::kBands> eq_band;
-    ParamId eq_bypass;
-    std::array<ParamId, 3> mb_crossover;
-    std::array<DynamicsIds, MultibandStage::kBands> mb_dyn;
-    std::array<ParamId, MultibandStage::kBands> mb_band_bypass, mb_solo;
-    ParamId mb_bands, mb_detector, mb_link, mb_mode, mb_bypass;
-    DynamicsIds comp_dyn;
-    ParamId comp_detector, comp_link, comp_sc_hpf, comp_mix, comp_auto_makeup, comp_bypass;
-    ParamId st_width, st_mono_below, st_bypass;
-    ParamId lim_drive, lim_ceiling, lim_release, lim_lookahead, lim_hold, lim_bypass;
-    ParamId out_gain, out_bits, out_dither, out_bypass;
-    ParamId mon_level, mon_dim, mon_dim_level, mon_mute, mon_mono, mon_side_solo, mon_solo,
-        mon_speakers, mon_preview, mon_compare, mon_match, mon_match_on;
-    std::array<ParamId, MonitorPath::kSpeakerSets> calibration;
-    std::array<std::array<SpeakerIds, 2>, MonitorPath::kSpeakerSets> speaker;
-  };
-
-  static Ids resolve(const Schema& schema);
-  /// Converts the store into every stage's Params (only when the store changed).
+  /// Re-reads the Params of the stages whose parameters changed and applies them.
   void read_params() noexcept;
   void process_block(const float* const in[2], float* const out[2], float* const mon[2],
                      std::uint32_t offset, std::uint32_t n) noexcept;
@@ -127,26 +100,11 @@ class Chain {
 
   const ParamStore& params_;
   double sample_rate_;
-  Ids ids_;
-  std::uint64_t seen_version_ = ~std::uint64_t{0};  // store version last read
+  std::uint64_t seen_version_ = 0;  // store version last read
 
-  InputStage input_;
-  EqStage eq_;
-  MultibandStage multiband_;
-  CompStage comp_;
-  StereoStage stereo_;
-  LimiterStage limiter_;
-  OutputStage output_;
+  PrintPath print_;
   MonitorPath monitor_;
-
-  InputStage::Params input_params_;
-  EqStage::Params eq_params_;
-  MultibandStage::Params multiband_params_;
-  CompStage::Params comp_params_;
-  StereoStage::Params stereo_params_;
-  LimiterStage::Params limiter_params_;
-  OutputStage::Params output_params_;
-  MonitorPath::Params monitor_params_;
+  BoundParams<MonitorBinding> monitor_params_;
 
   std::uint32_t latency_ = 0;
   // Planar working buffers of kMaxBlock frames: the block's input, the print path, the

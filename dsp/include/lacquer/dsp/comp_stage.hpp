@@ -12,6 +12,7 @@
 #include "lacquer/dsp/dynamics.hpp"
 #include "lacquer/dsp/vector_section.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -66,5 +67,7 @@ class CompStage {
   LinearSmoother makeup_gain_;      // linear makeup (manual + automatic)
   LinearSmoother mix_;              // 0 = dry, 1 = compressed
 };
+
+static_assert(PrintStage<CompStage>);
 
 }  // namespace lacquer::dsp

@@ -13,6 +13,7 @@
 #include "lacquer/dsp/simd.hpp"
 #include "lacquer/dsp/smoother.hpp"
 #include "lacquer/dsp/vector_section.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -115,5 +116,7 @@ class EqStage {
   std::uint32_t until_redesign_ = 0;  // samples left before the glides advance again
   std::vector<simd::f64x2> frames_;   // the block as interleaved frames (left, right)
 };
+
+static_assert(PrintStage<EqStage>);
 
 }  // namespace lacquer::dsp

@@ -9,6 +9,7 @@
 #include "lacquer/dsp/bypass.hpp"
 #include "lacquer/dsp/smoother.hpp"
 #include "lacquer/dsp/vector_section.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -51,5 +52,7 @@ class InputStage {
   VectorSection<simd::f64x2> dc_state_;  // (left, right)
   std::array<LinearSmoother, 2> gain_;  // trim x balance x polarity per channel
 };
+
+static_assert(PrintStage<InputStage>);
 
 }  // namespace lacquer::dsp

@@ -31,6 +31,7 @@
 
 #include "lacquer/dsp/smoother.hpp"
 #include "lacquer/dsp/true_peak.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -58,6 +59,7 @@ class LimiterStage {
     double lookahead_ms = 2.0;
     /// Time (ms) the gain stays down after a peak before releasing, 0 .. kMaxHoldMs.
     double hold_ms = 10.0;
+    bool operator==(const Params&) const = default;
   };
 
   /// Allocates the delay lines and windows for `sample_rate`; not real-time.
@@ -156,5 +158,7 @@ class LimiterStage {
   double gain_ = 1.0;  // gain applied to the last output sample
   double gr_db_ = 0.0;
 };
+
+static_assert(PrintStage<LimiterStage>);
 
 }  // namespace lacquer::dsp

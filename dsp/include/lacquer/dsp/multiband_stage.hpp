@@ -17,6 +17,7 @@
 #include "lacquer/dsp/dynamics.hpp"
 #include "lacquer/dsp/simd.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -108,5 +109,7 @@ class MultibandStage {
   std::array<simd::f32x8, kChunk> sidechain_{};
   std::array<simd::f32x8, kChunk> reduction_{};
 };
+
+static_assert(PrintStage<MultibandStage>);
 
 }  // namespace lacquer::dsp

@@ -8,6 +8,7 @@
 
 #include "lacquer/dsp/dither.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -25,6 +26,7 @@ class OutputStage {
     int bits = 0;
     /// Dither for the reduction; ignored while bits is 0.
     DitherType dither = DitherType::kTpdf;
+    bool operator==(const Params&) const = default;
   };
 
   void prepare(double sample_rate, std::uint32_t max_block);
@@ -45,5 +47,7 @@ class OutputStage {
   LinearSmoother wet_mix_;  // 1 = processed, 0 = bypassed
   Dither dither_;
 };
+
+static_assert(PrintStage<OutputStage>);
 
 }  // namespace lacquer::dsp

@@ -9,6 +9,7 @@
 #include "lacquer/dsp/biquad.hpp"
 #include "lacquer/dsp/bypass.hpp"
 #include "lacquer/dsp/smoother.hpp"
+#include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
 
@@ -53,5 +54,7 @@ class StereoStage {
   std::uint32_t until_redesign_ = 0;  // frames left before the glide advances again
   LinearSmoother width_;      // side gain as a fraction
 };
+
+static_assert(PrintStage<StereoStage>);
 
 }  // namespace lacquer::dsp
