@@ -193,7 +193,7 @@ json WsDispatcher::dispatch(WsClient& client, const json& req, Clock::time_point
     if (!session.ok()) return error_json(session.error());
     auto text = string_field(req, "text");
     if (!text.ok()) return error_json(text.error());
-    NotePlace place{*session, std::nullopt, 0.0, {}};
+    NotePlace place{*session, std::nullopt, 0.0, {}, {}};
     if (const auto it = req.find("track"); it != req.end() && !it->is_null()) {
       if (!it->is_number_integer()) return error_json(missing("track", "an integer or null"));
       place.track_id = it->get<std::int64_t>();

@@ -336,7 +336,7 @@ HttpResponse session_route(ApiContext& api, const HttpRequest& req, const Princi
   if (what == "notes" && req.method == "POST") {
     auto body = body_object(req);
     if (!body.ok()) return fail(body.error());
-    control::NotePlace place{*id, std::nullopt, 0.0, {}};
+    control::NotePlace place{*id, std::nullopt, 0.0, {}, {}};
     if (const auto t = body->find("track"); t != body->end() && t->is_number_integer()) {
       place.track_id = t->get<session::Id>();
     }

@@ -105,7 +105,7 @@ class StoreSessions : public control::SessionPort {
 
   Expected<control::NotePlace> place(const control::TransportState& state) override {
     if (!current_) return make_error(ErrorCode::not_found, "no session is open");
-    control::NotePlace p{*current_, std::nullopt, state.position_s, {}};
+    control::NotePlace p{*current_, std::nullopt, state.position_s, {}, {}};
     if (state.track >= 0 && static_cast<std::size_t>(state.track) < tracks_.size()) {
       p.track_id = tracks_[static_cast<std::size_t>(state.track)].id;
     }
@@ -228,6 +228,43 @@ class StoreSessions : public control::SessionPort {
   std::vector<session::Track> tracks_;  // the current session's, in playlist order
 };
 
+/// Each track plays with its own chain. When the transport reaches another track of the open
+/// session (selected, or played into), the chain the engineer left that track with is
+/// recalled: as they left it during this run, else the track's applied snapshot in the store.
+/// A track with neither keeps the chain as it is.
+class TrackChains : public control::MeterSink {
+ public:
+  TrackChains(session::Store& store, const StoreSessions& sessions, control::ControlHub& hub)
+      : store_(store), sessions_(sessions), hub_(hub) {}
+
+  void on_meters(const control::MeterFrame&, control::Clock::time_point) override {}
+
+  void on_transport(const control::TransportState& state, control::Clock::time_point) override {
+    const auto session = sessions_.current();
+    const auto& tracks = sessions_.tracks();
+    if (!session || state.track < 0 || static_cast<std::size_t>(state.track) >= tracks.size()) return;
+    const session::Id track = tracks[static_cast<std::size_t>(state.track)].id;
+    if (track == playing_) return;
+    if (playing_) left_[*playing_] = hub_.chain_state();
+    playing_ = track;
+    if (const auto it = left_.find(track); it != left_.end()) {
+      (void)hub_.apply_state(it->second, control::Origin::internal);
+      return;
+    }
+    auto stored = store_.track(track);
+    if (!stored.ok() || !stored->snapshot_id) return;
+    auto snapshot = store_.snapshot(*stored->snapshot_id);
+    if (snapshot.ok()) (void)hub_.apply_state(snapshot->state, control::Origin::internal);
+  }
+
+ private:
+  session::Store& store_;
+  const StoreSessions& sessions_;
+  control::ControlHub& hub_;
+  std::optional<session::Id> playing_;
+  std::map<session::Id, nlohmann::json> left_;  // chains as the engineer left their tracks
+};
+
 /// Everything the control layer adds to the daemon, destroyed after the executor stops.
 struct ControlWiring {
   explicit ControlWiring(DaemonContext& ctx)
@@ -284,6 +321,7 @@ struct ControlWiring {
   std::unique_ptr<control::WsServer> ws;
   std::unique_ptr<control::OscServer> osc;
   std::unique_ptr<control::MeterPoller> poller;
+  std::unique_ptr<TrackChains> track_chains;
   std::unique_ptr<ApiContext> api;
   std::unique_ptr<TrackSources> track_sources;
   std::unique_ptr<TrackAnalysis> analysis;
@@ -465,6 +503,8 @@ void attach_control(DaemonContext& ctx) {
       ctx.io, [&ctx](dsp::MeterSnapshot& m) { return ctx.engine.read_meters(m); }, c->hub);
   c->poller->add_sink(c->ws.get());
   c->poller->add_sink(c->osc.get());
+  c->track_chains = std::make_unique<TrackChains>(*c->store, c->sessions, c->hub);
+  c->poller->add_sink(c->track_chains.get());
 
   // Listeners on /listen authenticate with the same tokens.
   ctx.listen->set_authenticator(

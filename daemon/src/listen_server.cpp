@@ -1,5 +1,6 @@
 #include "listen_server.hpp"
 
+#include "lacquer/control/ws_protocol.hpp"
 #include "prometheus.hpp"
 
 #include <opus.h>
@@ -67,13 +68,6 @@ std::string make_packet(ListenCodec codec, const PacketHeader& h, const void* pa
   return out;
 }
 
-bool origin_allowed(const std::string& origin, const std::string& host,
-                    const std::vector<std::string>& allowed) {
-  if (origin.empty()) return true;  // not a browser: tokens still decide
-  if (origin == "http://" + host || origin == "https://" + host) return true;
-  return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
-}
-
 }  // namespace
 
 // Outlives the server while listeners still have handlers queued on the executor.
@@ -121,7 +115,7 @@ class ListenServer::Listener : public std::enable_shared_from_this<Listener> {
     ticket_->on_evict([weak = weak_from_this()] {
       if (auto self = weak.lock()) self->close();
     });
-    if (!origin_allowed(origin, host, shared_->options.origins)) {
+    if (!control::origin_allowed(origin, host, shared_->options.origins)) {
       std::uint64_t suppressed = 0;
       if (shared_->refused_log.allow(control::Clock::now(), suppressed)) {
         spdlog::warn("listen: refused a WebSocket from origin {} ({} more refused since the "

@@ -265,9 +265,9 @@ TEST_F(HubFixture, NotesAreAddedAtThePlayPositionAndWalkedInOrder) {
   EXPECT_EQ(sessions.stored[0].author, "artist");
   ASSERT_EQ(listener.notes.size(), 1U);
 
-  ASSERT_TRUE(hub.add_note(artist, NotePlace{7, 100, 10.0, {}}, "intro boomy").ok());
-  ASSERT_TRUE(hub.add_note(artist, NotePlace{7, 102, 5.0, {}}, "fade early").ok());
-  EXPECT_FALSE(hub.add_note(artist, NotePlace{8, 100, 1.0, {}}, "elsewhere").ok());
+  ASSERT_TRUE(hub.add_note(artist, NotePlace{7, 100, 10.0, {}, {}}, "intro boomy").ok());
+  ASSERT_TRUE(hub.add_note(artist, NotePlace{7, 102, 5.0, {}, {}}, "fade early").ok());
+  EXPECT_FALSE(hub.add_note(artist, NotePlace{8, 100, 1.0, {}, {}}, "elsewhere").ok());
 
   // From track 1 at 42.5 s: next is the note exactly there, then track 2, then wraps.
   transport.s.track = 1;

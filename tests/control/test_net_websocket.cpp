@@ -354,7 +354,7 @@ TEST(WebSocket, SlowClientIsDroppedAndOthersKeepGoing) {
   for (int i = 0; i < 5000 && rig.ws->dropped_slow() == 0; ++i) {
     rig.on_executor([&] {
       return rig.hub.add_note(Principal{Role::engineer, 0, "engineer", {}},
-                              NotePlace{kClientSession, 100, 1.0, {}}, text).ok();
+                              NotePlace{kClientSession, 100, 1.0, {}, {}}, text).ok();
     });
   }
   EXPECT_EQ(rig.ws->dropped_slow(), 1U);

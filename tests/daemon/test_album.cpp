@@ -252,5 +252,36 @@ TEST_F(AlbumRoutesTest, ANewOrderReachesTheOpenSessionsPlayer) {
   EXPECT_NEAR(t["duration_s"].get<double>(), 7.0, 0.01);
 }
 
+TEST_F(AlbumRoutesTest, EachTrackPlaysWithTheChainItWasLeftWith) {
+  const auto s = api("POST", "/api/sessions", {{"title", "Chains"}});
+  const int session = json::parse(s.body)["id"].get<int>();
+  const std::string base = "/api/sessions/" + std::to_string(session);
+  add_tone(session, "One", 3.0, -20.0);
+  add_tone(session, "Two", 3.0, -20.0);
+  ASSERT_EQ(api("POST", base + "/open").status, 200);
+  WsClient control(port_);
+  ASSERT_EQ(control.call({{"op", "auth"}, {"token", kToken}}).value("ok", false), true);
+  const auto set = [&](const std::string& path, const json& value) {
+    return control.call({{"op", "set"}, {"path", path}, {"value", value}});
+  };
+  const auto gain_becomes = [&](double want) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    double got = 0.0;
+    do {
+      std::this_thread::sleep_for(50ms);
+      got = json::parse(api("GET", "/api/state").body)["values"]["/chain/output/gain"].get<double>();
+    } while (std::abs(got - want) > 1e-9 && std::chrono::steady_clock::now() < deadline);
+    return got;
+  };
+  set("/chain/output/gain", -3.0);
+  set("/transport/track", 1);
+  EXPECT_EQ(gain_becomes(-3.0), -3.0);  // a track with no chain of its own keeps this one
+  set("/chain/output/gain", -6.0);
+  set("/transport/track", 0);
+  EXPECT_EQ(gain_becomes(-3.0), -3.0);  // track one as it was left
+  set("/transport/track", 1);
+  EXPECT_EQ(gain_becomes(-6.0), -6.0);  // and track two
+}
+
 }  // namespace
 }  // namespace lacquer::test

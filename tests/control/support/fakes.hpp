@@ -63,7 +63,7 @@ class FakeSessions : public SessionPort {
   }
   /// Session 7 is loaded; track ids are 100 + playlist index.
   Expected<NotePlace> place(const TransportState& state) override {
-    return NotePlace{7, 100 + state.track, state.position_s, {}};
+    return NotePlace{7, 100 + state.track, state.position_s, {}, {}};
   }
   Expected<std::int64_t> store_snapshot(std::string_view name,
                                         const nlohmann::json& state) override {
