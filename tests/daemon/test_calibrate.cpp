@@ -1,7 +1,8 @@
 // `lacquer calibrate` against a simulated room (room_sim, a JACK client of its own) on a real
 // jackd with the dummy backend: the time of flight to the sample, the level, the response
 // against the RBJ bell's analytic one, a cut proposed on the room mode that flattens it once
-// applied, the 2nd harmonic when the speaker distorts, and clear errors for bad input.
+// applied, the 2nd harmonic when the speaker distorts, and clear errors for bad input. Offline,
+// without JACK: the deconvolution of a known path and the correction's rules.
 #include <gtest/gtest.h>
 #include <jack/jack.h>
 #include <signal.h>
@@ -14,6 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calibrate/correction.hpp"
+#include "calibrate/measurement.hpp"
+#include "calibrate/sweep.hpp"
 #include "process_helpers.hpp"
 #include "rbj_bell.hpp"
 
@@ -244,6 +248,101 @@ TEST_F(CalibrateTest, ReportsAServerLostDuringTheSweep) {
   // jackd frees a killed server's slot in its registry (eight in all) only when a server of
   // the same name starts again.
   EXPECT_TRUE(server_->start());
+}
+
+namespace cal = daemon::calibrate;
+
+// The sweep through a path of gain `gain`, `delay` samples and y = x + c·x² before it, with a
+// tail; the noise a fixed -100 dBFS pattern.
+cal::Capture offline_capture(const cal::SweepSpec& spec, const std::vector<float>& sweep,
+                             double gain, std::size_t delay, double c) {
+  cal::Capture capture;
+  capture.sample_rate = spec.sample_rate;
+  capture.recording.assign(sweep.size() + static_cast<std::size_t>(spec.sample_rate), 0.0f);
+  for (std::size_t i = 0; i < sweep.size(); ++i) {
+    const double x = sweep[i];
+    capture.recording[i + delay] = static_cast<float>(gain * (x + c * x * x));
+  }
+  capture.noise.resize(static_cast<std::size_t>(spec.sample_rate / 2));
+  for (std::size_t i = 0; i < capture.noise.size(); ++i) {
+    capture.noise[i] = (i % 2 == 0 ? 1e-5f : -1e-5f);
+  }
+  return capture;
+}
+
+TEST(CalibrateOffline, RecoversAKnownPathExactly) {
+  cal::SweepSpec spec;
+  spec.duration_s = 3.0;
+  const auto sweep = cal::exponential_sweep(spec);
+  const auto result = cal::analyse(spec, sweep, offline_capture(spec, sweep, 0.5, 200, 0.0));
+  ASSERT_TRUE(result.measurement) << result.error->message;
+  const auto& m = *result.measurement;
+  EXPECT_EQ(m.delay_samples, 200);
+  const double gain_db = 20.0 * std::log10(0.5);
+  EXPECT_NEAR(m.level_db, gain_db, 0.1);
+  for (std::size_t i = 0; i < m.response.freq_hz.size(); ++i) {
+    const double f = m.response.freq_hz[i];
+    if (f < 25.0 || f > 18000.0) continue;
+    // Near the sweep's start the window cuts into the band limit's spread: a few tenths of a dB.
+    EXPECT_NEAR(m.response.level_db[i], gain_db, f < 50.0 ? 0.3 : 0.1) << "at " << f << " Hz";
+  }
+  EXPECT_NEAR(*m.noise_rms_dbfs, -100.0, 0.01);
+}
+
+TEST(CalibrateOffline, MeasuresTheSecondHarmonic) {
+  cal::SweepSpec spec;
+  spec.duration_s = 3.0;
+  const auto sweep = cal::exponential_sweep(spec);
+  const double amplitude = std::pow(10.0, spec.level_dbfs / 20.0);
+  const double c = 2.0 * 0.01 / amplitude;  // the 2nd harmonic at -40 dB
+  const auto capture = offline_capture(spec, sweep, 1.0, 100, c);
+  const auto result = cal::analyse(spec, sweep, capture);
+  ASSERT_TRUE(result.measurement);
+  int checked = 0;
+  for (const auto& band : result.measurement->distortion) {
+    if (band.freq_hz < 250.0 || !band.harmonic_db[0]) continue;
+    EXPECT_NEAR(*band.harmonic_db[0], -40.0, 0.5) << "at " << band.freq_hz << " Hz";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5);
+}
+
+// A response on the 1/48-octave grid the correction works on: `bells` on a flat 0 dB.
+cal::Response grid_response(const std::vector<Bell>& bells) {
+  cal::Response r;
+  for (int n = -270; n <= 48; ++n) {
+    const double f = 1000.0 * std::exp2(n / 48.0);
+    double g = 1.0;
+    for (const auto& b : bells) g *= b.magnitude(kRate, f);
+    r.freq_hz.push_back(f);
+    r.level_db.push_back(20.0 * std::log10(g));
+  }
+  return r;
+}
+
+TEST(CalibrateOffline, CorrectionCutsModesAndNeverBoostsANull) {
+  const auto response = grid_response({Bell(kRate, 100.0, 6.0, 3.0), Bell(kRate, 250.0, -15.0, 8.0),
+                                       Bell(kRate, 32.0, -2.5, 1.5)});
+  const auto bands = cal::design_correction(response, 0.0, kRate, {});
+  ASSERT_FALSE(bands.empty());
+  EXPECT_LT(std::abs(std::log2(bands[0].freq_hz / 100.0)), 1.0 / 12.0);
+  EXPECT_NEAR(bands[0].gain_db, -6.0, 0.5);
+  EXPECT_NEAR(bands[0].q, 3.0, 0.75);  // the null's shoulder, an octave and a third up, pulls it
+  bool boosted_the_dip = false;
+  for (const auto& b : bands) {
+    EXPECT_LE(b.gain_db, 3.0);
+    // The null at 250 Hz: never a boost within a quarter octave of it.
+    if (b.gain_db > 0.0) {
+      EXPECT_GT(std::abs(std::log2(b.freq_hz / 250.0)), 0.25) << b.freq_hz;
+    }
+    if (b.gain_db > 1.0 && std::abs(std::log2(b.freq_hz / 32.0)) < 0.5) boosted_the_dip = true;
+  }
+  EXPECT_TRUE(boosted_the_dip);  // the shallow, broad dip is filled
+
+  // Nothing above the set frequency, however large.
+  const auto high = cal::design_correction(grid_response({Bell(kRate, 500.0, 8.0, 4.0)}), 0.0,
+                                           kRate, {});
+  EXPECT_TRUE(high.empty());
 }
 
 }  // namespace

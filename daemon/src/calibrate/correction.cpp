@@ -21,24 +21,32 @@ struct Fit {
   double error = 0.0;
 };
 
-// Squared error of deviation + band over the points within an octave of the band's start.
+// Squared error of deviation + band over the points within an octave of the band's start,
+// leaving out nulls (deeper than `null_db`): no band is there to fill them.
 double fit_error(const CorrectionBand& b, const std::vector<double>& freq,
-                 const std::vector<double>& dev, double fs, double centre_hz) {
+                 const std::vector<double>& dev, double fs, double centre_hz, double null_db) {
   double e = 0.0;
   for (std::size_t i = 0; i < freq.size(); ++i) {
-    if (freq[i] < centre_hz / 2.0 || freq[i] > centre_hz * 2.0) continue;
+    if (freq[i] < centre_hz / 2.0 || freq[i] > centre_hz * 2.0 || dev[i] < -null_db) continue;
     const double r = dev[i] + bell_gain_db(b, fs, freq[i]);
     e += r * r;
   }
   return e;
 }
 
-// Pattern search over log frequency, gain and log Q from `start`, within the bounds.
+// Pattern search over log frequency, gain and log Q from `start`, within the bounds; a boost's
+// centre never moves onto a null.
 CorrectionBand refine(CorrectionBand start, const std::vector<double>& freq,
-                      const std::vector<double>& dev, double fs, double min_gain, double max_gain,
-                      double max_q, double max_freq) {
+                      const std::vector<double>& dev, const std::vector<bool>& null, double fs,
+                      double min_gain, double max_gain, double max_q, const CorrectionLimits& limits) {
   const double centre = start.freq_hz;
-  Fit best{start, fit_error(start, freq, dev, fs, centre)};
+  const double max_freq = limits.max_freq_hz;
+  const double null_db = limits.null_depth_db;
+  const auto on_null = [&](double f) {
+    const auto at = std::lower_bound(freq.begin(), freq.end(), f) - freq.begin();
+    return static_cast<std::size_t>(at) < freq.size() && null[static_cast<std::size_t>(at)];
+  };
+  Fit best{start, fit_error(start, freq, dev, fs, centre, null_db)};
   double step_oct = 1.0 / 12.0;
   double step_db = 1.0;
   double step_q = 0.25;  // in octaves of Q
@@ -50,7 +58,8 @@ CorrectionBand refine(CorrectionBand start, const std::vector<double>& freq,
         if (axis == 0) c.freq_hz = std::min(c.freq_hz * std::exp2(sign * step_oct), max_freq);
         if (axis == 1) c.gain_db = std::clamp(c.gain_db + sign * step_db, min_gain, max_gain);
         if (axis == 2) c.q = std::clamp(c.q * std::exp2(sign * step_q), kMinQ, max_q);
-        const double e = fit_error(c, freq, dev, fs, centre);
+        if (c.gain_db > 0.0 && on_null(c.freq_hz)) continue;
+        const double e = fit_error(c, freq, dev, fs, centre, null_db);
         if (e < best.error) {
           best = {c, e};
           improved = true;
@@ -108,20 +117,21 @@ std::vector<CorrectionBand> design_correction(const Response& response, double t
     }
     CorrectionBand band;
     if (peak != freq.size()) {
-      band = refine({freq[peak], -dev[peak], width_q(freq, dev, peak)}, freq, dev, sample_rate,
-                    -limits.max_cut_db, 0.0, kMaxCutQ, limits.max_freq_hz);
+      band = refine({freq[peak], -dev[peak], width_q(freq, dev, peak)}, freq, dev, null,
+                    sample_rate, -limits.max_cut_db, 0.0, kMaxCutQ, limits);
     } else if (dip != freq.size()) {
       const double q = width_q(freq, dev, dip);
       if (-dev[dip] > limits.null_depth_db || q > kMaxBoostQ) {
-        // A null: leave it, and its neighbourhood, alone.
-        for (std::size_t i = 0; i < freq.size(); ++i) {
-          if (std::abs(std::log2(freq[i] / freq[dip])) < 0.5 / q) null[i] = true;
-        }
+        // A null: leave it alone, with the whole dip around it (down to the threshold).
         null[dip] = true;
+        for (std::size_t i = dip; i > 0 && dev[i - 1] < -limits.threshold_db; --i) null[i - 1] = true;
+        for (std::size_t i = dip + 1; i < freq.size() && dev[i] < -limits.threshold_db; ++i) {
+          null[i] = true;
+        }
         continue;
       }
-      band = refine({freq[dip], std::min(-dev[dip], limits.max_boost_db), q}, freq, dev,
-                    sample_rate, 0.0, limits.max_boost_db, kMaxBoostQ, limits.max_freq_hz);
+      band = refine({freq[dip], std::min(-dev[dip], limits.max_boost_db), q}, freq, dev, null,
+                    sample_rate, 0.0, limits.max_boost_db, kMaxBoostQ, limits);
     } else {
       break;
     }
