@@ -185,6 +185,20 @@ void add_stereo(TableBuilder& t) {
   t.bypass("/chain/stereo");
 }
 
+void add_deesser(TableBuilder& t) {
+  t.hz("/chain/deesser/freq", 2000.0, 12000.0, 6000.0,
+       "Split frequency: the band above it is detected and reduced");
+  t.db("/chain/deesser/threshold", -60.0, 0.0, -30.0,
+       "RMS level of the high band where reduction starts");
+  t.real("/chain/deesser/ratio", "ratio", 1.0, 20.0, 4.0, kTimeSmoothMs,
+         "Compression ratio of the high band above the threshold");
+  t.real("/chain/deesser/range", "dB", 0.0, 24.0, 12.0, kTimeSmoothMs,
+         "Most reduction of the high band");
+  t.ms("/chain/deesser/attack", 0.1, 50.0, 1.0, "Attack time constant");
+  t.ms("/chain/deesser/release", 5.0, 500.0, 60.0, "Release time constant");
+  t.boolean("/chain/deesser/bypass", true, "Pass the stage unprocessed (bypassed until used)");
+}
+
 void add_limiter(TableBuilder& t) {
   t.db("/chain/limiter/drive", -48.0, 24.0, 0.0,
        "Gain into the limiter: raises loudness while the ceiling holds the peaks");
@@ -256,6 +270,7 @@ std::vector<ParamSpec> build_table() {
   add_multiband(t);
   add_comp(t);
   add_stereo(t);
+  add_deesser(t);
   add_limiter(t);
   add_output(t);
   add_monitor(t);

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "lacquer/dsp/chain.hpp"
 #include "lacquer/dsp/stage.hpp"
@@ -58,10 +60,15 @@ class CountingBinding {
   ParamId gain_;
 };
 
-Schema two_gains() {
-  return Schema({{.path = "/one/gain", .max_value = 4.0, .default_value = 1.0},
-                 {.path = "/two/gain", .max_value = 4.0, .default_value = 1.0}});
+ParamSpec gain(std::string path) {
+  ParamSpec p;
+  p.path = std::move(path);
+  p.max_value = 4.0;
+  p.default_value = 1.0;
+  return p;
 }
+
+Schema two_gains() { return Schema({gain("/one/gain"), gain("/two/gain")}); }
 
 TEST(StageList, AChangeReReadsAndAppliesOnlyItsStage) {
   const Schema schema = two_gains();
@@ -104,7 +111,7 @@ TEST(StageList, AChangeReReadsAndAppliesOnlyItsStage) {
 }
 
 TEST(StageList, AWrongPathIsRefusedWhenTheBindingIsBuilt) {
-  const Schema schema({{.path = "/one/gain"}});
+  const Schema schema({gain("/one/gain")});
   EXPECT_THROW(CountingBinding<2>{schema}, std::out_of_range);
 }
 
@@ -112,6 +119,7 @@ TEST(StageList, AWrongPathIsRefusedWhenTheBindingIsBuilt) {
 // them, and a change marks only that one.
 template <typename... B>
 struct Bindings {
+  static constexpr std::size_t kCount = sizeof...(B);
   explicit Bindings(const Schema& s) : all(B(s)...) {}
   std::tuple<B...> all;
   std::size_t ids() const {
@@ -133,8 +141,9 @@ struct Bindings {
     return changed;
   }
 };
-using ChainBindings = Bindings<InputBinding, EqBinding, MultibandBinding, CompBinding,
-                               StereoBinding, LimiterBinding, OutputBinding, MonitorBinding>;
+template <typename... B>
+using WithMonitor = Bindings<B..., MonitorBinding>;
+using ChainBindings = PrintPath::Apply<WithMonitor>;
 
 TEST(StageList, EveryChainParameterHasOneStage) {
   const Schema& schema = Schema::instance();
@@ -151,7 +160,7 @@ TEST(StageList, EachParameterChangeMarksOneStage) {
   const Schema& schema = Schema::instance();
   ParamStore store(schema);
   const ChainBindings bindings(schema);
-  std::array<std::uint64_t, 8> stamps{};
+  std::array<std::uint64_t, ChainBindings::kCount> stamps{};
   bindings.changed(store, stamps);
   for (ParamId id = 0; id < schema.size(); ++id) {
     const std::string_view path = schema.spec(id).path;

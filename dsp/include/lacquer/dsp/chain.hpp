@@ -3,7 +3,7 @@
 // off the audio thread (it allocates); process() never allocates, locks or blocks.
 //
 // Print path, on planar double buffers of at most kMaxBlock frames:
-//   input -> eq -> multiband -> comp -> stereo -> limiter -> output
+//   input -> eq -> multiband -> comp -> stereo -> deesser -> limiter -> output
 // Monitor path: the print output and the bypass signal (the chain input delayed by the chain
 // latency, so a compare never jumps in time) through MonitorPath.
 
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lacquer/dsp/comp_binding.hpp"
+#include "lacquer/dsp/deesser_binding.hpp"
 #include "lacquer/dsp/eq_binding.hpp"
 #include "lacquer/dsp/input_binding.hpp"
 #include "lacquer/dsp/limiter_binding.hpp"
@@ -42,7 +43,7 @@ struct MeterSnapshot {
 
 /// The print path, in processing order: one binding per stage (stage.hpp).
 using PrintPath = StageList<InputBinding, EqBinding, MultibandBinding, CompBinding, StereoBinding,
-                            LimiterBinding, OutputBinding>;
+                            DeesserBinding, LimiterBinding, OutputBinding>;
 
 class Chain {
  public:

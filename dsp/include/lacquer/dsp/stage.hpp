@@ -101,6 +101,10 @@ template <StageBinding... Bindings>
   requires(PrintStage<typename Bindings::Stage> && ...)
 class StageList {
  public:
+  /// T<Bindings...>: the same list for another template (tests walk the chain's bindings).
+  template <template <typename...> class T>
+  using Apply = T<Bindings...>;
+
   explicit StageList(const Schema& schema) : slots_(Slot<Bindings>(schema)...) {}
 
   /// Allocates every stage.
