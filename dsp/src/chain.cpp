@@ -10,9 +10,7 @@ Chain::Chain(const ParamStore& params, double sample_rate)
     : params_(params),
       sample_rate_(sample_rate),
       print_(params.schema()),
-      monitor_params_(params.schema()),
-      spectrum_in_(sample_rate),
-      spectrum_out_(sample_rate) {
+      monitor_params_(params.schema()) {
   print_.prepare(sample_rate, kMaxBlock);
   monitor_.prepare(sample_rate, kMaxBlock);
   in_meter_.prepare(sample_rate, kMaxBlock);
@@ -153,8 +151,6 @@ void meter_point(ProgramMeter& meter, const double* left, const double* right, s
 void Chain::meter(std::uint32_t n) noexcept {
   meter_point(in_meter_, in_[0].data(), in_[1].data(), n, in_restart_in_);
   meter_point(out_meter_, buf_[0].data(), buf_[1].data(), n, out_restart_in_);
-  spectrum_in_.push(in_[0].data(), in_[1].data(), n);
-  spectrum_out_.push(buf_[0].data(), buf_[1].data(), n);
   meters_.in = in_meter_.reading();
   meters_.out = out_meter_.reading();
   for (int c = 0; c < 2; ++c) {

@@ -23,7 +23,6 @@
 #include "lacquer/dsp/multiband_binding.hpp"
 #include "lacquer/dsp/output_binding.hpp"
 #include "lacquer/dsp/param_store.hpp"
-#include "lacquer/dsp/spectrum.hpp"
 #include "lacquer/dsp/stage.hpp"
 #include "lacquer/dsp/stereo_binding.hpp"
 
@@ -70,7 +69,7 @@ class Chain {
   void process(const float* const in[2], float* const out[2], float* const mon[2],
                std::uint32_t nframes, const MonitorFeeds* feeds = nullptr) noexcept;
 
-  /// Turns the input/output meters and the spectrum feed on (the default) or off. Offline
+  /// Turns the input/output meters on (the default) or off. Offline
   /// renders measure the file they write and switch them off: true-peak metering is a large
   /// part of the chain's cost. Loudness-matched monitoring needs them on.
   void set_metering(bool on) noexcept { metering_ = on; }
@@ -86,11 +85,6 @@ class Chain {
   std::uint32_t latency_frames() const noexcept { return latency_; }
   double sample_rate() const noexcept { return sample_rate_; }
   const MeterSnapshot& meters() const noexcept { return meters_; }
-
-  /// The spectrum analysers of the input and the output. The audio thread feeds them;
-  /// one analysis thread calls their update() and reads them (never the audio thread).
-  SpectrumAnalyzer& spectrum_in() noexcept { return spectrum_in_; }
-  SpectrumAnalyzer& spectrum_out() noexcept { return spectrum_out_; }
 
  private:
   /// Re-reads the Params of the stages whose parameters changed and applies them.
@@ -123,7 +117,6 @@ class Chain {
   ProgramMeter in_meter_, out_meter_;
   // Frames each meter still takes before a restart asked for reaches it (0: none pending).
   std::uint32_t in_restart_in_ = 0, out_restart_in_ = 0;
-  SpectrumAnalyzer spectrum_in_, spectrum_out_;
   MeterSnapshot meters_;
 };
 
