@@ -166,6 +166,7 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
     params_.set(*e.param, v);
     Change change = param_change(e, v);
     broadcast(change);
+    enable_eq_band_of(e);
     return change;
   }
   switch (e.action) {
@@ -292,6 +293,20 @@ Expected<Change> ControlHub::select_reference(const Entry& e, const Value& value
   Change change{&e, Value{std::int64_t{*selected}}, std::nullopt};
   broadcast(change);
   return change;
+}
+
+void ControlHub::enable_eq_band_of(const Entry& e) {
+  // A surface that moves a disabled EQ band's gain, frequency or type means to hear it.
+  constexpr std::string_view kEq = "/chain/eq/";
+  const std::string_view path = e.path;
+  if (applying_state_ || !path.starts_with(kEq)) return;  // a state sets `enabled` itself
+  const auto slash = path.rfind('/');
+  const std::string_view what = path.substr(slash + 1);
+  if (what != "gain" && what != "freq" && what != "type") return;
+  const Entry* enabled = table_.find(std::string(path.substr(0, slash)) + "/enabled");
+  if (enabled == nullptr || !enabled->param || params_.get(*enabled->param) >= 0.5) return;
+  params_.set(*enabled->param, 1.0);
+  broadcast(param_change(*enabled, 1.0));
 }
 
 void ControlHub::announce(std::string_view path) {
@@ -525,6 +540,7 @@ Expected<std::size_t> ControlHub::apply_state(const nlohmann::json& state, Origi
     return make_error(ErrorCode::bad_request, "a state is an object of paths to values");
   }
   std::size_t count = 0;
+  applying_state_ = true;
   for (const auto& [path, json] : state.items()) {
     const Entry* e = table_.find(path);
     if (e == nullptr || !e->param) continue;
@@ -533,6 +549,7 @@ Expected<std::size_t> ControlHub::apply_state(const nlohmann::json& state, Origi
     Command c{path, std::move(*value), origin, Role::engineer};
     if (execute(c).ok()) ++count;
   }
+  applying_state_ = false;
   return count;
 }
 

@@ -1,5 +1,6 @@
 #include "api_routes.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <vector>
@@ -117,6 +118,29 @@ json track_json(const session::Track& t) {
   return {{"id", t.id},       {"position", t.position}, {"file", t.file_path},
           {"title", t.title}, {"isrc", t.isrc},         {"target", t.target},
           {"snapshot_id", t.snapshot_id ? json(*t.snapshot_id) : json(nullptr)}};
+}
+
+/// A query value as `application/x-www-form-urlencoded` writes it: '+' is a space, %XX a
+/// byte; nothing for a malformed escape.
+std::optional<std::string> form_decode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] != '%') {
+      out += in[i];
+    } else {
+      if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+        return std::nullopt;
+      }
+      unsigned byte = 0;
+      std::from_chars(in.data() + i + 1, in.data() + i + 3, byte, 16);
+      out += static_cast<char>(byte);
+      i += 2;
+    }
+  }
+  return out;
 }
 
 /// Where an invite link points: the page's own origin when the browser sent it for this
@@ -516,15 +540,16 @@ void add_api_routes(control::HttpServer& http, ApiContext& api) {
     if (!who.ok()) return fail(who.error());
     if (who->role != Role::engineer) return fail(make_error(ErrorCode::forbidden, "engineer only"));
     session::FeedbackScope scope;
-    // ?client=NAME or ?studio=NAME (one of them; values are plain names).
+    // ?client=NAME or ?studio=NAME (one of them), form-encoded as browsers send it.
     const auto query = req.target.find('?');
     if (query != std::string::npos) {
       const std::string q = req.target.substr(query + 1);
       const auto eq = q.find('=');
       const std::string key = q.substr(0, eq);
-      const std::string value = eq == std::string::npos ? std::string() : q.substr(eq + 1);
-      if (key == "client") scope.client = value;
-      if (key == "studio") scope.studio = value;
+      auto value = form_decode(eq == std::string::npos ? std::string() : q.substr(eq + 1));
+      if (!value) return fail(make_error(ErrorCode::bad_request, "a malformed %-escape in the query"));
+      if (key == "client") scope.client = *value;
+      if (key == "studio") scope.studio = *value;
     }
     auto summary = api.store.feedback(scope);
     if (!summary.ok()) return fail(from_store(summary.error()));

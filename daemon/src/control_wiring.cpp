@@ -44,9 +44,16 @@ class PlayerTransport : public control::TransportPort {
     player_.set_loop(loop);
   }
   control::TransportState state() const override {
-    const TransportStatus s = player_.status();
-    return control::TransportState{s.playing, s.track,
-                                   static_cast<std::int32_t>(player_.tracks().size()),
+    TransportStatus s = player_.status();
+    const auto tracks = player_.tracks();
+    // A track selected but not yet taken up by the audio thread is where the transport is, so
+    // a snapshot stored right after the selection lands on that track.
+    if (const std::int32_t pending = player_.pending_selection(); pending >= 0 && !tracks.empty()) {
+      s.track = std::min(pending, static_cast<std::int32_t>(tracks.size()) - 1);
+      s.position_s = 0.0;
+      s.duration_s = tracks[static_cast<std::size_t>(s.track)].duration_s;
+    }
+    return control::TransportState{s.playing, s.track, static_cast<std::int32_t>(tracks.size()),
                                    s.position_s, s.duration_s, loop_};
   }
 

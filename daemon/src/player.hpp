@@ -51,6 +51,11 @@ class Player {
   /// their audio; the track playing goes on where it is. Ignored when the sizes differ.
   void reorder(const std::vector<std::size_t>& order);
 
+  /// Any thread: a track selected that the audio thread has not taken up yet, else -1.
+  std::int32_t pending_selection() const noexcept {
+    return select_track_.load(std::memory_order_relaxed);
+  }
+
   /// Any thread: the newest status the audio thread published.
   TransportStatus status() const noexcept;
 

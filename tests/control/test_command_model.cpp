@@ -96,6 +96,28 @@ TEST_F(HubFixture, RealValuesAreClampedAndEchoedToEveryListener) {
   EXPECT_DOUBLE_EQ(*listener.changes.back().norm, 21.0 / 48.0);
 }
 
+TEST_F(HubFixture, MovingADisabledEqBandEnablesItAndSaysSo) {
+  ASSERT_EQ(stored("/chain/eq/3/enabled"), 0.0);  // bands start disabled
+  ASSERT_TRUE(set("/chain/eq/3/gain/norm", 0.75).ok());
+  EXPECT_EQ(stored("/chain/eq/3/enabled"), 1.0);
+  ASSERT_EQ(listener.changes.size(), 2U);
+  EXPECT_EQ(listener.changes[1].entry->path, "/chain/eq/3/enabled");
+  EXPECT_EQ(std::get<bool>(listener.changes[1].value), true);
+  // Once enabled, a move is echoed alone; Q and slope do not switch a band in.
+  ASSERT_TRUE(set("/chain/eq/3/freq", 2000.0).ok());
+  EXPECT_EQ(listener.changes.size(), 3U);
+  ASSERT_TRUE(set("/chain/eq/3/enabled", false).ok());
+  ASSERT_TRUE(set("/chain/eq/3/q", 2.0).ok());
+  EXPECT_EQ(stored("/chain/eq/3/enabled"), 0.0);
+  ASSERT_TRUE(set("/chain/eq/3/type", "high_shelf").ok());
+  EXPECT_EQ(stored("/chain/eq/3/enabled"), 1.0);
+  // A recalled state sets `enabled` itself: a stored disabled band stays disabled.
+  ASSERT_TRUE(hub.apply_state({{"/chain/eq/3/enabled", false}, {"/chain/eq/3/gain", 4.0}},
+                              Origin::internal).ok());
+  EXPECT_EQ(stored("/chain/eq/3/enabled"), 0.0);
+  EXPECT_EQ(stored("/chain/eq/3/gain"), 4.0);
+}
+
 TEST_F(HubFixture, NormMapsFrequenciesLogarithmicallyAndGainsLinearly) {
   // Log taper: the middle of 10 Hz..22 kHz is the geometric mean.
   auto f = set("/chain/eq/2/freq/norm", 0.5);

@@ -283,5 +283,37 @@ TEST_F(AlbumRoutesTest, EachTrackPlaysWithTheChainItWasLeftWith) {
   EXPECT_EQ(gain_becomes(-6.0), -6.0);  // and track two
 }
 
+TEST_F(AlbumRoutesTest, FeedbackScopesAreFormDecoded) {
+  ASSERT_EQ(api("POST", "/api/sessions", {{"title", "Orbit"}, {"client", "Nova Records"}}).status, 201);
+  for (const char* query : {"?client=Nova%20Records", "?client=Nova+Records"}) {
+    const auto r = api("GET", std::string("/api/feedback") + query);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json f = json::parse(r.body);
+    EXPECT_EQ(f["scope"]["client"], "Nova Records") << query;
+    EXPECT_EQ(f["sessions"], 1) << r.body;
+  }
+  EXPECT_EQ(api("GET", "/api/feedback?client=Nova%2").status, 400);
+}
+
+TEST_F(AlbumRoutesTest, ASnapshotStoredRightAfterATrackChangeLandsOnThatTrack) {
+  const auto s = api("POST", "/api/sessions", {{"title", "Quick hands"}});
+  const int session = json::parse(s.body)["id"].get<int>();
+  const std::string base = "/api/sessions/" + std::to_string(session);
+  const int ids[2] = {add_tone(session, "One", 3.0, -20.0), add_tone(session, "Two", 3.0, -20.0)};
+  ASSERT_EQ(api("POST", base + "/open").status, 200);
+  WsClient control(port_);
+  ASSERT_EQ(control.call({{"op", "auth"}, {"token", kToken}}).value("ok", false), true);
+  for (int i = 0; i < 8; ++i) {
+    control.call({{"op", "set"}, {"path", "/transport/track"}, {"value", (i + 1) % 2}});
+    control.call({{"op", "set"}, {"path", "/snapshot/store"}, {"value", "S" + std::to_string(i)}});
+  }
+  const json snapshots = json::parse(api("GET", base + "/snapshots").body);
+  ASSERT_EQ(snapshots.size(), 8U) << snapshots;
+  for (const auto& snap : snapshots) {
+    const int i = std::stoi(snap["name"].get<std::string>().substr(1));
+    EXPECT_EQ(snap["track"], ids[(i + 1) % 2]) << snap["name"];
+  }
+}
+
 }  // namespace
 }  // namespace lacquer::test

@@ -189,6 +189,8 @@ class ControlHub {
                          const Principal& who);
   Expected<Change> apply_transport(const Entry& entry, const Value& value);
   Expected<Change> select_reference(const Entry& entry, const Value& value);
+  /// Enables the EQ band whose gain, frequency or type `entry` is, when it is disabled.
+  void enable_eq_band_of(const Entry& entry);
   Expected<Change> walk_notes(int direction);
   Expected<Change> resolve_current_note(const Principal& who);
   Change note_current_change() const;
@@ -209,6 +211,7 @@ class ControlHub {
   const Entry* compare_entry_;  // /monitor/compare
   std::vector<HubListener*> listeners_;
   std::optional<NoteRecord> current_note_;  // where /note/next and /note/prev left off
+  bool applying_state_ = false;             // apply_state() is setting a whole chain
   std::uint64_t applied_ = 0;
   std::uint64_t refused_ = 0;
 };
