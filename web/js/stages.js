@@ -9,7 +9,7 @@ import { labelOfSegments, nameOf } from './labels.js';
 import { EqView } from './eq_view.js';
 
 const TITLES = { input: 'Input', eq: 'EQ', multiband: 'Multiband', comp: 'Comp', stereo: 'Stereo',
-  limiter: 'Limiter', output: 'Output', monitor: 'Monitor' };
+  deesser: 'De-esser', limiter: 'Limiter', output: 'Output', monitor: 'Monitor' };
 
 /** Stages in schema order: [{id, title, prefix, entries, bypass}]. */
 export function groupStages(schema) {
