@@ -193,6 +193,8 @@ test('tracks reorder by drag, by the arrow keys on the handle, and by the button
   await page.focus(`#album-handle-${third}`);
   await page.keyboard.press('ArrowDown');
   await waitFor('moved down one', async () => JSON.stringify(await order()) === JSON.stringify([first, third, second]), 3000);
+  // Drawn again from the stored album (the push may redraw after the reply) before the next key.
+  await page.waitForFunction((id) => document.querySelector(`.album-track[data-track="${id}"] .album-position`)?.textContent === '2', third, { timeout: 3000 });
   await page.waitForFunction((id) => document.activeElement?.id === `album-handle-${id}`, third, { timeout: 3000 });
   await page.keyboard.press('ArrowDown');
   await waitFor('moved down two', async () => JSON.stringify(await order()) === JSON.stringify([first, second, third]), 3000);

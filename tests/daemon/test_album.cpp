@@ -237,7 +237,9 @@ TEST_F(AlbumRoutesTest, ANewOrderReachesTheOpenSessionsPlayer) {
     while (!done(transport()) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
     return transport();
   };
-  EXPECT_NEAR(transport()["duration_s"].get<double>(), 5.0, 0.01);
+  // The player takes the playlist at its next period.
+  EXPECT_NEAR(wait_for([](const json& t) { return t["duration_s"].get<double>() > 0.0; })["duration_s"].get<double>(),
+              5.0, 0.01);
 
   // The 5 s track is second now; the transport stays on it, at its new index.
   ASSERT_EQ(api("PUT", base + "/album/order", {{"track_ids", {second, first}}}).status, 200);
