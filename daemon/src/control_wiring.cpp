@@ -250,7 +250,17 @@ class TrackChains : public control::MeterSink {
     const auto session = sessions_.current();
     const auto& tracks = sessions_.tracks();
     if (!session || state.track < 0 || static_cast<std::size_t>(state.track) >= tracks.size()) return;
-    const session::Id track = tracks[static_cast<std::size_t>(state.track)].id;
+    reach(tracks[static_cast<std::size_t>(state.track)].id);
+  }
+
+  /// A session just loaded into the player starts on its first track: its chain is recalled
+  /// now, before any command on the new session, not when the next transport report arrives.
+  void session_opened(const std::vector<session::Track>& tracks) {
+    if (!tracks.empty()) reach(tracks.front().id);
+  }
+
+ private:
+  void reach(session::Id track) {
     if (track == playing_) return;
     if (playing_) left_[*playing_] = hub_.chain_state();
     playing_ = track;
@@ -264,7 +274,6 @@ class TrackChains : public control::MeterSink {
     if (snapshot.ok()) (void)hub_.apply_state(snapshot->state, control::Origin::internal);
   }
 
- private:
   session::Store& store_;
   const StoreSessions& sessions_;
   control::ControlHub& hub_;
@@ -538,6 +547,7 @@ void attach_control(DaemonContext& ctx) {
         }
         ctx.player.load(std::move(decoded), rate);
         c->sessions.set_current(id, *tracks);
+        c->track_chains->session_opened(*tracks);
         c->references->open_session(id);
         for (const auto& t : *tracks) c->analysis->ensure(t);
         ctx.listen->set_open_session(id);

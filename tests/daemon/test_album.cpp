@@ -285,6 +285,31 @@ TEST_F(AlbumRoutesTest, EachTrackPlaysWithTheChainItWasLeftWith) {
   EXPECT_EQ(gain_becomes(-6.0), -6.0);  // and track two
 }
 
+TEST_F(AlbumRoutesTest, OpeningASessionRecallsItsFirstTracksChainBeforeAnyCommand) {
+  const auto session_with_track = [&](const char* title) {
+    const int id = json::parse(api("POST", "/api/sessions", {{"title", title}}).body)["id"].get<int>();
+    add_tone(id, title, 3.0, -20.0);
+    return "/api/sessions/" + std::to_string(id);
+  };
+  const std::string first = session_with_track("First");
+  const std::string second = session_with_track("Second");
+  WsClient control(port_);
+  ASSERT_EQ(control.call({{"op", "auth"}, {"token", kToken}}).value("ok", false), true);
+  const auto gain_now = [&] {
+    return json::parse(api("GET", "/api/state").body)["values"]["/chain/output/gain"].get<double>();
+  };
+  ASSERT_EQ(api("POST", first + "/open").status, 200);
+  control.call({{"op", "set"}, {"path", "/chain/output/gain"}, {"value", -4.0}});
+  ASSERT_EQ(api("POST", second + "/open").status, 200);
+  control.call({{"op", "set"}, {"path", "/chain/output/gain"}, {"value", -1.0}});
+  // Read straight after the open, with no wait for the transport's next report: a command
+  // made now already acts on the first session's chain.
+  ASSERT_EQ(api("POST", first + "/open").status, 200);
+  EXPECT_EQ(gain_now(), -4.0);
+  ASSERT_EQ(api("POST", second + "/open").status, 200);
+  EXPECT_EQ(gain_now(), -1.0);
+}
+
 TEST_F(AlbumRoutesTest, FeedbackScopesAreFormDecoded) {
   ASSERT_EQ(api("POST", "/api/sessions", {{"title", "Orbit"}, {"client", "Nova Records"}}).status, 201);
   for (const char* query : {"?client=Nova%20Records", "?client=Nova+Records"}) {
