@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "player.hpp"
+#include "audio/player.hpp"
 
 namespace lacquer::daemon {
 namespace {

@@ -15,7 +15,7 @@
 #include <mutex>
 #include <thread>
 
-#include "../offline_render.hpp"
+#include "offline/offline_render.hpp"
 #include "cd.hpp"
 #include "lacquer/analysis/analysis.hpp"
 #include "lacquer/dsp/param_store.hpp"

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api_routes.hpp"
+#include "serve/api_routes.hpp"
 
 namespace lacquer::daemon {
 

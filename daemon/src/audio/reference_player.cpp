@@ -1,4 +1,4 @@
-#include "reference_player.hpp"
+#include "audio/reference_player.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "track_analysis.hpp"
+#include "serve/track_analysis.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,7 +1,7 @@
-#include "listen_server.hpp"
+#include "serve/listen_server.hpp"
 
 #include "lacquer/control/ws_protocol.hpp"
-#include "prometheus.hpp"
+#include "serve/prometheus.hpp"
 
 #include <opus.h>
 #include <soxr.h>

@@ -1,4 +1,4 @@
-#include "player.hpp"
+#include "audio/player.hpp"
 
 #include <algorithm>
 #include <cmath>

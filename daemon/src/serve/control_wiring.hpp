@@ -2,7 +2,7 @@
 // Wires the control layer into `lacquer serve`: the session store, the hub with its
 // transport and session ports, OSC, the /ws endpoint, the /api routes and the meter poller.
 
-#include "daemon_context.hpp"
+#include "serve/daemon_context.hpp"
 
 namespace lacquer::daemon {
 

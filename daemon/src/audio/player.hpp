@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "lacquer/dsp/spsc_ring.hpp"
-#include "transport.hpp"
+#include "audio/transport.hpp"
 
 namespace lacquer::daemon {
 

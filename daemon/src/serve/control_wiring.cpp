@@ -1,5 +1,5 @@
-#include "control_wiring.hpp"
-#include "reference_control.hpp"
+#include "serve/control_wiring.hpp"
+#include "serve/reference_control.hpp"
 
 #include <fcntl.h>
 #include <sndfile.h>
@@ -15,9 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
-#include "api_routes.hpp"
-#include "track_sources.hpp"
-#include "prometheus.hpp"
+#include "serve/api_routes.hpp"
+#include "serve/track_sources.hpp"
+#include "serve/prometheus.hpp"
 #include "lacquer/control/meter_poller.hpp"
 #include "lacquer/control/osc_server.hpp"
 #include "lacquer/control/ws_server.hpp"

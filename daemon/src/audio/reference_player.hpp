@@ -12,7 +12,7 @@
 #include "lacquer/analysis/report.hpp"
 #include "lacquer/dsp/monitor_path.hpp"
 #include "lacquer/dsp/spsc_ring.hpp"
-#include "player.hpp"
+#include "audio/player.hpp"
 
 namespace lacquer::daemon {
 

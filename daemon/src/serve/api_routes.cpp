@@ -1,4 +1,4 @@
-#include "api_routes.hpp"
+#include "serve/api_routes.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -10,8 +10,8 @@
 #include "lacquer/control/ws_protocol.hpp"
 #include "lacquer/session/feedback.hpp"
 #include "lacquer/session/note_export.hpp"
-#include "album_routes.hpp"
-#include "observation_routes.hpp"
+#include "serve/album_routes.hpp"
+#include "serve/observation_routes.hpp"
 
 namespace lacquer::daemon {
 

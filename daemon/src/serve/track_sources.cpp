@@ -1,4 +1,4 @@
-#include "track_sources.hpp"
+#include "serve/track_sources.hpp"
 
 #include <fcntl.h>
 #include <sndfile.h>

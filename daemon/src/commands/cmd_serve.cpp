@@ -17,13 +17,13 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "backup_schedule.hpp"
-#include "control_wiring.hpp"
-#include "daemon_context.hpp"
-#include "prometheus.hpp"
+#include "serve/backup_schedule.hpp"
+#include "serve/control_wiring.hpp"
+#include "serve/daemon_context.hpp"
+#include "serve/prometheus.hpp"
 #include "lacquer/session/store.hpp"
 #include "subcommand.hpp"
-#include "web_routes.hpp"
+#include "serve/web_routes.hpp"
 
 namespace lacquer::daemon {
 

@@ -1,4 +1,4 @@
-#include "web_routes.hpp"
+#include "serve/web_routes.hpp"
 
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "observation_routes.hpp"
+#include "serve/observation_routes.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "album_routes.hpp"
+#include "serve/album_routes.hpp"
 
 #include <initializer_list>
 #include <limits>

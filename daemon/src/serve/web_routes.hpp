@@ -1,6 +1,6 @@
 #pragma once
 
-#include "daemon_context.hpp"
+#include "serve/daemon_context.hpp"
 
 namespace lacquer::daemon {
 

@@ -12,7 +12,7 @@
 
 #include "lacquer/control/hub.hpp"
 #include "lacquer/session/store.hpp"
-#include "reference_player.hpp"
+#include "audio/reference_player.hpp"
 
 namespace lacquer::daemon {
 

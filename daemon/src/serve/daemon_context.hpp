@@ -11,14 +11,14 @@
 #include <boost/asio/io_context.hpp>
 
 #include "config.hpp"
-#include "jack_backend.hpp"
-#include "listen_server.hpp"
-#include "listen_tap.hpp"
+#include "audio/jack_backend.hpp"
+#include "serve/listen_server.hpp"
+#include "audio/listen_tap.hpp"
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/tls_front.hpp"
 #include "lacquer/dsp/engine.hpp"
-#include "player.hpp"
-#include "reference_player.hpp"
+#include "audio/player.hpp"
+#include "audio/reference_player.hpp"
 
 namespace lacquer::daemon {
 

@@ -11,9 +11,9 @@
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
 #include "lacquer/session/store.hpp"
-#include "reference_control.hpp"
-#include "track_analysis.hpp"
-#include "track_sources.hpp"
+#include "serve/reference_control.hpp"
+#include "serve/track_analysis.hpp"
+#include "serve/track_sources.hpp"
 
 namespace lacquer::daemon {
 

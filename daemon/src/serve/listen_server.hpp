@@ -26,7 +26,7 @@
 
 #include "lacquer/control/auth.hpp"
 #include "lacquer/control/http_server.hpp"
-#include "listen_tap.hpp"
+#include "audio/listen_tap.hpp"
 
 namespace lacquer::daemon {
 

@@ -1,4 +1,4 @@
-#include "jack_backend.hpp"
+#include "audio/jack_backend.hpp"
 
 #include <time.h>
 #include <xmmintrin.h>

@@ -1,4 +1,4 @@
-#include "daemon_context.hpp"
+#include "serve/daemon_context.hpp"
 
 #include "lacquer/dsp/param_schema.hpp"
 

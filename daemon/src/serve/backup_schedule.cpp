@@ -1,4 +1,4 @@
-#include "backup_schedule.hpp"
+#include "serve/backup_schedule.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lacquer/session/store.hpp"
-#include "prometheus.hpp"
+#include "serve/prometheus.hpp"
 
 namespace lacquer::daemon {
 

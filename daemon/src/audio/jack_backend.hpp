@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "lacquer/dsp/engine.hpp"
-#include "listen_tap.hpp"
-#include "player.hpp"
-#include "reference_player.hpp"
+#include "audio/listen_tap.hpp"
+#include "audio/player.hpp"
+#include "audio/reference_player.hpp"
 
 namespace lacquer::daemon {
 

@@ -1,4 +1,4 @@
-#include "offline_render.hpp"
+#include "offline/offline_render.hpp"
 
 #include <ebur128.h>
 #include <sndfile.h>

@@ -1,8 +1,8 @@
-#include "reference_control.hpp"
+#include "serve/reference_control.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "api_routes.hpp"
+#include "serve/api_routes.hpp"
 #include "lacquer/analysis/report_json.hpp"
 
 namespace lacquer::daemon {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "lacquer/dsp/targets.hpp"
-#include "offline_render.hpp"
+#include "offline/offline_render.hpp"
 #include "subcommand.hpp"
 
 namespace lacquer::daemon {
