@@ -343,6 +343,24 @@ TEST_F(Render, ChainFileAndSetApplyInOrder) {
   }
 }
 
+// One validator for every way in: out of range is clamped (as OSC, the WebSocket and the API
+// do) and said on stderr, where a refusal would have stopped the render.
+TEST_F(Render, OutOfRangeSettingsAreClampedAsTheConsoleDoes) {
+  const Audio in = material(48000, 2, 2.0, 0.01);
+  write(at("in.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  { std::ofstream(at("chain.json")) << R"({"/chain/input/trim": -90})"; }
+  const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string() + " --chain " +
+                           at("chain.json").string() + " --set /chain/output/gain=40");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("/chain/output/gain: 40 is clamped to 12 dB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/chain/input/trim: -90 is clamped to -24 dB"), std::string::npos) << r.err;
+  const Audio out = read(at("out.wav"));
+  const double g = std::pow(10.0, (12.0 - 24.0) / 20.0);
+  for (std::size_t i = 0; i < in.frames(); ++i) {
+    ASSERT_NEAR(out.samples[2 * i], g * in.samples[2 * i], 1e-6) << i;
+  }
+}
+
 TEST_F(Render, BadInputsFailCleanlyWithoutOutput) {
   write(at("in.wav"), material(48000, 2, 1.0), SF_FORMAT_WAV | SF_FORMAT_FLOAT);
   write(at("empty.wav"), Audio{}, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
@@ -357,7 +375,7 @@ TEST_F(Render, BadInputsFailCleanlyWithoutOutput) {
       at("empty.wav").string() + " " + out,
       at("six.wav").string() + " " + out,
       in + " " + out + " --set /chain/eq/9/gain=1",
-      in + " " + out + " --set /chain/eq/1/gain=40",
+      in + " " + out + " --set /monitor/level=-10",
       in + " " + out + " --set /chain/eq/1/gain=nan",
       in + " " + out + " --set /chain/eq/1/type=wobble",
       in + " " + out + " --set /chain/eq/1/gain",

@@ -46,6 +46,7 @@ std::function<int()> setup_render(CLI::App& app) {
     try {
       const RenderResult r = render(*req);
       for (const auto& w : r.input_warnings) std::fprintf(stderr, "lacquer render: warning: %s\n", w.c_str());
+      for (const auto& c : r.clamped_settings) std::fprintf(stderr, "lacquer render: %s\n", c.c_str());
       const std::string passes =
           r.passes > 1 ? " (" + std::to_string(r.passes) + " passes)" : std::string();
       std::fprintf(stderr, "%s: %.1f s at %g Hz, %.1f LUFS integrated, %.2f dBTP true peak%s\n",

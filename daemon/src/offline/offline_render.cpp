@@ -17,6 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lacquer/control/dispatch.hpp"
+#include "lacquer/control/hub.hpp"
+
 #include "lacquer/analysis/input_check.hpp"
 #include "lacquer/dsp/chain.hpp"
 #include "lacquer/dsp/dither.hpp"
@@ -39,41 +42,6 @@ constexpr std::uint32_t kIoBlock = 4096;
 /// Loudness error at which a target counts as reached (the contract allows 0.5 LU).
 constexpr double kTargetToleranceLu = 0.2;
 constexpr int kMaxPasses = 10;
-
-std::string format_range(const ParamSpec& p) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%g..%g%s%s", p.min_value, p.max_value, p.unit.empty() ? "" : " ",
-                p.unit.c_str());
-  return buf;
-}
-
-std::string choices_of(const ParamSpec& p) {
-  std::string s;
-  for (const auto& c : p.choices) s += (s.empty() ? "" : "|") + c;
-  return s;
-}
-
-double checked_number(const Schema& schema, ParamId id, double v) {
-  const ParamSpec& p = schema.spec(id);
-  if (!std::isfinite(v)) throw RenderError(p.path + ": value must be a finite number");
-  if (v < p.min_value || v > p.max_value) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    throw RenderError(p.path + ": " + buf + " is outside " + format_range(p));
-  }
-  if (p.type == ParamType::choice) {
-    if (v != std::round(v)) throw RenderError(p.path + ": expected one of " + choices_of(p));
-  } else if (p.type != ParamType::real && v != std::round(v)) {
-    throw RenderError(p.path + ": expected a whole number");
-  }
-  return v;
-}
-
-ParamId find_param(const Schema& schema, std::string_view path) {
-  const auto id = schema.find(path);
-  if (!id) throw RenderError("unknown parameter path " + std::string(path));
-  return *id;
-}
 
 // ---- sound files -------------------------------------------------------------------------
 
@@ -410,7 +378,9 @@ void Pass::deliver(const double* left, const double* right, std::size_t n) {
 void set_choice(dsp::ParamStore& store, std::string_view path, std::string_view choice) {
   const Schema& schema = store.schema();
   const ParamId id = schema.id(path);
-  store.set(id, parse_value(schema, id, choice));
+  const auto value = schema.choice_value(id, choice);
+  if (!value) throw RenderError(std::string(path) + ": '" + std::string(choice) + "' is not a choice");
+  store.set(id, *value);
 }
 
 void set_number(dsp::ParamStore& store, std::string_view path, double value) {
@@ -451,37 +421,66 @@ Format choose_format(const RenderRequest& req, const dsp::ParamStore& store,
 }  // namespace
 
 // ---- values ------------------------------------------------------------------------------
+// Every value goes through the command model's validator, the one OSC, the WebSocket and the
+// API use: out of range is clamped (and reported), NaN, a wrong type or an unknown choice is
+// refused.
 
-double parse_value(const Schema& schema, ParamId id, std::string_view text) {
-  const ParamSpec& p = schema.spec(id);
-  if (p.type == ParamType::choice) {
-    if (const auto v = schema.choice_value(id, text)) return *v;
-    throw RenderError(p.path + ": '" + std::string(text) + "' is not one of " + choices_of(p));
+namespace {
+
+const control::Entry& chain_entry(std::string_view path) {
+  auto target = control::CommandTable::instance().resolve(path);
+  if (!target.ok() || target->norm) throw RenderError("unknown parameter path " + std::string(path));
+  if (!target->entry->param || !path.starts_with("/chain/")) {
+    throw RenderError(std::string(path) + " is not a parameter of the chain");
   }
-  if (p.type == ParamType::boolean) {
-    if (text == "1" || text == "true" || text == "on") return 1.0;
-    if (text == "0" || text == "false" || text == "off") return 0.0;
-    throw RenderError(p.path + ": expected 0 or 1, got '" + std::string(text) + "'");
-  }
-  double v = 0.0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    throw RenderError(p.path + ": '" + std::string(text) + "' is not a number");
-  }
-  return checked_number(schema, id, v);
+  return *target->entry;
 }
 
-void apply_setting(dsp::ParamStore& store, std::string_view setting) {
+control::Value value_of_text(const control::Entry& entry, std::string_view text) {
+  double number = 0.0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec == std::errc() && end == text.data() + text.size()) return control::Value{number};
+  if (entry.type == control::ValueType::boolean) {
+    if (text == "true" || text == "on") return control::Value{true};
+    if (text == "false" || text == "off") return control::Value{false};
+  }
+  return control::Value{std::string(text)};
+}
+
+void apply_value(dsp::ParamStore& store, const control::Entry& entry, const control::Value& value,
+                 std::vector<std::string>* clamped) {
+  const auto& table = control::CommandTable::instance();
+  auto valid = table.validate(control::Target{&entry, false}, value);
+  if (!valid.ok()) throw RenderError(valid.error().message);
+  const double applied = std::get<double>(*valid);
+  const auto* asked = std::get_if<double>(&value);
+  const auto* asked_whole = std::get_if<std::int64_t>(&value);
+  const double requested = asked != nullptr ? *asked
+                           : asked_whole != nullptr ? static_cast<double>(*asked_whole)
+                                                    : applied;
+  if (clamped != nullptr && requested != applied) {
+    char line[160];
+    std::snprintf(line, sizeof line, "%s: %g is clamped to %g%s%s", entry.path.c_str(), requested,
+                  applied, entry.unit.empty() ? "" : " ", entry.unit.c_str());
+    clamped->push_back(line);
+  }
+  store.set(*entry.param, applied);
+}
+
+}  // namespace
+
+void apply_setting(dsp::ParamStore& store, std::string_view setting,
+                   std::vector<std::string>* clamped) {
   const auto eq = setting.find('=');
   if (eq == std::string_view::npos) {
     throw RenderError("--set expects PATH=VALUE, got '" + std::string(setting) + "'");
   }
-  const Schema& schema = store.schema();
-  const ParamId id = find_param(schema, setting.substr(0, eq));
-  store.set(id, parse_value(schema, id, setting.substr(eq + 1)));
+  const control::Entry& entry = chain_entry(setting.substr(0, eq));
+  apply_value(store, entry, value_of_text(entry, setting.substr(eq + 1)), clamped);
 }
 
-void apply_chain_file(dsp::ParamStore& store, const fs::path& file) {
+void apply_chain_file(dsp::ParamStore& store, const fs::path& file,
+                      std::vector<std::string>* clamped) {
   std::ifstream in(file);
   if (!in) throw RenderError("cannot read chain file " + file.string());
   nlohmann::json doc;
@@ -491,25 +490,19 @@ void apply_chain_file(dsp::ParamStore& store, const fs::path& file) {
     throw RenderError("chain file " + file.string() + " is not valid JSON (byte " +
                       std::to_string(e.byte) + ")");
   }
-  apply_chain(store, doc, "chain file " + file.string());
+  apply_chain(store, doc, "chain file " + file.string(), clamped);
 }
 
-void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::string& what) {
+void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::string& what,
+                 std::vector<std::string>* clamped) {
   if (!doc.is_object()) throw RenderError(what + " must hold a JSON object of path: value");
-  const Schema& schema = store.schema();
-  for (const auto& [path, value] : doc.items()) {
-    const ParamId id = find_param(schema, path);
-    double v = 0.0;
-    if (value.is_string()) {
-      v = parse_value(schema, id, value.get<std::string>());
-    } else if (value.is_boolean()) {
-      v = parse_value(schema, id, value.get<bool>() ? "1" : "0");
-    } else if (value.is_number()) {
-      v = checked_number(schema, id, value.get<double>());
-    } else {
+  for (const auto& [path, json] : doc.items()) {
+    const control::Entry& entry = chain_entry(path);
+    auto value = control::value_from_json(json);
+    if (!value.ok() || std::holds_alternative<std::monostate>(*value)) {
       throw RenderError(path + ": expected a number, a boolean or a choice name");
     }
-    store.set(id, v);
+    apply_value(store, entry, *value, clamped);
   }
 }
 
@@ -531,8 +524,9 @@ RenderResult render(const RenderRequest& req) {
   }
 
   // Order of precedence: the chain file, then the destination's needs, then each --set.
-  if (req.chain_file) apply_chain_file(store, *req.chain_file);
-  if (!req.chain.is_null()) apply_chain(store, req.chain, "the chain");
+  std::vector<std::string> clamped;
+  if (req.chain_file) apply_chain_file(store, *req.chain_file, &clamped);
+  if (!req.chain.is_null()) apply_chain(store, req.chain, "the chain", &clamped);
   if (target != nullptr) {
     if (std::isnan(target->ceiling_dbtp)) {
       set_number(store, "/chain/limiter/bypass", 1.0);
@@ -544,7 +538,7 @@ RenderResult render(const RenderRequest& req) {
       set_number(store, "/chain/stereo/mono_below", target->mono_below_hz);
     }
   }
-  for (const auto& s : req.settings) apply_setting(store, s);
+  for (const auto& s : req.settings) apply_setting(store, s, &clamped);
 
   InputFile in = open_input(req.input);
   const Format format = choose_format(req, store, target, in.info.samplerate);
@@ -562,6 +556,7 @@ RenderResult render(const RenderRequest& req) {
 
   TempOutput temp(req.output);
   RenderResult result;
+  result.clamped_settings = std::move(clamped);
   result.frames_in = static_cast<std::uint64_t>(in.info.frames);
   result.sample_rate_hz = format.rate_hz;
 

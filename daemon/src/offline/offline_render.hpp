@@ -51,22 +51,27 @@ struct RenderResult {
   int passes = 0;                ///< renders run (more than one when reaching a target)
   /// Problems of the input itself (clipping, true peak over 0 dBTP), one line each.
   std::vector<std::string> input_warnings;
+  /// Settings that were out of range and clamped, one line each.
+  std::vector<std::string> clamped_settings;
 };
 
 /// Runs the render; throws RenderError on bad input or settings.
 RenderResult render(const RenderRequest& request);
 
-/// Parses `text` as a value of the parameter `id`: a number in range, a choice name, or for
-/// switches 0/1/true/false/on/off. Throws RenderError naming the path.
-double parse_value(const dsp::Schema& schema, dsp::ParamId id, std::string_view text);
-
-/// Applies a chain file (a JSON object of path -> number, boolean or choice name).
-void apply_chain_file(dsp::ParamStore& store, const std::filesystem::path& file);
+/// Applies a chain file (a JSON object of path -> number, boolean or choice name). Values are
+/// validated as the command model does: out of range is clamped, and when `clamped` is given a
+/// line per clamped value is added to it; NaN, a wrong type, an unknown choice or a path
+/// outside /chain/ throws RenderError naming the path.
+void apply_chain_file(dsp::ParamStore& store, const std::filesystem::path& file,
+                      std::vector<std::string>* clamped = nullptr);
 
 /// Applies a chain object (as in a chain file); `what` names it in errors.
-void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::string& what);
+void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::string& what,
+                 std::vector<std::string>* clamped = nullptr);
 
-/// Applies one "PATH=VALUE" setting.
-void apply_setting(dsp::ParamStore& store, std::string_view setting);
+/// Applies one "PATH=VALUE" setting: a number, a choice name, or for switches also
+/// true/false/on/off.
+void apply_setting(dsp::ParamStore& store, std::string_view setting,
+                   std::vector<std::string>* clamped = nullptr);
 
 }  // namespace lacquer::daemon
