@@ -176,13 +176,28 @@ CREATE INDEX notes_by_snapshot ON notes(snapshot_id);
 CREATE INDEX notes_by_reference ON notes(reference_id);
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// A speaker's measurement (lacquer calibrate's JSON), per speaker set and speaker, with its
+// date; the newest of each speaker is what the monitor path applies.
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE calibrations (
+  id              INTEGER PRIMARY KEY,
+  speaker_set     TEXT NOT NULL CHECK (length(speaker_set) > 0),
+  speaker         TEXT NOT NULL CHECK (length(speaker) > 0),
+  result_json     TEXT NOT NULL
+                  CHECK (json_valid(result_json) AND json_type(result_json) = 'object'),
+  created_unix_ms INTEGER NOT NULL
+);
+CREATE INDEX calibrations_by_speaker ON calibrations(speaker_set, speaker, created_unix_ms);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "sessions, tracks, snapshots, clients and their invitations, notes", kV1},
     {2, "observations reported back and analysis reports", kV2},
     {3, "the studio a session's mixes came from, indexes for the feedback queries", kV3},
     {4, "the album: year, label and catalogue of a session; performer, songwriter, "
         "crossfade and vinyl side of a track; reports found by label", kV4},
     {5, "reference tracks; a note records the reference heard and may say it was one", kV5},
+    {6, "room calibrations per speaker set and speaker, with their date", kV6},
 }};
 
 static_assert(kMigrations.size() == kSchemaVersion);

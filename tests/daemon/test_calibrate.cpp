@@ -18,6 +18,7 @@
 #include "calibrate/correction.hpp"
 #include "calibrate/measurement.hpp"
 #include "calibrate/sweep.hpp"
+#include "lacquer/session/store.hpp"
 #include "process_helpers.hpp"
 #include "rbj_bell.hpp"
 
@@ -232,6 +233,33 @@ TEST_F(CalibrateTest, RefusesBadInputClearly) {
   EXPECT_EQ(nowhere.wait(20000), 1);
   EXPECT_NE(nowhere.stderr_text().find("cannot connect to JACK server"), std::string::npos)
       << nowhere.stderr_text();
+}
+
+TEST_F(CalibrateTest, StoresTheResultPerSpeakerOnlyWhenMeasured) {
+  start_standard_room();
+  const std::string db = temp_dir() + "/calibrations.db";
+  Outcome r = calibrate({"--output", "room:speaker", "--input", "room:mic", "--store", "--set",
+                         "alt", "--speaker", "right", "--db", db});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // A measurement that fails stores nothing, and --store needs a speaker of the monitor path.
+  Outcome dead = calibrate({"--output", "room:speaker", "--input", "room:dead", "--store",
+                            "--speaker", "left", "--db", db});
+  EXPECT_EQ(dead.code, 1);
+  Outcome unnamed = calibrate({"--output", "room:speaker", "--input", "room:mic", "--store",
+                               "--speaker", "centre", "--db", db});
+  EXPECT_EQ(unnamed.code, 1);
+  EXPECT_NE(unnamed.err.find("--store needs --speaker left or --speaker right"), std::string::npos)
+      << unnamed.err;
+
+  auto store = session::Store::open(db);
+  auto stored = store->latest_calibrations();
+  ASSERT_TRUE(stored) << stored.error().message;
+  ASSERT_EQ(stored->size(), 1u);
+  const auto& c = stored->front();
+  EXPECT_EQ(c.speaker_set, "alt");
+  EXPECT_EQ(c.speaker, "right");
+  EXPECT_EQ(c.result, r.json);
+  EXPECT_NEAR(c.created_unix_ms, session::now_unix_ms(), 60000);
 }
 
 TEST_F(CalibrateTest, ReportsAServerLostDuringTheSweep) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "signal_stream.hpp"
+
 namespace lacquer::daemon::calibrate {
 
 namespace {
@@ -38,70 +40,6 @@ std::string no_server(const std::string& server) {
          ": is it running?";
 }
 
-// One direction of the measurement: the player walks through `program` (then plays
-// silence), the recorder fills `buffer`. The process callbacks touch only this, preallocated.
-struct Stream {
-  jack_client_t* client = nullptr;
-  jack_port_t* port = nullptr;
-  std::vector<float> buffer;       // player: what to play; recorder: what was recorded
-  std::size_t pos = 0;             // process thread only, published through `frames`
-  jack_nframes_t expected = 0;     // process thread only: the next cycle's frame time
-  std::atomic<bool> armed{false};
-  std::atomic<bool> started{false};
-  std::atomic<jack_nframes_t> start_frame{0};
-  std::atomic<std::size_t> frames{0};  // samples played or recorded so far
-  std::atomic<bool> broken{false};     // a cycle's frame time did not follow the last one
-  std::atomic<bool>* lost = nullptr;
-  std::atomic<std::uint64_t>* xruns = nullptr;
-  bool recorder = false;
-
-  // Returns the samples of this cycle's share of `buffer`, after checking continuity.
-  std::size_t advance(jack_nframes_t nframes) noexcept {
-    const jack_nframes_t now = jack_last_frame_time(client);
-    if (!started.load(std::memory_order_relaxed)) {
-      start_frame.store(now, std::memory_order_relaxed);
-      started.store(true, std::memory_order_release);
-    } else if (now != expected) {
-      broken.store(true, std::memory_order_relaxed);
-    }
-    expected = now + nframes;
-    return std::min<std::size_t>(nframes, buffer.size() - pos);
-  }
-
-  int process(jack_nframes_t nframes) noexcept {
-    auto* io = static_cast<float*>(jack_port_get_buffer(port, nframes));
-    if (!armed.load(std::memory_order_acquire)) {
-      if (!recorder) std::fill(io, io + nframes, 0.0f);
-      return 0;
-    }
-    const std::size_t n = advance(nframes);
-    if (recorder) {
-      std::copy(io, io + n, buffer.data() + pos);
-    } else {
-      std::copy(buffer.data() + pos, buffer.data() + pos + n, io);
-      std::fill(io + n, io + nframes, 0.0f);
-    }
-    pos += n;
-    frames.store(pos, std::memory_order_release);
-    return 0;
-  }
-
-  static int on_process(jack_nframes_t nframes, void* arg) {
-    return static_cast<Stream*>(arg)->process(nframes);
-  }
-  static void on_shutdown(void* arg) { static_cast<Stream*>(arg)->lost->store(true); }
-  static int on_xrun(void* arg) {
-    static_cast<Stream*>(arg)->xruns->fetch_add(1);
-    return 0;
-  }
-
-  ~Stream() {
-    if (client == nullptr) return;
-    if (!lost->load()) jack_deactivate(client);
-    jack_client_close(client);
-  }
-};
-
 // Checks that `name` exists and that audio flows the way the option means.
 std::string check_port(jack_client_t* client, const std::string& option, const std::string& name,
                        unsigned long direction) {
@@ -131,23 +69,33 @@ SampleRate jack_sample_rate(const std::string& server_name) {
 CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<float>& signal) {
   std::atomic<bool> lost{false};
   std::atomic<std::uint64_t> xruns{0};
-  Stream player;
-  Stream recorder;
-  for (Stream* s : {&player, &recorder}) {
+  SignalStream player;
+  SignalStream recorder;
+  for (SignalStream* s : {&player, &recorder}) {
     s->lost = &lost;
     s->xruns = &xruns;
   }
   recorder.recorder = true;
-  player.client = open_client("lacquer_calibrate", options.server_name);
-  if (player.client == nullptr) return {std::nullopt, no_server(options.server_name)};
+  recorder.owns_client = true;
+  const bool own_player = !options.player;
+  if (own_player) {
+    player.owns_client = true;
+    player.client = open_client("lacquer_calibrate", options.server_name);
+    if (player.client == nullptr) return {std::nullopt, no_server(options.server_name)};
+  } else {
+    player.client = options.player->client;
+    player.port = options.player->port;
+  }
   recorder.client = open_client("lacquer_calibrate_mic", options.server_name);
   if (recorder.client == nullptr) return {std::nullopt, no_server(options.server_name)};
 
-  for (const auto& [option, name, direction] :
-       {std::tuple{"--output", options.output_port, JackPortIsInput},
-        std::tuple{"--input", options.input_port, JackPortIsOutput}}) {
-    auto error = check_port(player.client, option, name, direction);
+  if (own_player) {
+    auto error = check_port(player.client, "--output", options.output_port, JackPortIsInput);
     if (!error.empty()) return {std::nullopt, std::move(error)};
+  }
+  if (auto error = check_port(recorder.client, "--input", options.input_port, JackPortIsOutput);
+      !error.empty()) {
+    return {std::nullopt, std::move(error)};
   }
 
   const double fs = jack_get_sample_rate(player.client);
@@ -159,22 +107,36 @@ CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<
   std::copy(signal.begin(), signal.end(), player.buffer.begin() + static_cast<long>(noise));
   recorder.buffer.assign(slack + player.buffer.size() + tail, 0.0f);
 
-  player.port = jack_port_register(player.client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+  if (own_player) {
+    player.port =
+        jack_port_register(player.client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+  }
   recorder.port = jack_port_register(recorder.client, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
   if (player.port == nullptr || recorder.port == nullptr) {
     return {std::nullopt, "cannot register JACK ports"};
   }
-  for (Stream* s : {&player, &recorder}) {
-    jack_set_process_callback(s->client, &Stream::on_process, s);
-    jack_on_shutdown(s->client, &Stream::on_shutdown, s);
+  std::vector<SignalStream*> own = {&recorder};
+  if (own_player) own.push_back(&player);
+  for (SignalStream* s : own) {
+    jack_set_process_callback(s->client, &SignalStream::on_process, s);
+    jack_on_shutdown(s->client, &SignalStream::on_shutdown, s);
   }
-  jack_set_xrun_callback(player.client, &Stream::on_xrun, &player);
-  if (jack_activate(player.client) != 0 || jack_activate(recorder.client) != 0) {
-    return {std::nullopt, "cannot activate the JACK clients"};
+  jack_set_xrun_callback(recorder.client, &SignalStream::on_xrun, &recorder);
+  for (SignalStream* s : own) {
+    if (jack_activate(s->client) != 0) return {std::nullopt, "cannot activate the JACK clients"};
   }
-  if (jack_connect(player.client, jack_port_name(player.port), options.output_port.c_str()) != 0) {
+  if (own_player &&
+      jack_connect(player.client, jack_port_name(player.port), options.output_port.c_str()) != 0) {
     return {std::nullopt, "cannot connect to '" + options.output_port + "'"};
   }
+  // Someone else's player plays this stream from its own callback until the end of this scope.
+  struct Detach {
+    const JackCaptureOptions& options;
+    ~Detach() {
+      if (options.player) options.player->attach(nullptr);
+    }
+  } detach{options};
+  if (!own_player) options.player->attach(&player);
   if (jack_connect(recorder.client, options.input_port.c_str(), jack_port_name(recorder.port)) != 0) {
     return {std::nullopt, "cannot connect from '" + options.input_port + "'"};
   }

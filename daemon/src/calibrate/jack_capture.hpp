@@ -4,6 +4,9 @@
 // loudspeaker and a microphone, or another client), so both run in the same cycle and the
 // recording is aligned by JACK's frame time, without the period a feedback loop would add.
 
+#include <jack/jack.h>
+
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,9 +15,22 @@
 
 namespace lacquer::daemon::calibrate {
 
+struct SignalStream;
+
+/// Another client's output port that plays the signal (the daemon's monitor output): its
+/// process callback runs the attached stream on that port's buffer.
+struct ExternalPlayer {
+  jack_client_t* client = nullptr;
+  jack_port_t* port = nullptr;
+  /// Hands the stream to that callback; nullptr takes it back and returns only once the
+  /// callback has let go of it.
+  std::function<void(SignalStream*)> attach;
+};
+
 struct JackCaptureOptions {
   std::string server_name;  ///< empty: the default server
   std::string output_port;  ///< where the signal goes (a playback port: the speaker)
+  std::optional<ExternalPlayer> player;  ///< plays instead of a client of our own on output_port
   std::string input_port;   ///< what is recorded (a capture port: the microphone)
   double noise_s = 0.5;     ///< silence recorded first, for the noise floor
   double tail_s = 1.0;      ///< recorded after the signal ends: time of flight and decay

@@ -1,7 +1,9 @@
 // lacquer calibrate --output PORT --input PORT [--json] [--level DBFS] [--speaker NAME]
+//                   [--store [--set main|alt|mini] [--db FILE]]
 // Measures a loudspeaker in its room with an exponential sine sweep, as a JACK client of its
 // own: time of flight, level, smoothed response, harmonic distortion, noise floor, and the
-// correction bands that flatten the room's modes. A table for people, --json for programs.
+// correction bands that flatten the room's modes. A table for people, --json for programs;
+// --store keeps the result as the speaker's newest calibration, which the daemon applies.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -9,10 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "calibrate/correction.hpp"
-#include "calibrate/jack_capture.hpp"
-#include "calibrate/measurement.hpp"
-#include "calibrate/sweep.hpp"
+#include "calibrate/run.hpp"
+#include "lacquer/session/store.hpp"
 #include "subcommand.hpp"
 
 namespace lacquer::daemon {
@@ -25,55 +25,14 @@ struct CalibrateCliOptions {
   std::string input;
   std::string speaker;
   std::string jack_server;
+  bool store = false;
+  std::string speaker_set = "main";
+  std::string db;
   bool json = false;
   double level_dbfs = -20.0;
   double duration_s = 5.0;
   cal::CorrectionLimits limits;
 };
-
-constexpr int kAttempts = 4;  // a measurement broken by an xrun is taken again
-
-nlohmann::json optional_json(const std::optional<double>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json to_json(const CalibrateCliOptions& opt, const cal::SweepSpec& spec,
-                       const cal::Capture& capture, const cal::Measurement& m,
-                       const std::vector<cal::CorrectionBand>& bands) {
-  nlohmann::json distortion = nlohmann::json::array();
-  for (const auto& d : m.distortion) {
-    nlohmann::json harmonics = nlohmann::json::array();
-    for (const auto& h : d.harmonic_db) harmonics.push_back(optional_json(h));
-    distortion.push_back({{"freq_hz", d.freq_hz}, {"harmonics_db", harmonics},
-                          {"thd_percent", d.thd_percent}});
-  }
-  nlohmann::json correction = nlohmann::json::array();
-  for (const auto& b : bands) {
-    correction.push_back({{"type", "bell"}, {"freq", b.freq_hz}, {"gain", b.gain_db}, {"q", b.q}});
-  }
-  return {
-      {"speaker", opt.speaker.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.speaker)},
-      {"output_port", opt.output},
-      {"input_port", opt.input},
-      {"sample_rate", m.sample_rate},
-      {"sweep", {{"f1_hz", spec.f1_hz}, {"f2_hz", spec.f2_hz}, {"duration_s", spec.duration_s},
-                 {"level_dbfs", spec.level_dbfs}}},
-      {"latency_frames", capture.latency_frames},
-      {"delay_samples", m.delay_samples},
-      {"delay_ms", m.delay_ms},
-      {"level_db", m.level_db},
-      {"input_peak_dbfs", m.input_peak_dbfs},
-      {"noise_floor", {{"rms_dbfs", optional_json(m.noise_rms_dbfs)},
-                       {"peak_dbfs", optional_json(m.noise_peak_dbfs)}}},
-      {"snr_db", optional_json(m.snr_db)},
-      {"response", {{"smoothing_octaves", m.response.smoothing_octaves},
-                    {"freq_hz", m.response.freq_hz},
-                    {"level_db", m.response.level_db}}},
-      {"distortion", {{"harmonics", {2, 3, 4, 5}}, {"bands", distortion}}},
-      {"correction", correction},
-      {"correction_max_freq_hz", opt.limits.max_freq_hz},
-  };
-}
 
 std::string db_or_dash(const std::optional<double>& v) {
   if (!v) return "-";
@@ -110,50 +69,51 @@ void print_table(const CalibrateCliOptions& opt, const cal::Measurement& m,
 }
 
 int run(const CalibrateCliOptions& opt) {
-  const auto rate = cal::jack_sample_rate(opt.jack_server);
-  if (!rate.error.empty()) {
-    std::fprintf(stderr, "lacquer calibrate: %s\n", rate.error.c_str());
+  cal::RunOptions run;
+  run.capture.server_name = opt.jack_server;
+  run.capture.output_port = opt.output;
+  run.capture.input_port = opt.input;
+  run.speaker = opt.speaker;
+  run.level_dbfs = opt.level_dbfs;
+  run.duration_s = opt.duration_s;
+  run.limits = opt.limits;
+  if (opt.store && opt.speaker != "left" && opt.speaker != "right") {
+    std::fprintf(stderr, "lacquer calibrate: --store needs --speaker left or --speaker right\n");
     return 1;
   }
-  cal::SweepSpec spec;
-  spec.sample_rate = rate.rate;
-  spec.f2_hz = std::min(spec.f2_hz, 0.45 * rate.rate);
-  spec.duration_s = opt.duration_s;
-  spec.level_dbfs = opt.level_dbfs;
-  const auto sweep = cal::exponential_sweep(spec);
-
-  cal::JackCaptureOptions capture_options;
-  capture_options.server_name = opt.jack_server;
-  capture_options.output_port = opt.output;
-  capture_options.input_port = opt.input;
-  cal::CaptureResult captured;
-  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    captured = cal::jack_capture(capture_options, sweep);
-    if (captured.capture || !captured.xrun) break;
-    if (attempt < kAttempts) {
-      std::fprintf(stderr, "lacquer calibrate: %s; measuring again\n", captured.error.c_str());
+  // Opened first: a database that cannot be written fails before the room hears a sweep.
+  std::unique_ptr<session::Store> store;
+  if (opt.store) {
+    try {
+      store = session::Store::open(opt.db.empty() ? session::default_database_path()
+                                                   : std::filesystem::path(opt.db));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lacquer calibrate: %s\n", e.what());
+      return 1;
     }
   }
-  if (!captured.capture) {
-    std::fprintf(stderr, "lacquer calibrate: %s\n", captured.error.c_str());
+  const auto result = cal::run_measurement(run, [](const std::string& line) {
+    std::fprintf(stderr, "lacquer calibrate: %s\n", line.c_str());
+  });
+  if (!result.measurement) {
+    std::fprintf(stderr, "lacquer calibrate: %s\n", result.error.c_str());
     return 1;
   }
-  if (captured.capture->sample_rate != spec.sample_rate) {
-    std::fprintf(stderr, "lacquer calibrate: the JACK server's sample rate changed\n");
-    return 1;
+  if (store) {
+    auto stored = store->add_calibration(opt.speaker_set, opt.speaker, result.json);
+    if (!stored) {
+      std::fprintf(stderr, "lacquer calibrate: not stored: %s\n", stored.error().message.c_str());
+      return 1;
+    }
   }
-  const auto analysis = cal::analyse(spec, sweep, *captured.capture);
-  if (analysis.error) {
-    std::fprintf(stderr, "lacquer calibrate: %s: %s\n", opt.input.c_str(),
-                 analysis.error->message.c_str());
-    return 1;
-  }
-  const auto& m = *analysis.measurement;
-  const auto bands = cal::design_correction(m.fine, m.level_db, m.sample_rate, opt.limits);
   if (opt.json) {
-    std::printf("%s\n", to_json(opt, spec, *captured.capture, m, bands).dump(2).c_str());
+    std::printf("%s\n", result.json.dump(2).c_str());
   } else {
-    print_table(opt, m, bands);
+    print_table(opt, *result.measurement, result.correction);
+    if (store) {
+      std::printf("\n  stored as speaker set %s, %s\n", opt.speaker_set.c_str(),
+                  opt.speaker.c_str());
+    }
   }
   return 0;
 }
@@ -172,6 +132,14 @@ std::function<int()> setup_calibrate(CLI::App& app) {
       ->check(CLI::Range(1.0, 30.0))
       ->capture_default_str();
   app.add_option("--speaker", opt->speaker, "Name of the speaker measured");
+  app.add_flag("--store", opt->store,
+                             "Store the result as this speaker's calibration (needs --speaker "
+                             "left or right); the daemon applies the newest of each speaker");
+  app.add_option("--set", opt->speaker_set, "Speaker set measured (with --store)")
+      ->check(CLI::IsMember({"main", "alt", "mini"}))
+      ->capture_default_str();
+  app.add_option("--db", opt->db, "Database file (with --store; default: the daemon's)");
+
   app.add_option("--jack-server", opt->jack_server, "JACK server name (default: the default server)");
   app.add_option("--max-freq", opt->limits.max_freq_hz, "No correction band above (Hz)")
       ->check(CLI::Range(40.0, 2000.0))

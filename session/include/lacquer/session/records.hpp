@@ -20,7 +20,7 @@ std::int64_t now_unix_ms();
 enum class SessionStatus { open, attended, approved, delivered };
 
 /// What a client record may do.
-enum class Role { engineer, client };
+enum class Role { client, engineer };  // in rising rights, as control::Role
 
 /// What was playing when a note was made.
 enum class CompareState { chain, bypass, a, b, reference };
@@ -138,6 +138,16 @@ struct ReferenceTrack {
   std::string file_sha256{};
   std::string title{};
   std::int64_t created_unix_ms = 0;
+};
+
+/// One measurement of a speaker in the room: what `lacquer calibrate --json` prints (delay_ms,
+/// level_db, response, correction, ...), stored per speaker set and speaker with its date.
+struct Calibration {
+  Id id = 0;
+  std::string speaker_set{};  ///< "main", "alt", "mini"
+  std::string speaker{};      ///< "left", "right"
+  nlohmann::json result = nlohmann::json::object();
+  std::int64_t created_unix_ms = 0;  ///< when it was measured
 };
 
 /// What the engineer reports back to a client or mix engineer.

@@ -215,6 +215,19 @@ class Store {
   /// Removes a reference; notes that heard it keep their text and lose the link.
   Result<void> remove_reference(Id id);
 
+  // Room calibration: speakers measured, per speaker set -----------------------------
+
+  /// Stores a measurement of `speaker` of `speaker_set`, dated now. `result` must be an
+  /// object with finite numbers delay_ms and level_db (what the monitor path aligns by).
+  Result<Calibration> add_calibration(std::string_view speaker_set, std::string_view speaker,
+                                      const nlohmann::json& result);
+  /// The newest measurement of every speaker of `speaker_set` (of every set when empty),
+  /// ordered by set and speaker.
+  Result<std::vector<Calibration>> latest_calibrations(std::string_view speaker_set = {}) const;
+  /// Every measurement of one speaker, newest first.
+  Result<std::vector<Calibration>> calibration_history(std::string_view speaker_set,
+                                                       std::string_view speaker) const;
+
   // Notes ---------------------------------------------------------------------------
 
   /// Stores a note with synchronous=FULL and returns its id only after the commit, so
