@@ -10,10 +10,15 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -177,19 +182,173 @@ struct EburCloser {
   void operator()(ebur128_state* s) const noexcept { ebur128_destroy(&s); }
 };
 
-/// Runs the chain over the whole input once, writing one file and measuring what it wrote:
-/// input -> chain (word length untouched) -> resampler -> dither -> file. Dither comes last
-/// so that the file holds exactly the dithered grid values.
-class Pass {
+/// Frames of the block that starts at frame `done` of a pass: the input in kIoBlock steps,
+/// then the zeros flushing the chain's latency (up to `end`) in steps of their own. Every
+/// pass cuts the same blocks, so the stages see the same block starts as Chain::process.
+std::uint32_t block_at(std::uint64_t done, std::uint64_t input_frames, std::uint64_t end) {
+  const std::uint64_t limit = done < input_frames ? input_frames : end;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(kIoBlock, limit - done));
+}
+
+/// Planar doubles handed from one thread of a pass to the other.
+struct Block {
+  std::array<std::vector<double>, 2> x{std::vector<double>(kIoBlock),
+                                       std::vector<double>(kIoBlock)};
+  std::uint32_t n = 0;
+};
+
+/// Runs `produce` on a worker thread and `consume` on this one, at most kSlots blocks apart,
+/// so that a pass keeps both cores busy. `produce` fills a block and returns false when it has
+/// nothing more. An exception on either side stops both and is rethrown here.
+void pipeline(const std::function<bool(Block&)>& produce,
+              const std::function<void(Block&)>& consume) {
+  constexpr std::size_t kSlots = 8;
+  std::array<Block, kSlots> slots;
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t head = 0, count = 0;  // the oldest filled slot; filled slots
+  bool done = false, stop = false;
+  std::exception_ptr failed;
+  std::thread worker([&] {
+    try {
+      for (;;) {
+        Block* b = nullptr;
+        {
+          std::unique_lock lock(m);
+          cv.wait(lock, [&] { return count < kSlots || stop; });
+          if (stop) break;
+          b = &slots[(head + count) % kSlots];
+        }
+        if (!produce(*b)) break;
+        std::lock_guard lock(m);
+        ++count;
+        cv.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(m);
+      failed = std::current_exception();
+    }
+    std::lock_guard lock(m);
+    done = true;
+    cv.notify_all();
+  });
+  try {
+    for (;;) {
+      Block* b = nullptr;
+      {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return count > 0 || done; });
+        if (count == 0) break;
+        b = &slots[head];
+      }
+      consume(*b);
+      std::lock_guard lock(m);
+      head = (head + 1) % kSlots;
+      --count;
+      cv.notify_all();
+    }
+  } catch (...) {
+    {
+      std::lock_guard lock(m);
+      stop = true;
+      cv.notify_all();
+    }
+    worker.join();
+    throw;
+  }
+  worker.join();
+  if (failed) std::rethrow_exception(failed);
+}
+
+/// The input as planar doubles in block_at's steps, then the zeros that flush the chain's
+/// latency. `check`, when given, sees the input as it is read.
+class Reader {
  public:
-  Pass(const dsp::ParamStore& store, InputFile& in, const Format& format,
-       dsp::DitherType dither)
-      : in_(in), format_(format), chain_(store, in.info.samplerate) {
-    chain_.set_metering(false);
-    skip_ = chain_.latency_frames();
-    if (format.rate_hz != in.info.samplerate) {
+  Reader(InputFile& in, std::uint32_t latency, analysis::InputCheck* check)
+      : in_(in),
+        total_(static_cast<std::uint64_t>(in.info.frames)),
+        end_(total_ + latency),
+        check_(check),
+        interleaved_(static_cast<std::size_t>(kIoBlock) * in.info.channels) {
+    if (sf_seek(in_.file.get(), 0, SEEK_SET) != 0) {
+      throw RenderError("cannot rewind the input: " + std::string(sf_strerror(in_.file.get())));
+    }
+  }
+
+  /// Fills the next block; false at the end.
+  bool next(Block& b) {
+    if (done_ == end_) return false;
+    b.n = block_at(done_, total_, end_);
+    if (done_ >= total_) {
+      std::fill_n(b.x[0].begin(), b.n, 0.0);
+      std::fill_n(b.x[1].begin(), b.n, 0.0);
+      done_ += b.n;
+      return true;
+    }
+    const int channels = in_.info.channels;
+    for (sf_count_t got = 0; got < b.n;) {
+      const sf_count_t k = sf_readf_float(in_.file.get(), interleaved_.data() + got * channels,
+                                          b.n - got);
+      if (k <= 0) {
+        throw RenderError("the input ends early (read error after " +
+                          std::to_string(done_ + static_cast<std::uint64_t>(got)) + " frames)");
+      }
+      got += k;
+    }
+    if (check_ != nullptr) check_->push(interleaved_.data(), b.n);
+    for (std::uint32_t i = 0; i < b.n; ++i) {
+      const float l = interleaved_[static_cast<std::size_t>(i) * channels];
+      const float r = channels == 2 ? interleaved_[2 * static_cast<std::size_t>(i) + 1] : l;
+      if (!std::isfinite(l) || !std::isfinite(r)) {
+        throw RenderError("the input holds a non-finite sample at frame " +
+                          std::to_string(done_ + i));
+      }
+      b.x[0][i] = l;
+      b.x[1][i] = r;
+    }
+    done_ += b.n;
+    return true;
+  }
+
+ private:
+  InputFile& in_;
+  std::uint64_t total_, end_;
+  std::uint64_t done_ = 0;
+  analysis::InputCheck* check_;
+  std::vector<float> interleaved_;
+};
+
+/// A part of the print path (chain.hpp's PrintFront or PrintBack) run as Chain::process runs
+/// it: in Chain::kMaxBlock steps from each block's start.
+template <typename Path>
+class Stages {
+ public:
+  Stages(const dsp::ParamStore& store, double sample_rate) : path_(store.schema()) {
+    path_.prepare(sample_rate, dsp::Chain::kMaxBlock);
+    path_.reset(store);
+  }
+  void process(Block& b) noexcept {
+    for (std::uint32_t k = 0; k < b.n; k += dsp::Chain::kMaxBlock) {
+      path_.process(b.x[0].data() + k, b.x[1].data() + k, std::min(dsp::Chain::kMaxBlock, b.n - k));
+    }
+  }
+  std::uint32_t latency_frames() const noexcept { return path_.latency_frames(); }
+
+ private:
+  Path path_;
+};
+
+/// The print path's output to the file, measured as written: the chain's float output, its
+/// latency dropped -> resampler -> dither -> file. Dither comes last so that the file holds
+/// exactly the dithered grid values.
+class Output {
+ public:
+  Output(const fs::path& path, const Format& format, dsp::DitherType dither, double input_rate,
+         std::uint32_t latency)
+      : format_(format), skip_(latency) {
+    if (format.rate_hz != input_rate) {
       try {
-        resampler_ = std::make_unique<dsp::Resampler>(in.info.samplerate, format.rate_hz, 2);
+        resampler_ = std::make_unique<dsp::Resampler>(input_rate, format.rate_hz, 2);
       } catch (const std::runtime_error& e) {
         throw RenderError(std::string("cannot resample: ") + e.what());
       }
@@ -205,21 +364,50 @@ class Pass {
                              EBUR128_MODE_I));
     true_peak_ = dsp::StereoTruePeakDetector(dsp::TruePeakDetector::Mode::kConservative,
                                              format.rate_hz);
-    for (auto& v : planar_in_) v.resize(kIoBlock);
-    for (auto& v : planar_out_) v.resize(kIoBlock);
-    interleaved_in_.resize(static_cast<std::size_t>(kIoBlock) * in.info.channels);
+    SF_INFO info{};
+    info.samplerate = static_cast<int>(std::lround(format_.rate_hz));
+    info.channels = 2;
+    info.format = sf_format(format_);
+    out_.reset(sf_open(path.c_str(), SFM_WRITE, &info));
+    if (!out_) throw RenderError("cannot write " + path.string() + ": " + sf_strerror(nullptr));
   }
 
-  /// `check`, when given, sees the input as it is read.
-  Measurement run(const fs::path& out_path, Progress& progress, analysis::InputCheck* check);
+  /// A block of the print path's output, rounded here to the float the chain hands out.
+  void push(Block& b) {
+    const std::uint32_t drop = std::min(skip_, b.n);
+    skip_ -= drop;
+    for (auto& x : b.x) {
+      for (std::uint32_t i = drop; i < b.n; ++i) x[i] = static_cast<float>(x[i]);
+    }
+    emit(b.x[0].data() + drop, b.x[1].data() + drop, b.n - drop);
+  }
+
+  /// Flushes the resampler, closes the file and returns what it holds.
+  Measurement finish() {
+    if (resampler_) {
+      double* out[2] = {resampled_[0].data(), resampled_[1].data()};
+      while (const std::size_t k = resampler_->flush(out, resampled_[0].size())) {
+        deliver(out[0], out[1], k);
+      }
+    }
+    out_.reset();  // closes and finalises the header
+    // The detector reads the instants around a frame kDelayFrames pushes later.
+    for (std::uint32_t i = 0; i < dsp::TruePeakDetector::kDelayFrames; ++i) {
+      peak_ = std::max(peak_, true_peak_.push(0.0, 0.0));
+    }
+    Measurement m;
+    m.frames_out = written_;
+    ebur128_loudness_global(ebur_.get(), &m.integrated_lufs);
+    m.true_peak_dbtp = dsp::gain_to_db(peak_);
+    return m;
+  }
 
  private:
-  void emit(const float* left, const float* right, std::uint32_t n);
+  void emit(const double* left, const double* right, std::uint32_t n);
   void deliver(const double* left, const double* right, std::size_t n);
 
-  InputFile& in_;
   Format format_;
-  dsp::Chain chain_;
+  std::uint32_t skip_;  // chain latency frames still to drop from the output
   std::unique_ptr<dsp::Resampler> resampler_;
   std::array<std::vector<double>, 2> resampled_;  // the resampler's output block
   dsp::Dither dither_;
@@ -227,103 +415,29 @@ class Pass {
   dsp::StereoTruePeakDetector true_peak_;
   double peak_ = 0.0;  // largest true-peak reading of the output so far (linear)
   SndfilePtr out_;
-  std::uint32_t skip_ = 0;  // chain latency frames still to drop from the output
   std::uint64_t written_ = 0;
-  std::vector<float> interleaved_in_;
-  std::array<std::vector<float>, 2> planar_in_, planar_out_;
-  std::array<std::vector<double>, 2> widened_;  // the chain's output block in double
-  std::array<std::vector<double>, 2> wide_;     // the block being dithered
+  std::array<std::vector<double>, 2> wide_;  // the block being dithered
   std::vector<double> interleaved_out_;
   std::vector<std::int32_t> pcm_;
   std::vector<float> float_out_;
 };
 
-Measurement Pass::run(const fs::path& out_path, Progress& progress, analysis::InputCheck* check) {
-  SF_INFO info{};
-  info.samplerate = static_cast<int>(std::lround(format_.rate_hz));
-  info.channels = 2;
-  info.format = sf_format(format_);
-  out_.reset(sf_open(out_path.c_str(), SFM_WRITE, &info));
-  if (!out_) throw RenderError("cannot write " + out_path.string() + ": " + sf_strerror(nullptr));
-  if (sf_seek(in_.file.get(), 0, SEEK_SET) != 0) {
-    throw RenderError("cannot rewind the input: " + std::string(sf_strerror(in_.file.get())));
-  }
-
-  const int channels = in_.info.channels;
-  const auto total = static_cast<std::uint64_t>(in_.info.frames);
-  std::uint64_t read = 0;
-  std::uint64_t tail = chain_.latency_frames();  // zeros that flush the chain's delay
-  while (read < total || tail > 0) {
-    std::uint32_t n = 0;
-    if (read < total) {
-      const sf_count_t got = sf_readf_float(in_.file.get(), interleaved_in_.data(), kIoBlock);
-      if (got <= 0) throw RenderError("the input ends early (read error after " +
-                                      std::to_string(read) + " frames)");
-      n = static_cast<std::uint32_t>(got);
-      if (check != nullptr) check->push(interleaved_in_.data(), n);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        const float l = interleaved_in_[static_cast<std::size_t>(i) * channels];
-        const float r = channels == 2 ? interleaved_in_[2 * static_cast<std::size_t>(i) + 1] : l;
-        if (!std::isfinite(l) || !std::isfinite(r)) {
-          throw RenderError("the input holds a non-finite sample at frame " +
-                            std::to_string(read + i));
-        }
-        planar_in_[0][i] = l;
-        planar_in_[1][i] = r;
-      }
-      read += n;
-    } else {
-      n = static_cast<std::uint32_t>(std::min<std::uint64_t>(tail, kIoBlock));
-      std::fill_n(planar_in_[0].begin(), n, 0.0f);
-      std::fill_n(planar_in_[1].begin(), n, 0.0f);
-      tail -= n;
-    }
-    const float* in[2] = {planar_in_[0].data(), planar_in_[1].data()};
-    float* out[2] = {planar_out_[0].data(), planar_out_[1].data()};
-    chain_.process(in, out, nullptr, n);
-    const std::uint32_t drop = std::min(skip_, n);
-    skip_ -= drop;
-    emit(planar_out_[0].data() + drop, planar_out_[1].data() + drop, n - drop);
-    progress.update(read + chain_.latency_frames() - tail);
-  }
-  if (resampler_) {
-    double* out[2] = {resampled_[0].data(), resampled_[1].data()};
-    while (const std::size_t k = resampler_->flush(out, resampled_[0].size())) {
-      deliver(out[0], out[1], k);
-    }
-  }
-  out_.reset();  // closes and finalises the header
-  // The detector reads the instants around a frame kDelayFrames pushes later.
-  for (std::uint32_t i = 0; i < dsp::TruePeakDetector::kDelayFrames; ++i) {
-    peak_ = std::max(peak_, true_peak_.push(0.0, 0.0));
-  }
-
-  Measurement m;
-  m.frames_out = written_;
-  ebur128_loudness_global(ebur_.get(), &m.integrated_lufs);
-  m.true_peak_dbtp = dsp::gain_to_db(peak_);
-  return m;
-}
-
-void Pass::emit(const float* left, const float* right, std::uint32_t n) {
+void Output::emit(const double* left, const double* right, std::uint32_t n) {
   if (n == 0) return;
-  for (auto& w : widened_) w.resize(n);
-  std::copy(left, left + n, widened_[0].begin());
-  std::copy(right, right + n, widened_[1].begin());
   if (!resampler_) {
-    deliver(widened_[0].data(), widened_[1].data(), n);
+    deliver(left, right, n);
     return;
   }
   double* out[2] = {resampled_[0].data(), resampled_[1].data()};
   for (std::size_t done = 0; done < n;) {
-    const double* in[2] = {widened_[0].data() + done, widened_[1].data() + done};
+    const double* in[2] = {left + done, right + done};
     const auto r = resampler_->process(in, n - done, out, resampled_[0].size());
     deliver(out[0], out[1], r.produced);
     done += r.consumed;
   }
 }
 
-void Pass::deliver(const double* left, const double* right, std::size_t n) {
+void Output::deliver(const double* left, const double* right, std::size_t n) {
   if (n == 0) return;
   interleaved_out_.resize(2 * n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -371,6 +485,72 @@ void Pass::deliver(const double* left, const double* right, std::size_t n) {
                                                   interleaved_out_[2 * i + 1], level));
   }
   written_ += n;
+}
+
+/// The print path's signal in front of the limiter, kept through a target search (all of a
+/// pass's frames, the latency-flushing zeros included).
+struct Held {
+  std::array<std::vector<double>, 2> x;
+  std::uint32_t latency = 0;  // of the whole print path
+};
+
+/// A pass of the whole chain from the file: reading and the stages in front of the limiter
+/// on one thread, the limiter on and the output on the other. When `hold` is given, the
+/// front's output is kept there for later passes.
+Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::path& out_path,
+                      const Format& format, dsp::DitherType dither, Progress& progress,
+                      analysis::InputCheck* check, Held* hold) {
+  const double rate = in.info.samplerate;
+  Stages<dsp::PrintFront> front(store, rate);
+  Stages<dsp::PrintBack> back(store, rate);
+  const std::uint32_t latency = front.latency_frames() + back.latency_frames();
+  Reader reader(in, latency, check);
+  Output out(out_path, format, dither, rate, latency);
+  if (hold != nullptr) {
+    hold->latency = latency;
+    for (auto& x : hold->x) x.reserve(static_cast<std::size_t>(in.info.frames) + latency);
+  }
+  std::uint64_t done = 0;
+  pipeline(
+      [&](Block& b) {
+        if (!reader.next(b)) return false;
+        front.process(b);
+        return true;
+      },
+      [&](Block& b) {
+        if (hold != nullptr) {
+          for (int c = 0; c < 2; ++c) hold->x[c].insert(hold->x[c].end(), b.x[c].begin(), b.x[c].begin() + b.n);
+        }
+        back.process(b);
+        out.push(b);
+        progress.update(done += b.n);
+      });
+  return out.finish();
+}
+
+/// A pass of the limiter and what follows it alone, on the front's output that `held` kept:
+/// the limiter on one thread, the output on the other.
+Measurement held_pass(const dsp::ParamStore& store, const Held& held, double rate,
+                      std::uint64_t input_frames, const fs::path& out_path, const Format& format,
+                      dsp::DitherType dither, Progress& progress) {
+  Stages<dsp::PrintBack> back(store, rate);
+  Output out(out_path, format, dither, rate, held.latency);
+  const std::uint64_t end = held.x[0].size();
+  std::uint64_t at = 0, done = 0;
+  pipeline(
+      [&](Block& b) {
+        if (at == end) return false;
+        b.n = block_at(at, input_frames, end);
+        for (int c = 0; c < 2; ++c) std::copy_n(held.x[c].begin() + static_cast<std::ptrdiff_t>(at), b.n, b.x[c].begin());
+        back.process(b);
+        at += b.n;
+        return true;
+      },
+      [&](Block& b) {
+        out.push(b);
+        progress.update(done += b.n);
+      });
+  return out.finish();
 }
 
 // ---- settings ----------------------------------------------------------------------------
@@ -561,17 +741,29 @@ RenderResult render(const RenderRequest& req) {
   result.sample_rate_hz = format.rate_hz;
 
   analysis::InputCheck check(in.info.samplerate, in.info.channels);
+  // A target may take several passes: within hold_bytes the signal in front of the limiter is
+  // computed once and kept, and the passes after the first run the limiter on alone.
+  std::optional<Held> held;
+  if (target != nullptr && result.frames_in <= req.hold_bytes / (2 * sizeof(double))) {
+    held.emplace();
+  }
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
   for (int pass = 1;; ++pass) {
     store.set(drive_id, drive);
-    store.set(ceiling_id, std::max(schema.spec(ceiling_id).min_value, ceiling_dbtp - margin));
+    const double ceiling = std::max(schema.spec(ceiling_id).min_value, ceiling_dbtp - margin);
+    store.set(ceiling_id, ceiling);
     Measurement m;
     {
       Progress progress(req.progress, result.frames_in + 1, pass);
-      Pass p(store, in, format, dither);
-      m = p.run(temp.path(), progress, pass == 1 ? &check : nullptr);
+      if (pass > 1 && held) {
+        m = held_pass(store, *held, in.info.samplerate, result.frames_in, temp.path(), format,
+                      dither, progress);
+      } else {
+        m = full_pass(store, in, temp.path(), format, dither, progress,
+                      pass == 1 ? &check : nullptr, held ? &*held : nullptr);
+      }
     }
     if (pass == 1) result.input_warnings = check.finish();
     result.passes = pass;
@@ -579,6 +771,7 @@ RenderResult render(const RenderRequest& req) {
     result.integrated_lufs = m.integrated_lufs;
     result.true_peak_dbtp = m.true_peak_dbtp;
     result.drive_db = drive;
+    result.ceiling_dbtp = ceiling;
 
     const bool over_ceiling = limiting && target != nullptr && m.true_peak_dbtp > ceiling_dbtp;
     const bool off_target =

@@ -4,6 +4,7 @@
 // reduces the word length with dither, and writes WAV or FLAC. The output file appears only
 // when the whole render succeeded (written to a temporary file beside it, then renamed).
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -39,6 +40,11 @@ struct RenderRequest {
   std::optional<std::string> bits;                  ///< "16", "24" or "32f"
   std::optional<double> rate_hz;                    ///< deliverable sample rate
   bool progress = false;                            ///< draw a progress bar on stderr
+  /// Memory a target's passes may keep the signal in front of the limiter in (16 bytes a
+  /// frame). Within it the stages in front of the limiter run once and each further pass runs
+  /// the limiter and the output alone; a longer input runs the whole chain on every pass. The
+  /// default, 1 GiB, holds 23 min at 48 kHz (11 min at 96 kHz).
+  std::size_t hold_bytes = std::size_t{1} << 30;
 };
 
 struct RenderResult {
@@ -48,6 +54,9 @@ struct RenderResult {
   double integrated_lufs = 0.0;  ///< of the output as written
   double true_peak_dbtp = 0.0;   ///< of the output as written
   double drive_db = 0.0;         ///< limiter drive of the final pass
+  /// Limiter ceiling of the final pass: the target's, lowered by what resampling or dither
+  /// put over it in an earlier pass.
+  double ceiling_dbtp = 0.0;
   int passes = 0;                ///< renders run (more than one when reaching a target)
   /// Problems of the input itself (clipping, true peak over 0 dBTP), one line each.
   std::vector<std::string> input_warnings;

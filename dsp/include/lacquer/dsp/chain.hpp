@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "lacquer/dsp/comp_binding.hpp"
@@ -43,6 +44,24 @@ struct MeterSnapshot {
 /// The print path, in processing order: one binding per stage (stage.hpp).
 using PrintPath = StageList<InputBinding, EqBinding, MultibandBinding, CompBinding, StereoBinding,
                             DeesserBinding, LimiterBinding, OutputBinding>;
+/// The print path cut before the limiter. Nothing in front of it depends on the limiter's
+/// drive, so an offline render reaching a loudness target computes the front once and
+/// searches the drive on the back alone. Run in Chain::kMaxBlock steps from the same block
+/// starts as Chain::process, front then back gives the chain's output to the bit.
+using PrintFront =
+    StageList<InputBinding, EqBinding, MultibandBinding, CompBinding, StereoBinding, DeesserBinding>;
+using PrintBack = StageList<LimiterBinding, OutputBinding>;
+
+namespace detail {
+template <typename A, typename B>
+struct JoinStages;
+template <typename... A, typename... B>
+struct JoinStages<StageList<A...>, StageList<B...>> {
+  using type = StageList<A..., B...>;
+};
+}  // namespace detail
+static_assert(std::is_same_v<PrintPath, detail::JoinStages<PrintFront, PrintBack>::type>,
+              "PrintFront then PrintBack is the print path");
 
 class Chain {
  public:

@@ -1,0 +1,147 @@
+// The renderer's passes, in process: a target search that keeps the signal in front of the
+// limiter and runs the limiter alone after the first pass writes what the search re-running
+// the whole chain from the file on every pass writes, byte for byte; and what it finds is a
+// plain render at the drive it reports. Errors of the reading thread reach the caller.
+#include <gtest/gtest.h>
+
+#include <sndfile.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "offline/offline_render.hpp"
+
+namespace lacquer::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double kPi = std::numbers::pi;
+
+class RenderPasses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lacquer_render_passes_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path at(const std::string& name) const { return dir_ / name; }
+
+  // Hot drum-led stereo material at 48 kHz, its hits over full scale (a float file), so
+  // that every target drives the limiter hard and takes more than one pass.
+  void write_drums(const fs::path& path, double seconds, float poison_at_s = -1.0f) const {
+    const int rate = 48000;
+    const auto n = static_cast<std::size_t>(seconds * rate);
+    std::vector<float> x(2 * n);
+    std::mt19937 rng(3);
+    std::normal_distribution<double> noise(0.0, 1.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(i) / rate;
+      const double in_beat = std::fmod(t, 0.5);
+      const double kick = 1.4 * std::exp(-in_beat / 0.08) * std::sin(2.0 * kPi * 60.0 * in_beat);
+      const double snare = std::fmod(t, 1.0) >= 0.5 ? 0.7 * std::exp(-in_beat / 0.05) * noise(rng) : 0.0;
+      for (int c = 0; c < 2; ++c) {
+        const double pad = 0.08 * std::sin(2.0 * kPi * (220.0 + 110.0 * c) * t) + 0.03 * noise(rng);
+        x[2 * i + static_cast<std::size_t>(c)] = static_cast<float>(kick + snare + pad);
+      }
+    }
+    if (poison_at_s >= 0.0f) {
+      x[2 * static_cast<std::size_t>(poison_at_s * rate) + 1] = std::numeric_limits<float>::quiet_NaN();
+    }
+    SF_INFO info{};
+    info.samplerate = rate;
+    info.channels = 2;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+    ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
+    sf_writef_float(f, x.data(), static_cast<sf_count_t>(n));
+    sf_close(f);
+  }
+
+  static std::string bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RenderPasses, HeldSearchWritesWhatFullPassesWrite) {
+  write_drums(at("in.wav"), 12.0);
+  for (const char* target : {"spotify", "cd"}) {  // cd: resampled, 16 bits, ceiling margin
+    SCOPED_TRACE(target);
+    RenderRequest req;
+    req.input = at("in.wav");
+    req.target = target;
+    req.settings = {"/chain/multiband/2/threshold=-30", "/chain/comp/threshold=-20"};
+    req.output = at("held.wav");
+    const RenderResult held = render(req);
+    req.output = at("full.wav");
+    req.hold_bytes = 0;  // every pass from the file
+    const RenderResult full = render(req);
+    EXPECT_GE(held.passes, 2);
+    EXPECT_EQ(held.passes, full.passes);
+    EXPECT_EQ(held.drive_db, full.drive_db);
+    EXPECT_EQ(held.integrated_lufs, full.integrated_lufs);
+    EXPECT_EQ(held.true_peak_dbtp, full.true_peak_dbtp);
+    EXPECT_EQ(held.input_warnings, full.input_warnings);
+    EXPECT_FALSE(held.input_warnings.empty());  // the input check saw the first pass
+    const std::string a = bytes(at("held.wav")), b = bytes(at("full.wav"));
+    ASSERT_GT(a.size(), 12u * 44100u * 4u);
+    EXPECT_TRUE(a == b) << "the held search wrote other samples";
+  }
+}
+
+TEST_F(RenderPasses, TargetRenderIsAPlainRenderAtTheDriveFound) {
+  write_drums(at("in.wav"), 8.0);
+  RenderRequest req;
+  req.input = at("in.wav");
+  req.output = at("target.wav");
+  req.target = "apple";  // -16 LUFS, -1 dBTP
+  const RenderResult found = render(req);
+  ASSERT_GE(found.passes, 2);
+  ASSERT_LE(found.true_peak_dbtp, -1.0);
+  ASSERT_LE(found.ceiling_dbtp, -1.0);
+
+  char drive[64], ceiling[64];
+  std::snprintf(drive, sizeof drive, "/chain/limiter/drive=%.17g", found.drive_db);
+  std::snprintf(ceiling, sizeof ceiling, "/chain/limiter/ceiling=%.17g", found.ceiling_dbtp);
+  RenderRequest plain;
+  plain.input = at("in.wav");
+  plain.output = at("plain.wav");
+  plain.bits = "24";
+  plain.settings = {ceiling, drive};
+  const RenderResult once = render(plain);
+  EXPECT_EQ(once.passes, 1);
+  EXPECT_EQ(once.integrated_lufs, found.integrated_lufs);
+  EXPECT_TRUE(bytes(at("plain.wav")) == bytes(at("target.wav")));
+}
+
+TEST_F(RenderPasses, ANonFiniteSampleStopsBothThreadsWithItsFrame) {
+  write_drums(at("nan.wav"), 6.0, 5.0f);
+  for (const char* target : {"", "spotify"}) {
+    SCOPED_TRACE(target);
+    RenderRequest req;
+    req.input = at("nan.wav");
+    req.output = at("out.wav");
+    if (*target != '\0') req.target = target;
+    try {
+      render(req);
+      ADD_FAILURE() << "rendered a NaN";
+    } catch (const RenderError& e) {
+      EXPECT_EQ(std::string(e.what()), "the input holds a non-finite sample at frame 240000");
+    }
+    EXPECT_FALSE(fs::exists(at("out.wav")));
+  }
+}
+
+}  // namespace
+}  // namespace lacquer::daemon
