@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -484,6 +485,143 @@ TEST_F(Deliver, FromASessionInTheStore) {
   EXPECT_NE(r.err.find("track 3 (Into the Night): source"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+/// sox's figure `name` ("Pk lev dB", "RMS lev dB") of the overall column, for `effects` on `file`.
+double sox_stat(const fs::path& file, const std::string& effects, const std::string& name, const fs::path& scratch) {
+  const Outcome o = run("sox '" + file.string() + "' -n " + effects + " stats 2>&1 | grep '^" + name + "'", scratch);
+  std::istringstream words(o.out.substr(std::min(o.out.size(), name.size())));
+  double v = NAN;
+  words >> v;
+  return v;
+}
+
+std::int64_t sox_samples(const fs::path& file, const fs::path& scratch) {
+  return std::stoll(run("sox --i -s '" + file.string() + "'", scratch).out);
+}
+
+// Vinyl: one 24-bit file per side at its tracks' rate, the tracks with their gaps (a crossfade
+// inside side A, a pregap inside side B, none at either side's start), read back by sox: the
+// length, no limiter (a track whose chain drives its limiter into -3 dBTP keeps its source's
+// peaks), the 20 Hz high-pass measured at 8 Hz against the hi-res render of the same chain
+// (4th-order Butterworth: 31.8 dB down) with 1 kHz untouched, and the low-band phase warning
+// for a side with one channel's polarity inverted.
+TEST_F(Deliver, VinylSidesUnlimitedHighPassedWithTimingSheet) {
+  using lacquer::analysis::test::music;
+  using lacquer::analysis::test::tone;
+  using lacquer::analysis::test::write_wav;
+  ASSERT_TRUE(write_wav((dir_ / "src/loud.wav").string(), louder(music(7.0, 1), 2.0)));
+  Audio rumble = tone({{6.0, -12.0}}, 8.0, 2, 44100.0);
+  const Audio hum = tone({{6.0, -12.0}}, 1000.0, 2, 44100.0);
+  for (std::size_t i = 0; i < rumble.x.size(); ++i) rumble.x[i] += hum.x[i];
+  ASSERT_TRUE(write_wav((dir_ / "src/rumble.wav").string(), rumble));
+  auto& tracks = album_["tracks"];
+  tracks[0]["file"] = "src/loud.wav";
+  tracks[0]["snapshot"] = {{"/chain/limiter/drive", 8.0}, {"/chain/limiter/ceiling", -3.0}};
+  tracks[3]["snapshot"] = {{"/chain/input/polarity_right", true}};
+  tracks.push_back({{"title", "Rumble"}, {"isrc", "GBAYE2600005"}, {"file", "src/rumble.wav"}, {"pregap_s", 1.0}});
+  for (std::size_t i = 0; i < 5; ++i) tracks[i]["side"] = i < 3 ? "A" : "B";
+  tracks[3]["pregap_s"] = 3.0;  // the first of side B: the side starts with it
+
+  const Outcome r = deliver("--formats vinyl,hires");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path vinyl = dir_ / "out/vinyl";
+  const fs::path a = vinyl / "Side A.wav", b = vinyl / "Side B.wav";
+  for (const auto& side : {a, b}) {
+    EXPECT_EQ(run("sox --i -b '" + side.string() + "'", dir_).out, "24\n");
+    EXPECT_EQ(run("sox --i -c '" + side.string() + "'", dir_).out, "2\n");
+  }
+  EXPECT_EQ(run("sox --i -r '" + a.string() + "'", dir_).out, "48000\n");
+  EXPECT_EQ(run("sox --i -r '" + b.string() + "'", dir_).out, "44100\n");
+  const auto len = [&](const char* f) { return sox_samples(dir_ / "src" / f, dir_); };
+  EXPECT_EQ(sox_samples(a, dir_), len("loud.wav") + 2 * 48000 + len("two.wav") + len("three.wav") - 72000);
+  EXPECT_EQ(sox_samples(b, dir_), len("four.wav") + 44100 + len("rumble.wav"));
+
+  // The timing sheet and the report's sides agree with those lengths.
+  const std::string sheet = slurp(vinyl / "timing.txt");
+  EXPECT_NE(sheet.find("A1  00:00.000"), std::string::npos) << sheet;
+  EXPECT_NE(sheet.find("B2  00:06.000"), std::string::npos) << sheet;  // 5 s of Coda, 1 s of pregap
+  const auto report = nlohmann::json::parse(slurp(vinyl / "compliance.json"));
+  ASSERT_EQ(report["sides"].size(), 2u);
+  const auto& a3 = report["sides"][0]["tracks"][2];
+  EXPECT_EQ(a3["code"], "A3");
+  EXPECT_NEAR(a3["start_s"].get<double>(),
+              static_cast<double>(len("loud.wav") + 96000 + len("two.wav") - 72000) / 48000.0, 1e-6);
+
+  // No limiter: track 1's part of side A is its source (the chain is transparent but for the
+  // limiter, driven 8 dB into -3 dBTP in the hi-res master) through sox's own 4th-order
+  // Butterworth high-pass at 20 Hz: the same peaks and loudness, 6 dB under the limited master.
+  const std::string first = "trim 0 " + std::to_string(len("loud.wav")) + "s";
+  const std::string butterworth = " highpass 20 0.5412q highpass 20 1.3066q";
+  const fs::path loud = dir_ / "src/loud.wav", intro = dir_ / "out/hires/01 Intro.flac";
+  EXPECT_NEAR(sox_stat(a, first, "Pk lev dB", dir_), sox_stat(loud, butterworth, "Pk lev dB", dir_), 0.02);
+  EXPECT_NEAR(sox_stat(a, first, "RMS lev dB", dir_), sox_stat(loud, butterworth, "RMS lev dB", dir_), 0.02);
+  EXPECT_GT(sox_stat(intro, "", "RMS lev dB", dir_) - sox_stat(a, first, "RMS lev dB", dir_), 5.0);
+  EXPECT_NEAR(sox_stat(intro, "", "Pk lev dB", dir_), -3.0, 0.1);
+
+  // Subsonic: 8 Hz (isolated by sox low-passes) down by the 4th-order Butterworth's 31.8 dB
+  // against the hi-res render of the same track; 1 kHz (isolated by high-passes) unchanged.
+  const std::string rumble_part = "trim 7 4";  // from 1 s into the track (6 s into side B)
+  const fs::path hires = dir_ / "out/hires/05 Rumble.flac";
+  const std::string low = " lowpass 100 lowpass 100", high = " highpass 200 highpass 200";
+  const double low_drop = sox_stat(hires, "trim 1 4" + low, "RMS lev dB", dir_) -
+                          sox_stat(b, rumble_part + low, "RMS lev dB", dir_);
+  EXPECT_NEAR(low_drop, 10.0 * std::log10(1.0 + std::pow(20.0 / 8.0, 8.0)), 0.5);
+  EXPECT_NEAR(sox_stat(b, rumble_part + high, "RMS lev dB", dir_),
+              sox_stat(hires, "trim 1 4" + high, "RMS lev dB", dir_), 0.05);
+
+  // Rules: the phase warning on side B only (Coda's right channel inverted), lengths pass.
+  EXPECT_TRUE(report["passed"].get<bool>()) << report["rules"].dump(1);
+  std::map<std::string, nlohmann::json> rule;
+  for (const auto& x : report["rules"]) rule[x["file"].get<std::string>() + " " + x["rule"].get<std::string>()] = x;
+  EXPECT_TRUE(rule["vinyl/Side B.wav low_band_phase"]["warning"].get<bool>()) << rule["vinyl/Side B.wav low_band_phase"];
+  EXPECT_FALSE(rule["vinyl/Side A.wav low_band_phase"]["warning"].get<bool>()) << rule["vinyl/Side A.wav low_band_phase"];
+  EXPECT_TRUE(rule["vinyl/Side A.wav side_length"]["pass"].get<bool>());
+  EXPECT_FALSE(rule["vinyl/Side A.wav side_length"]["warning"].get<bool>());
+  EXPECT_TRUE(rule["vinyl/Side A.wav clipping"]["pass"].get<bool>());
+  EXPECT_EQ(rule["vinyl/Side A.wav word_length"]["pass"], true);
+  EXPECT_NE(r.err.find("warning: vinyl/Side B.wav: low_band_phase"), std::string::npos) << r.err;
+  EXPECT_NE(slurp(dir_ / "out/SHA256SUMS").find("  vinyl/timing.txt\n"), std::string::npos);
+}
+
+// Side lengths on a 12" at 33 1/3: over 23:00 refused before any work unless overridden, over
+// 19:30 delivered with a warning giving the level it costs; a track without a side is named.
+TEST_F(Deliver, VinylSideLengthRulesAndMissingSide) {
+  using lacquer::analysis::test::music;
+  ASSERT_TRUE(lacquer::analysis::test::write_wav((dir_ / "src/long.wav").string(), to_mono(music(250.0, 5, 8000.0)),
+                                                 SF_FORMAT_WAV | SF_FORMAT_PCM_16));
+  nlohmann::json long_tracks = nlohmann::json::array();
+  for (int i = 0; i < 6; ++i) {
+    long_tracks.push_back({{"title", "L" + std::to_string(i + 1)}, {"file", "src/long.wav"}, {"side", "A"}});
+  }
+  album_["tracks"] = long_tracks;  // 6 x 250 s: 25:00
+  Outcome r = deliver("--formats vinyl");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("vinyl: side A: 25:00"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("at most 23:00"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+
+  album_["tracks"].erase(5);  // 20:50
+  r = deliver("--formats vinyl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(slurp(dir_ / "out/vinyl/compliance.json"));
+  bool warned = false;
+  for (const auto& x : report["rules"]) {
+    if (x["rule"] == "side_length") {
+      warned = x["pass"] == true && x["warning"] == true;
+      // 18:00 at full level; the pitch, and the level, fall as 1 / length: 20 log10(18/20.83).
+      EXPECT_NE(x["detail"].get<std::string>().find("about 1.3 dB below full level"), std::string::npos) << x;
+    }
+  }
+  EXPECT_TRUE(warned) << report["rules"].dump(1);
+  EXPECT_NEAR(report["sides"][0]["duration_s"].get<double>(), 1250.0, 1e-6);
+  fs::remove_all(dir_ / "out");
+
+  album_["tracks"][2].erase("side");
+  r = deliver("--formats vinyl");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("track 3 (L3): side: no vinyl side"), std::string::npos) << r.err;
+  expect_nothing_delivered();
 }
 
 // A full disk, as a file size limit (SIGXFSZ ignored, so writes fail with EFBIG).

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <numbers>
 #include <sstream>
 
 #include "sound_io.hpp"
+#include "timeline.hpp"
 
 namespace lacquer::daemon::deliver {
 
@@ -157,9 +157,10 @@ std::vector<std::string> read_cue_isrcs(const fs::path& cue) {
 
 void write_cd_audio(const std::vector<fs::path>& renders, const CdLayout& layout, dsp::DitherType dither,
                     const fs::path& image, const std::vector<fs::path>& track_files) {
-  constexpr std::int64_t kBlock = 4096;
-  const std::size_t n = layout.tracks.size();
-  std::vector<SoundFile> sources(n);
+  constexpr std::int64_t kBlock = TimelineMixer::kMaxBlock;
+  std::vector<Placement> places;
+  for (const CdPlace& p : layout.tracks) places.push_back({p.audio_start, p.audio_end, p.fade_in, p.fade_out});
+  TimelineMixer mixer(renders, std::move(places));
   SoundFile out = SoundFile::create(image, kCdRate, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
   SoundFile piece;
   std::size_t piece_index = 0;
@@ -169,37 +170,11 @@ void write_cd_audio(const std::vector<fs::path>& renders, const CdLayout& layout
   quantiser.set(dither, 16);
   std::array<std::vector<double>, 2> mix;
   for (auto& m : mix) m.resize(kBlock);
-  std::vector<float> in(2 * kBlock);
   std::vector<short> pcm(2 * kBlock);
 
   for (std::int64_t b0 = 0; b0 < layout.total; b0 += kBlock) {
     const std::int64_t b1 = std::min(layout.total, b0 + kBlock);
-    std::fill(mix[0].begin(), mix[0].end(), 0.0);
-    std::fill(mix[1].begin(), mix[1].end(), 0.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const CdPlace& p = layout.tracks[i];
-      if (p.audio_end <= b0 || p.audio_start >= b1) continue;
-      if (!sources[i]) sources[i] = SoundFile::open(renders[i]);
-      const std::int64_t from = std::max(b0, p.audio_start);
-      const std::int64_t to = std::min(b1, p.audio_end);
-      sources[i].read(in.data(), to - from);
-      for (std::int64_t t = from; t < to; ++t) {
-        double g = 1.0;
-        // sin² in, cos² out over the same samples: the two gains sum to one.
-        if (t - p.audio_start < p.fade_in) {
-          const double x = (static_cast<double>(t - p.audio_start) + 0.5) / static_cast<double>(p.fade_in);
-          g *= std::pow(std::sin(0.5 * std::numbers::pi * x), 2);
-        }
-        if (p.audio_end - t <= p.fade_out) {
-          const double x = (static_cast<double>(p.audio_end - t) - 0.5) / static_cast<double>(p.fade_out);
-          g *= std::pow(std::sin(0.5 * std::numbers::pi * x), 2);
-        }
-        const auto k = static_cast<std::size_t>(t - from);
-        mix[0][static_cast<std::size_t>(t - b0)] += g * static_cast<double>(in[2 * k]);
-        mix[1][static_cast<std::size_t>(t - b0)] += g * static_cast<double>(in[2 * k + 1]);
-      }
-      if (p.audio_end <= b1) sources[i] = SoundFile();
-    }
+    mixer.mix(b0, b1, mix[0].data(), mix[1].data());
     const auto frames = static_cast<std::uint32_t>(b1 - b0);
     quantiser.process(mix[0].data(), mix[1].data(), frames);
     for (std::uint32_t k = 0; k < frames; ++k) {

@@ -47,7 +47,7 @@ std::string cue_sheet(const Release& release, const CdLayout& layout, const std:
 /// Each track's ISRC as a CUE sheet file gives it ("" for a track without one).
 std::vector<std::string> read_cue_isrcs(const std::filesystem::path& cue);
 
-/// Mixes the tracks' 44.1 kHz float renders onto the timeline (crossfades as sin² / cos²,
+/// Mixes the tracks' 44.1 kHz float renders onto the timeline (TimelineMixer: crossfades sin² / cos²,
 /// which sum to one, so the fade never lifts a peak), dithers the whole once to 16 bits
 /// and writes the image and each track's file (plain PCM WAV) from the same samples.
 void write_cd_audio(const std::vector<std::filesystem::path>& renders, const CdLayout& layout,

@@ -2,6 +2,7 @@
 
 #include <sndfile.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <regex>
 
@@ -12,12 +13,6 @@
 namespace lacquer::daemon::deliver {
 
 namespace {
-
-std::string format(const char* fmt, double a, double b = 0.0) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, fmt, a, b);
-  return buf;
-}
 
 std::string escape_html(const std::string& s) {
   std::string out;
@@ -34,6 +29,15 @@ std::string escape_html(const std::string& s) {
 }
 
 }  // namespace
+
+std::string printed(const char* fmt, ...) {
+  char buf[256];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, args);
+  va_end(args);
+  return buf;
+}
 
 std::vector<RuleResult> check_file(const FileSpec& spec, const analysis::TrackReport& report) {
   std::vector<RuleResult> out;
@@ -59,11 +63,11 @@ std::vector<RuleResult> check_file(const FileSpec& spec, const analysis::TrackRe
   const double lufs = report.loudness.integrated_lufs;
   if (!std::isnan(spec.target_lufs)) {
     add("loudness", std::isfinite(lufs) && std::abs(lufs - spec.target_lufs) <= kLoudnessToleranceLu,
-        format("%.2f LUFS integrated, target %.1f LUFS", lufs, spec.target_lufs) + format(" ± %.1f LU", kLoudnessToleranceLu));
+        printed("%.2f LUFS integrated, target %.1f LUFS", lufs, spec.target_lufs) + printed(" ± %.1f LU", kLoudnessToleranceLu));
   }
   const double tp = report.loudness.true_peak_dbtp;
   if (!std::isnan(spec.ceiling_dbtp)) {
-    add("true_peak", !(tp > spec.ceiling_dbtp), format("%.2f dBTP, ceiling %.1f dBTP", tp, spec.ceiling_dbtp));
+    add("true_peak", !(tp > spec.ceiling_dbtp), printed("%.2f dBTP, ceiling %.1f dBTP", tp, spec.ceiling_dbtp));
   }
   if (spec.isrc) {
     static const std::regex form("^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$");
@@ -86,7 +90,7 @@ std::vector<RuleResult> check_file(const FileSpec& spec, const analysis::TrackRe
     } else {
       const auto& c = report.codec.front();
       add("codec_headroom", !c.warning,
-          format("%.2f dBTP after ", c.true_peak_dbtp) + c.codec + " " + std::to_string(c.bitrate_kbps) +
+          printed("%.2f dBTP after ", c.true_peak_dbtp) + c.codec + " " + std::to_string(c.bitrate_kbps) +
               " kb/s, at most -0.5 dBTP (AES TD1008)");
     }
   }
@@ -96,8 +100,8 @@ std::vector<RuleResult> check_file(const FileSpec& spec, const analysis::TrackRe
 RuleResult check_album_loudness(const analysis::AlbumReport& album, double target_lufs) {
   const double l = album.integrated_lufs;
   return {"album", "loudness", std::isfinite(l) && std::abs(l - target_lufs) <= kLoudnessToleranceLu, false,
-          format("album %.2f LUFS integrated, target %.1f LUFS", l, target_lufs) +
-              format(" ± %.1f LU (spread %.1f LU kept)", kLoudnessToleranceLu, album.loudness_spread_lu)};
+          printed("album %.2f LUFS integrated, target %.1f LUFS", l, target_lufs) +
+              printed(" ± %.1f LU (spread %.1f LU kept)", kLoudnessToleranceLu, album.loudness_spread_lu)};
 }
 
 nlohmann::json compliance_json(const std::string& format_name, const std::vector<RuleResult>& rules,
@@ -107,7 +111,7 @@ nlohmann::json compliance_json(const std::string& format_name, const std::vector
   bool passed = true;
   for (const auto& r : rules) {
     lines.push_back({{"file", r.file}, {"rule", r.rule}, {"pass", r.pass}, {"overridden", r.overridden},
-                     {"detail", r.detail}});
+                     {"warning", r.warning}, {"detail", r.detail}});
     passed = passed && (r.pass || r.overridden);
   }
   return {{"format", format_name}, {"passed", passed}, {"rules", lines},
@@ -124,8 +128,9 @@ std::string compliance_html(const nlohmann::json& c) {
   for (const auto& r : c["rules"]) {
     const bool pass = r["pass"].get<bool>();
     const bool over = r["overridden"].get<bool>();
-    const char* verdict = pass ? "pass" : over ? "overridden" : "FAIL";
-    const char* colour = pass ? "#2e7d32" : over ? "#b26a00" : "#c62828";
+    const bool warn = r.value("warning", false);
+    const char* verdict = pass ? (warn ? "warning" : "pass") : over ? "overridden" : "FAIL";
+    const char* colour = pass ? (warn ? "#b26a00" : "#2e7d32") : over ? "#b26a00" : "#c62828";
     table += "<tr><td>" + escape_html(r["file"].get<std::string>()) + "</td><td>" +
              escape_html(r["rule"].get<std::string>()) + "</td><td style=\"color:" + colour +
              ";font-weight:bold\">" + verdict + "</td><td>" + escape_html(r["detail"].get<std::string>()) +

@@ -19,8 +19,9 @@
 namespace lacquer::daemon::deliver {
 
 /// Every rule a delivery checks; `--override NAME` accepts a failure of one of them.
-inline constexpr std::array<std::string_view, 8> kRules = {
-    "loudness", "true_peak", "sample_rate", "word_length", "wav_format", "isrc", "clipping", "codec_headroom"};
+inline constexpr std::array<std::string_view, 9> kRules = {
+    "loudness", "true_peak",      "sample_rate", "word_length", "wav_format",
+    "isrc",     "clipping",       "codec_headroom", "side_length"};
 
 /// What one delivered file must be.
 struct FileSpec {
@@ -40,7 +41,11 @@ struct RuleResult {
   bool pass = false;
   bool overridden = false;  ///< failed, and accepted by --override
   std::string detail;
+  bool warning = false;  ///< passed, with something the engineer should look at
 };
+
+/// printf into a string, for the reports' lines.
+__attribute__((format(printf, 1, 2))) std::string printed(const char* fmt, ...);
 
 /// Loudness within this of its target passes (the contract's 0.5 LU).
 inline constexpr double kLoudnessToleranceLu = 0.5;
@@ -51,7 +56,7 @@ std::vector<RuleResult> check_file(const FileSpec& spec, const analysis::TrackRe
 /// The album's loudness rule (album mode: one gain for the whole album).
 RuleResult check_album_loudness(const analysis::AlbumReport& album, double target_lufs);
 
-/// {"format", "passed", "rules": [...], "analysis": {"tracks": [...], "album": {...}}}.
+/// {"format", "passed", "rules": [{"file", "rule", "pass", "overridden", "warning", "detail"}...], "analysis": {"tracks": [...], "album": {...}}}.
 nlohmann::json compliance_json(const std::string& format, const std::vector<RuleResult>& rules,
                                const std::vector<analysis::TrackReport>& reports,
                                const analysis::AlbumReport* album);

@@ -23,6 +23,7 @@
 #include "lacquer/session/sha256.hpp"
 #include "sound_io.hpp"
 #include "tags.hpp"
+#include "vinyl.hpp"
 
 namespace lacquer::daemon::deliver {
 
@@ -60,21 +61,42 @@ void parallel(unsigned jobs, std::size_t n, const Fn& fn) {
   if (error) std::rethrow_exception(error);
 }
 
-/// A bar on stderr, advanced as renders and analyses finish (weighted by audio length).
+/// Work of each format in units of the album's audio length: renders and checks.
+double work_units(Format f) {
+  switch (f) {
+    case Format::cd: return 3.0;         // render; check the image and the cut tracks
+    case Format::streaming: return 3.0;  // render; check FLAC and WAV
+    case Format::hires: return 2.0;
+    case Format::vinyl: return 2.0;
+  }
+  return 1.0;
+}
+
+/// Progress of every format, advanced as renders and analyses finish (weighted by audio
+/// length): a bar on stderr and the caller's callback.
 class ProgressBar {
  public:
-  ProgressBar(bool enabled, double total) : enabled_(enabled), total_(total) {}
+  ProgressBar(const DeliverOptions& opt, double audio_s) : enabled_(opt.progress), callback_(opt.on_progress) {
+    for (const Format f : opt.formats) {
+      total_[static_cast<int>(f)] = audio_s * work_units(f);
+      all_ += total_[static_cast<int>(f)];
+    }
+  }
   ~ProgressBar() {
     if (drawn_) std::fputc('\n', stderr);
   }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  void advance(double amount, const std::string& what) {
-    if (!enabled_) return;
+  void advance(Format format, double amount, const std::string& what) {
     std::lock_guard lock(mutex_);
-    done_ += amount;
-    const double f = std::clamp(total_ > 0.0 ? done_ / total_ : 1.0, 0.0, 1.0);
+    const auto i = static_cast<int>(format);
+    done_[i] += amount;
+    done_all_ += amount;
+    // Album loudness takes passes nobody can count ahead: a format ends at 100 % only by finish().
+    if (callback_) callback_({format, std::clamp(total_[i] > 0.0 ? done_[i] / total_[i] : 1.0, 0.0, 0.99), what});
+    if (!enabled_) return;
+    const double f = std::clamp(all_ > 0.0 ? done_all_ / all_ : 1.0, 0.0, 1.0);
     constexpr int kWidth = 32;
     const int filled = static_cast<int>(f * kWidth);
     std::fprintf(stderr, "\rdeliver [%s%s] %3.0f%%  %-28.28s", std::string(static_cast<std::size_t>(filled), '#').c_str(),
@@ -82,11 +104,17 @@ class ProgressBar {
     std::fflush(stderr);
     drawn_ = true;
   }
+  /// The format's renders and checks are done.
+  void finish(Format format) {
+    std::lock_guard lock(mutex_);
+    if (callback_) callback_({format, 1.0, std::string(format_name(format)) + " checked"});
+  }
 
  private:
   bool enabled_;
-  double total_;
-  double done_ = 0.0;
+  const std::function<void(const ProgressEvent&)>& callback_;
+  double total_[4] = {}, done_[4] = {};
+  double all_ = 0.0, done_all_ = 0.0;
   bool drawn_ = false;
   std::mutex mutex_;
 };
@@ -210,20 +238,21 @@ class Delivery {
   void cd();
   void streaming();
   void hires();
+  void vinyl();
   /// Analyses every file of `format` and writes its report; returns its rules.
   std::vector<RuleResult> check(Format format);
 
  private:
-  RenderResult render_track(std::size_t i, RenderRequest req, const char* format) {
+  RenderResult render_track(std::size_t i, RenderRequest req, Format format) {
     const ReleaseTrack& t = release_.tracks[i];
     req.input = t.file;
     req.chain = t.snapshot;
     try {
       const RenderResult r = render(req);
-      progress_.advance(sources_[i].seconds, std::string(format) + " " + file_stem(t));
+      progress_.advance(format, sources_[i].seconds, std::string(format_name(format)) + " " + file_stem(t));
       return r;
     } catch (const RenderError& e) {
-      throw DeliverError(track_name(t) + ": " + format + ": " + e.what());
+      throw DeliverError(track_name(t) + ": " + format_name(format) + ": " + e.what());
     }
   }
   fs::path folder(Format f) {
@@ -251,8 +280,10 @@ class Delivery {
   fs::path root_, work_;
   std::vector<SourceInfo> sources_;
   ProgressBar& progress_;
-  std::vector<FileSpec> specs_[3];  // per format
+  std::vector<FileSpec> specs_[4];  // per format
   std::optional<double> album_target_;  // streaming in album mode
+  std::vector<VinylSide> sides_;        // vinyl, one spec each in the same order
+  std::vector<SideMeasures> side_measures_;
 };
 
 void Delivery::cd() {
@@ -265,7 +296,7 @@ void Delivery::cd() {
     req.output = renders[i] = work_ / ("cd-" + std::to_string(i + 1) + ".wav");
     req.target = "cd";
     req.bits = "32f";  // dithered once, on the assembled image
-    frames[i] = static_cast<std::int64_t>(render_track(i, req, "cd").frames_out);
+    frames[i] = static_cast<std::int64_t>(render_track(i, req, Format::cd).frames_out);
   });
   const CdLayout layout = lay_out_cd(release_, frames);
   std::vector<fs::path> track_files;
@@ -316,7 +347,7 @@ void Delivery::streaming() {
     parallel(opt_.jobs, n, [&](std::size_t i) {
       RenderRequest req = base(i);
       req.target = opt_.target;
-      results[i] = render_track(i, req, "streaming");
+      results[i] = render_track(i, req, Format::streaming);
     });
   } else {
     // One gain for the album: each track's limiter drive moved by the same amount until the
@@ -334,7 +365,7 @@ void Delivery::streaming() {
         req.destination = ceiling_only;
         req.settings = {"/chain/limiter/drive=" +
                         number(std::clamp(drive[i] + gain, drive_spec.min_value, drive_spec.max_value))};
-        results[i] = render_track(i, req, "streaming");
+        results[i] = render_track(i, req, Format::streaming);
       });
       const double lufs = album_loudness(flacs, opt_.jobs);
       if (!std::isfinite(lufs)) throw DeliverError("streaming: the album is silent; it has no loudness to set");
@@ -407,7 +438,7 @@ void Delivery::hires() {
     RenderRequest req;
     req.output = dir / (file_stem(release_.tracks[i]) + ".flac");
     req.bits = "24";
-    render_track(i, req, "hires");
+    render_track(i, req, Format::hires);
     tag_flac(i, req.output);
     FileSpec& s = specs[i];
     s.path = req.output;
@@ -417,6 +448,46 @@ void Delivery::hires() {
     s.ceiling_dbtp = 0.0;  // no overs on any converter
     s.isrc = tag_value(read_flac_tags(req.output), "ISRC");
   });
+}
+
+void Delivery::vinyl() {
+  const std::size_t n = release_.tracks.size();
+  const fs::path dir = folder(Format::vinyl);
+  // The vinyl target bypasses the limiter; the mono low end is the chain's unless asked.
+  dsp::LoudnessTarget unlimited = *dsp::find_target("vinyl");
+  unlimited.mono_below_hz = 0.0;
+  std::vector<fs::path> renders(n);
+  std::vector<std::int64_t> frames(n);
+  std::vector<int> rates(n);
+  parallel(opt_.jobs, n, [&](std::size_t i) {
+    RenderRequest req;
+    req.output = renders[i] = work_ / ("vinyl-" + std::to_string(i + 1) + ".wav");
+    req.destination = unlimited;
+    req.bits = "32f";  // the side is filtered and quantised once, whole
+    if (opt_.vinyl_mono_below_hz) req.settings = {"/chain/stereo/mono_below=" + number(*opt_.vinyl_mono_below_hz)};
+    const RenderResult r = render_track(i, req, Format::vinyl);
+    frames[i] = static_cast<std::int64_t>(r.frames_out);
+    rates[i] = static_cast<int>(r.sample_rate_hz);
+  });
+  sides_ = lay_out_vinyl(release_, frames, rates);
+  const dsp::DitherType dither = opt_.dither.value_or(chain_of(release_.tracks.front()).dither);
+  side_measures_.resize(sides_.size());
+  auto& specs = specs_[static_cast<int>(Format::vinyl)];
+  specs.resize(sides_.size());
+  parallel(opt_.jobs, sides_.size(), [&](std::size_t s) {
+    std::vector<fs::path> side_renders;
+    for (const auto& v : sides_[s].tracks) side_renders.push_back(renders[v.index]);
+    FileSpec& spec = specs[s];
+    spec.path = dir / sides_[s].file_name();
+    spec.name = shown(spec.path);
+    spec.rate = sides_[s].rate;
+    spec.bits = 24;
+    side_measures_[s] = write_vinyl_side(side_renders, sides_[s], dither, spec.path);
+  });
+  for (const auto& r : renders) fs::remove(r);
+  std::ofstream sheet(dir / "timing.txt", std::ios::binary);
+  sheet << timing_sheet(release_, sides_);
+  if (!sheet.flush()) throw DeliverError("cannot write vinyl/timing.txt");
 }
 
 std::vector<RuleResult> Delivery::check(Format format) {
@@ -433,7 +504,7 @@ std::vector<RuleResult> Delivery::check(Format format) {
       reports[i].error = e.what();
     }
     reports[i].file = specs[i].name;
-    progress_.advance(reports[i].duration_s, std::string("check ") + specs[i].name);
+    progress_.advance(format, reports[i].duration_s, "check " + specs[i].name);
   });
   std::vector<RuleResult> rules;
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -449,14 +520,22 @@ std::vector<RuleResult> Delivery::check(Format format) {
     single.integrated_lufs = tracks.front().loudness.integrated_lufs;
     rules.push_back(check_album_loudness(album ? *album : single, *album_target_));
   }
+  if (format == Format::vinyl) {
+    for (std::size_t s = 0; s < sides_.size(); ++s) {
+      rules.push_back(side_length_rule(sides_[s]));
+      for (auto& r : vinyl_rules(specs[s].name, side_measures_[s], reports[s])) rules.push_back(std::move(r));
+    }
+  }
   for (auto& r : rules) r.overridden = !r.pass && opt_.overrides.count(r.rule) > 0;
   const fs::path dir = root_ / format_name(format);
-  const nlohmann::json report = compliance_json(format_name(format), rules, reports, album ? &*album : nullptr);
+  nlohmann::json report = compliance_json(format_name(format), rules, reports, album ? &*album : nullptr);
+  if (format == Format::vinyl) report["sides"] = sides_json(release_, sides_);
   std::ofstream json(dir / "compliance.json", std::ios::binary);
   json << report.dump(1) << "\n";
   std::ofstream html(dir / "compliance.html", std::ios::binary);
   html << compliance_html(report);
   if (!json.flush() || !html.flush()) throw DeliverError(std::string("cannot write the ") + format_name(format) + " compliance report");
+  progress_.finish(format);
   return rules;
 }
 
@@ -517,8 +596,16 @@ const char* format_name(Format f) {
     case Format::cd: return "cd";
     case Format::streaming: return "streaming";
     case Format::hires: return "hires";
+    case Format::vinyl: return "vinyl";
   }
   return "?";
+}
+
+std::optional<Format> parse_format(std::string_view name) {
+  for (const Format f : {Format::cd, Format::streaming, Format::hires, Format::vinyl}) {
+    if (name == format_name(f)) return f;
+  }
+  return std::nullopt;
 }
 
 DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
@@ -546,17 +633,31 @@ DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
     for (const auto& s : sources) frames.push_back(std::llround(s.seconds * kCdRate));
     lay_out_cd(release, frames);
   }
+  if (std::find(opt.formats.begin(), opt.formats.end(), Format::vinyl) != opt.formats.end()) {
+    // Sides and their lengths, from the sources, before any rendering.
+    std::vector<std::int64_t> frames;
+    std::vector<int> rates;
+    for (const auto& s : sources) {
+      frames.push_back(std::llround(s.seconds * s.rate));
+      rates.push_back(static_cast<int>(s.rate));
+    }
+    for (const auto& side : lay_out_vinyl(release, frames, rates)) {
+      const RuleResult length = side_length_rule(side);
+      if (!length.pass && opt.overrides.count("side_length") == 0) {
+        throw DeliverError("vinyl: side " + side.name + ": " + length.detail + " (--override side_length cuts it anyway)");
+      }
+    }
+  }
 
   Staging staging(out);
-  // Each format renders and is checked once per track (CD: the image and the cut tracks).
-  ProgressBar progress(opt.progress, result.audio_s * static_cast<double>(opt.formats.size()) * 2.0 +
-                                         (cd ? result.audio_s : 0.0));
+  ProgressBar progress(opt, result.audio_s);
   Delivery delivery(release, opt, staging.path(), sources, progress);
   for (const Format f : opt.formats) {
     switch (f) {
       case Format::cd: delivery.cd(); break;
       case Format::streaming: delivery.streaming(); break;
       case Format::hires: delivery.hires(); break;
+      case Format::vinyl: delivery.vinyl(); break;
     }
   }
   std::vector<RuleResult> failed;

@@ -6,14 +6,18 @@
 //               source rate (or --rate), to a service's loudness (per track or one gain for the
 //               album) and true-peak ceiling
 //   hires/      per track, 24-bit FLAC at the source rate, the chain as mastered
+//   vinyl/      per side, one 24-bit WAV at the source rate with its gaps, unlimited and
+//               high-passed at 20 Hz, and timing.txt (vinyl.hpp)
 // each with compliance.json / compliance.html, and SHA256SUMS over every file. The work is
 // done in a folder beside the output, renamed to it at the end: a failed delivery leaves
 // nothing behind.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compliance.hpp"
@@ -22,10 +26,21 @@
 
 namespace lacquer::daemon::deliver {
 
-enum class Format { cd, streaming, hires };
+enum class Format { cd, streaming, hires, vinyl };
 
-/// "cd", "streaming", "hires".
+/// "cd", "streaming", "hires", "vinyl".
 const char* format_name(Format f);
+
+/// The format called `name`, or nothing.
+std::optional<Format> parse_format(std::string_view name);
+
+/// How far one format has come: `fraction` of its work (renders and checks, weighted by
+/// audio length), `what` the render or check just finished ("cd 02 Slow").
+struct ProgressEvent {
+  Format format;
+  double fraction = 0.0;
+  std::string what;
+};
 
 struct DeliverOptions {
   std::filesystem::path out;
@@ -36,7 +51,11 @@ struct DeliverOptions {
   unsigned jobs = 2;              ///< tracks rendered at once
   std::set<std::string> overrides;  ///< failed rules accepted (kRules)
   std::optional<dsp::DitherType> dither;  ///< CD; default: the first track's chain setting
+  /// vinyl: sum the low end to mono below this (0: off); none: each chain's own setting.
+  std::optional<double> vinyl_mono_below_hz;
   bool progress = false;          ///< a bar on stderr
+  /// Called as renders and checks finish, from the delivery's worker threads (one at a time).
+  std::function<void(const ProgressEvent&)> on_progress;
 };
 
 /// A delivery that rendered but broke rules nobody overrode; what() is a summary line.

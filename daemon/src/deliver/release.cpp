@@ -19,7 +19,7 @@ Release from_album(const session::Album& album, const fs::path& base) {
     const fs::path file(t.file);
     r.tracks.push_back({t.position, t.title, t.performer, t.songwriter, t.isrc,
                         file.is_absolute() ? file : base / file, t.file_sha256, t.pregap_s, t.crossfade_s,
-                        t.snapshot});
+                        t.side, t.snapshot});
   }
   return r;
 }

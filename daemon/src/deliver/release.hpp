@@ -28,6 +28,7 @@ struct ReleaseTrack {
   std::string file_sha256;  ///< lower-case hex; "" = not checked
   double pregap_s = 0.0;
   double crossfade_s = 0.0;
+  std::string side;  ///< vinyl side "A".."Z" or ""
   nlohmann::json snapshot = nullptr;  ///< chain paths -> values, or null for the defaults
 };
 
