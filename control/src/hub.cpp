@@ -404,16 +404,15 @@ Expected<NoteRecord> ControlHub::add_note(const Principal& who, const NotePlace&
     return make_error(ErrorCode::invalid_value, "a note's time is a finite number >= 0");
   }
   NotePlace heard = place;
-  const dsp::Schema& schema = params_.schema();
+  // The compare names are the schema's choices of /monitor/compare, spelled nowhere else here.
+  const auto& choices = compare_entry_->choices;
   if (heard.compare.empty()) {
-    if (const auto id = schema.find("/monitor/compare")) {
-      const auto& choices = schema.spec(*id).choices;
-      const auto index = static_cast<std::size_t>(params_.get(*id));
-      if (index < choices.size()) heard.compare = choices[index];
-    }
-  } else if (heard.compare != "chain" && heard.compare != "bypass" && heard.compare != "A" &&
-             heard.compare != "B" && heard.compare != "reference") {
-    return make_error(ErrorCode::invalid_value, "compare is chain, bypass, A, B or reference");
+    const auto index = static_cast<std::size_t>(params_.get(*compare_entry_->param));
+    if (index < choices.size()) heard.compare = choices[index];
+  } else if (std::find(choices.begin(), choices.end(), heard.compare) == choices.end()) {
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+    return make_error(ErrorCode::invalid_value, "compare is one of " + list);
   }
   if (heard.compare == "chain") {
     heard.chain_state = std::make_shared<const nlohmann::json>(chain_state());

@@ -234,7 +234,7 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
   for (std::uint32_t offset = 0; offset < nframes; offset += dsp::Engine::kMaxPeriod) {
     const std::uint32_t n = std::min<std::uint32_t>(dsp::Engine::kMaxPeriod, nframes - offset);
     float* played[2] = {player_buffer_.data(), player_buffer_.data() + dsp::Engine::kMaxPeriod};
-    const TransportStatus before = player_.status();
+    const PlayerStatus before = player_.status();
     const bool playing = player_.render(played[0], played[1], n, rate);
     const float* source[2] = {playing ? played[0] : in[0] + offset,
                               playing ? played[1] : in[1] + offset};

@@ -200,8 +200,8 @@ void Player::select(std::int32_t track) noexcept {
   select_track_.store(std::max(0, track), std::memory_order_relaxed);
 }
 
-TransportStatus Player::status() const noexcept {
-  TransportStatus s;
+PlayerStatus Player::status() const noexcept {
+  PlayerStatus s;
   const double rate = rate_.load(std::memory_order_relaxed);
   s.playing = playing_.load(std::memory_order_relaxed);
   s.track = track_.load(std::memory_order_relaxed);

@@ -10,9 +10,18 @@
 #include <vector>
 
 #include "lacquer/dsp/spsc_ring.hpp"
-#include "audio/transport.hpp"
 
 namespace lacquer::daemon {
+
+/// Where the player is: a copy assembled from the atomics the audio thread keeps, safe to take
+/// on any thread (control::TransportState is what control sees of it).
+struct PlayerStatus {
+  bool playing = false;
+  std::int32_t track = 0;   ///< index into the loaded track list
+  double position_s = 0.0;  ///< playback position within the track
+  double duration_s = 0.0;
+  std::uint64_t position_frames = 0;
+};
 
 /// One decoded track at the engine's sample rate.
 struct PlayerTrack {
@@ -57,7 +66,7 @@ class Player {
   }
 
   /// Any thread: the newest status the audio thread published.
-  TransportStatus status() const noexcept;
+  PlayerStatus status() const noexcept;
 
   /// Control thread: titles and durations of the loaded tracks.
   struct TrackInfo {

@@ -52,7 +52,7 @@ void setup_logging(const std::string& level) {
 
 std::string healthz(const DaemonContext& ctx) {
   const JackBackend& jack = *ctx.jack;
-  const TransportStatus transport = ctx.player.status();
+  const PlayerStatus transport = ctx.player.status();
   nlohmann::json body = {
       {"status", jack.connected() ? "ok" : "degraded"},
       {"jack",

@@ -44,7 +44,7 @@ class PlayerTransport : public control::TransportPort {
     player_.set_loop(loop);
   }
   control::TransportState state() const override {
-    TransportStatus s = player_.status();
+    PlayerStatus s = player_.status();
     const auto tracks = player_.tracks();
     // A track selected but not yet taken up by the audio thread is where the transport is, so
     // a snapshot stored right after the selection lands on that track.
