@@ -107,6 +107,9 @@ void load_config_file(const std::string& path, Config& config) {
     }
     if (auto v = table["jack"]["server"].value<std::string>()) config.jack_server = *v;
     if (auto v = table["jack"]["client_name"].value<std::string>()) config.jack_client_name = *v;
+    if (auto v = table["calibration"]["microphone"].value<std::string>()) {
+      config.calibration_microphone = *v;
+    }
     if (auto v = table["log"]["level"].value<std::string>()) config.log_level = *v;
     if (auto v = table["demo"].value<bool>()) config.demo = *v;
   } catch (const std::invalid_argument& e) {

@@ -30,6 +30,7 @@ struct Config {
   std::string engineer_token;           ///< empty: generated at first start
   std::string jack_server;              ///< empty: the default server
   std::string jack_client_name = "lacquer";
+  std::string calibration_microphone;   ///< JACK port of the measurement microphone; empty: none
   bool demo = false;
   std::string log_level = "info";
   std::string web_root;                 ///< folder of the UI; empty: the installed one

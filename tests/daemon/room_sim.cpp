@@ -3,10 +3,11 @@
 // between: correction bells (--eq F,G,Q, as a monitor path would apply them), a speaker's 2nd
 // harmonic (y = x + c·x²), a room mode (an RBJ bell), the path's gain and the time of flight,
 // white noise, and a converter's clip at full scale. `dead` carries the noise alone: a
-// microphone that is not plugged in.
+// microphone that is not plugged in. A second loudspeaker, port `speaker_2`, reaches the same
+// microphone over a path of its own: only a gain and a time of flight.
 //
 // room_sim --server NAME [--name room] [--delay-ms MS] [--gain-db DB] [--mode F,G,Q]
-//          [--h2 C] [--noise-dbfs DB] [--eq F,G,Q]...
+//          [--h2 C] [--noise-dbfs DB] [--eq F,G,Q]... [--delay2-ms MS] [--gain2-db DB]
 #include <jack/jack.h>
 #include <signal.h>
 #include <unistd.h>
@@ -42,7 +43,12 @@ struct Room {
   std::size_t at = 0;
   double noise_amplitude = 0.0;  // uniform noise in ±this
   std::uint32_t seed = 2463534242u;
+  double gain2 = 1.0;        // the second speaker's path
+  std::vector<float> line2;  // its time of flight, a ring of `delay2` samples
+  std::size_t delay2 = 0;
+  std::size_t at2 = 0;
   jack_port_t* speaker = nullptr;
+  jack_port_t* speaker2 = nullptr;
   jack_port_t* mic = nullptr;
   jack_port_t* dead = nullptr;
 
@@ -62,6 +68,7 @@ struct Room {
 
   int process(jack_nframes_t n) {
     const auto* in = static_cast<const float*>(jack_port_get_buffer(speaker, n));
+    const auto* in2 = static_cast<const float*>(jack_port_get_buffer(speaker2, n));
     auto* out = static_cast<float*>(jack_port_get_buffer(mic, n));
     auto* silent = static_cast<float*>(jack_port_get_buffer(dead, n));
     for (jack_nframes_t i = 0; i < n; ++i) {
@@ -74,7 +81,12 @@ struct Room {
         std::swap(y, line[at]);
         at = (at + 1) % delay;
       }
-      out[i] = std::clamp(y + noise(), -1.0f, 1.0f);
+      float y2 = static_cast<float>(gain2 * in2[i]);
+      if (delay2 > 0) {
+        std::swap(y2, line2[at2]);
+        at2 = (at2 + 1) % delay2;
+      }
+      out[i] = std::clamp(y + y2 + noise(), -1.0f, 1.0f);
       silent[i] = noise();
     }
     return 0;
@@ -99,6 +111,8 @@ int main(int argc, char** argv) {
   std::string name = "room";
   double delay_ms = 0.0;
   double gain_db = 0.0;
+  double delay2_ms = 0.0;
+  double gain2_db = 0.0;
   double noise_dbfs = -90.0;
   Spec mode{63.0, 0.0, 1.0};
   std::vector<Spec> eq;
@@ -110,6 +124,8 @@ int main(int argc, char** argv) {
     else if (key == "--name") name = value;
     else if (key == "--delay-ms") delay_ms = std::atof(value);
     else if (key == "--gain-db") gain_db = std::atof(value);
+    else if (key == "--delay2-ms") delay2_ms = std::atof(value);
+    else if (key == "--gain2-db") gain2_db = std::atof(value);
     else if (key == "--noise-dbfs") noise_dbfs = std::atof(value);
     else if (key == "--h2") room.h2 = std::atof(value);
     else if (key == "--mode") mode = parse_spec(value);
@@ -133,15 +149,19 @@ int main(int argc, char** argv) {
   room.gain = std::pow(10.0, gain_db / 20.0);
   room.delay = static_cast<std::size_t>(std::lround(delay_ms * 1e-3 * fs));
   room.line.assign(std::max<std::size_t>(room.delay, 1), 0.0f);
+  room.gain2 = std::pow(10.0, gain2_db / 20.0);
+  room.delay2 = static_cast<std::size_t>(std::lround(delay2_ms * 1e-3 * fs));
+  room.line2.assign(std::max<std::size_t>(room.delay2, 1), 0.0f);
   // Uniform noise in ±a has an RMS of a/√3 (dBFS RMS: relative to a full-scale square).
   room.noise_amplitude = std::sqrt(3.0) * std::pow(10.0, noise_dbfs / 20.0);
   room.speaker = jack_port_register(client, "speaker", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+  room.speaker2 = jack_port_register(client, "speaker_2", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
   room.mic = jack_port_register(client, "mic", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   room.dead = jack_port_register(client, "dead", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   jack_set_process_callback(
       client, [](jack_nframes_t n, void* arg) { return static_cast<Room*>(arg)->process(n); }, &room);
   jack_on_shutdown(client, [](void*) { g_stop = true; }, nullptr);
-  if (room.speaker == nullptr || room.mic == nullptr || room.dead == nullptr ||
+  if (room.speaker == nullptr || room.speaker2 == nullptr || room.mic == nullptr || room.dead == nullptr ||
       jack_activate(client) != 0) {
     std::fprintf(stderr, "room_sim: cannot register or activate\n");
     return 1;

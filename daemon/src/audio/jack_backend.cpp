@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -209,6 +210,21 @@ bool JackBackend::supervise() {
   return false;
 }
 
+void JackBackend::set_calibration_stream(calibrate::SignalStream* stream, int channel) {
+  calibration_channel_.store(channel, std::memory_order_relaxed);
+  const bool had = calibration_.exchange(stream, std::memory_order_acq_rel) != nullptr;
+  // The monitors' capture latency is the chain's only while they play the chain.
+  if (client_ != nullptr && connected_.load()) jack_recompute_total_latencies(client_);
+  if (!had) return;
+  // A callback that loaded the old stream has finished once two more cycles have.
+  const std::uint64_t seen = cycles_.load(std::memory_order_acquire);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (connected_.load() && cycles_.load(std::memory_order_acquire) < seen + 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 double JackBackend::dsp_load_percent() const noexcept {
   return client_ != nullptr && connected_.load() ? static_cast<double>(jack_cpu_load(client_)) : 0.0;
 }
@@ -260,6 +276,13 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
       feed_listeners(feed, n, before.position_frames, before.track, playing);
     }
   }
+
+  if (auto* cal = calibration_.load(std::memory_order_acquire)) {
+    const int c = calibration_channel_.load(std::memory_order_relaxed);
+    cal->run(mon[c], nframes);
+    std::fill(mon[1 - c], mon[1 - c] + nframes, 0.0f);
+  }
+  cycles_.fetch_add(1, std::memory_order_release);
 
   // Load = time in this callback over the period's duration, averaged over about a second.
   load_window_ns_ += monotonic_ns() - started;
@@ -324,7 +347,9 @@ void JackBackend::on_latency(jack_latency_callback_mode_t mode, void* arg) {
   // Each output carries the input's latency plus the chain's; inputs carry the outputs'
   // playback latency plus the chain's.
   auto* self = static_cast<JackBackend*>(arg);
+  // A measurement's sweep on the monitors is made in the cycle it plays: no latency before it.
   const jack_nframes_t chain = self->engine_.latency_frames();
+  const bool measuring = self->calibration_.load() != nullptr;
   jack_latency_range_t range{};
   if (mode == JackCaptureLatency) {
     for (int c = 0; c < 2; ++c) {
@@ -332,7 +357,8 @@ void JackBackend::on_latency(jack_latency_callback_mode_t mode, void* arg) {
       range.min += chain;
       range.max += chain;
       jack_port_set_latency_range(self->out_[c], JackCaptureLatency, &range);
-      jack_port_set_latency_range(self->mon_[c], JackCaptureLatency, &range);
+      jack_latency_range_t none{};
+      jack_port_set_latency_range(self->mon_[c], JackCaptureLatency, measuring ? &none : &range);
     }
   } else {
     for (int c = 0; c < 2; ++c) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "calibrate/signal_stream.hpp"
 #include "lacquer/dsp/engine.hpp"
 #include "audio/listen_tap.hpp"
 #include "audio/player.hpp"
@@ -36,6 +37,14 @@ class JackBackend {
   void set_listen_tap(ListenTap* tap) noexcept { tap_ = tap; }
   /// The reference track the monitors can compare with; set before start().
   void set_reference_player(ReferencePlayer* reference) noexcept { reference_ = reference; }
+
+  /// Plays a measurement on monitor output `channel` (0 left, 1 right) in place of the
+  /// monitors' feed, the other monitor silent; nullptr gives the monitors back. Returns once
+  /// the process callback has let go of the stream it replaced.
+  void set_calibration_stream(calibrate::SignalStream* stream, int channel);
+  /// The client and a monitor port while connected: a measurement's clock and latency.
+  jack_client_t* client() const noexcept { return client_; }
+  jack_port_t* monitor_port(int channel) const noexcept { return mon_[channel]; }
 
   /// Joins the server, registers ports and activates. Throws std::runtime_error with a
   /// clear message when no server is running.
@@ -89,6 +98,9 @@ class JackBackend {
   std::vector<float> listen_buffer_;     // listeners' feed, planar, largest period
   ListenTap* tap_ = nullptr;
   std::vector<float> tap_buffer_;     // interleaved copy for the listen tap
+  std::atomic<calibrate::SignalStream*> calibration_{nullptr};
+  std::atomic<int> calibration_channel_{0};
+  std::atomic<std::uint64_t> cycles_{0};  // process callbacks finished
   std::optional<dsp::ParamId> compare_id_;  // /monitor/compare, when the schema has it
   std::vector<std::pair<std::string, std::string>> connections_;  // (ours, theirs) to restore
   std::atomic<bool> connected_{false};

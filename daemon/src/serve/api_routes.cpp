@@ -11,6 +11,7 @@
 #include "lacquer/session/feedback.hpp"
 #include "lacquer/session/note_export.hpp"
 #include "serve/album_routes.hpp"
+#include "serve/delivery_routes.hpp"
 #include "serve/observation_routes.hpp"
 
 namespace lacquer::daemon {
@@ -476,6 +477,10 @@ control::Error from_store(const session::Error& error) {
   return make_error(ErrorCode::internal, error.message);
 }
 
+Expected<Principal> api_caller(ApiContext& api, const HttpRequest& req) { return bearer(api, req); }
+HttpResponse api_json(const json& body, unsigned status) { return reply(body, status); }
+HttpResponse api_error(const control::Error& e) { return fail(e); }
+
 void add_api_routes(control::HttpServer& http, ApiContext& api) {
   http.route("GET", "/api/schema", [&api](const HttpRequest&) {
     return reply({{"paths", control::schema_json(api.hub.table())}});
@@ -530,6 +535,12 @@ void add_api_routes(control::HttpServer& http, ApiContext& api) {
                            return respond(fail(make_error(ErrorCode::forbidden, "engineer only")));
                          }
                          return add_reference(api, req, *id, respond);
+                       }
+                       if (id && parts.size() >= 2 && parts[1] == "deliveries" && api.deliveries) {
+                         if (who->role != Role::engineer) {
+                           return respond(fail(make_error(ErrorCode::forbidden, "engineer only")));
+                         }
+                         return delivery_route(api, *api.deliveries, req, *id, parts, respond);
                        }
                        respond(session_route(api, req, *who));
                      });

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "lacquer/control/auth.hpp"
 #include "lacquer/control/http_server.hpp"
 #include "lacquer/control/hub.hpp"
@@ -16,6 +18,8 @@
 #include "serve/track_sources.hpp"
 
 namespace lacquer::daemon {
+
+class Deliveries;
 
 /// What the routes need; owned by the control wiring, used on the executor only.
 struct ApiContext {
@@ -41,6 +45,8 @@ struct ApiContext {
   ReferenceControl* references = nullptr;
   /// Called after a session's album changed: tells its consoles.
   std::function<void(session::Id)> album_changed;
+  /// Deliveries of a session's album (/api/sessions/ID/deliveries).
+  Deliveries* deliveries = nullptr;
 };
 
 /// When an invite made now with `lifetime` expires (nothing for 0: never).
@@ -50,6 +56,11 @@ std::optional<std::int64_t> invite_expiry(std::chrono::milliseconds lifetime);
 inline constexpr std::size_t kApiBodyLimitBytes = 256 * 1024;
 
 void add_api_routes(control::HttpServer& http, ApiContext& api);
+
+/// The caller of an API request, by its bearer token; and the responses every route gives.
+control::Expected<control::Principal> api_caller(ApiContext& api, const control::HttpRequest& req);
+control::HttpResponse api_json(const nlohmann::json& body, unsigned status = 200);
+control::HttpResponse api_error(const control::Error& e);
 
 /// The control layer's error for a store failure.
 control::Error from_store(const session::Error& error);

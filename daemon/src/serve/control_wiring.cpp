@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "serve/api_routes.hpp"
+#include "serve/calibration_routes.hpp"
 #include "serve/track_sources.hpp"
 #include "serve/prometheus.hpp"
 #include "lacquer/control/meter_poller.hpp"
@@ -342,6 +343,7 @@ struct ControlWiring {
   std::unique_ptr<TrackSources> track_sources;
   std::unique_ptr<TrackAnalysis> analysis;
   std::unique_ptr<ReferenceControl> references;
+  std::unique_ptr<CalibrationService> calibration;
   std::unique_ptr<boost::asio::steady_timer> lapse_timer;
 };
 
@@ -578,6 +580,10 @@ void attach_control(DaemonContext& ctx) {
     spdlog::info("tracks may come from {}", folder.string());
   }
   add_api_routes(*ctx.http, *c->api);
+  c->calibration = std::make_unique<CalibrationService>(
+      *ctx.jack, *c->store, c->hub, ctx.config.calibration_microphone, ctx.config.jack_server,
+      [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); });
+  add_calibration_routes(*ctx.http, *c->api, *c->calibration);
 
   if (ctx.config.demo) ctx.on_started.push_back([c, &ctx] { open_demo_session(ctx, *c); });
 
@@ -587,6 +593,7 @@ void attach_control(DaemonContext& ctx) {
 
   ctx.on_stop.push_back([w] {
     w->references->stop();
+    w->calibration->stop();
     w->lapse_timer->cancel();
     w->track_sources->stop();
     w->analysis->stop();
