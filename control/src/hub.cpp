@@ -1,35 +1,18 @@
+// The hub's dispatch: every command, whatever its transport, is checked, applied and fanned
+// out here. Notes are in hub_notes.cpp, chain states and snapshot compare in hub_snapshots.cpp.
 #include "lacquer/control/hub.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "hub_common.hpp"
+
 namespace lacquer::control {
 
-namespace {
-
-bool role_allows(Role have, Role need) {
-  return need != Role::none && static_cast<int>(have) >= static_cast<int>(need);
-}
-
-Error forbidden(const Entry& e, Role role) {
-  if (role == Role::none) return make_error(ErrorCode::unauthorized, "authenticate first");
-  return make_error(ErrorCode::forbidden,
-                    "the " + std::string(to_string(role)) + " role may not change " + e.path);
-}
-
-Error no_transport() { return make_error(ErrorCode::unavailable, "no transport is running"); }
-Error no_store() { return make_error(ErrorCode::unavailable, "no session store is open"); }
-
-// Notes are walked in playlist order: track, then time, then id for notes at one moment.
-std::tuple<std::int32_t, double, std::int64_t> walk_key(const NoteRecord& n) {
-  return {n.track_index.value_or(std::numeric_limits<std::int32_t>::max()), n.time_s, n.id};
-}
-
-}  // namespace
+using namespace hub_common;
 
 nlohmann::json value_to_json(const Value& value) {
   return std::visit(
@@ -320,133 +303,6 @@ void ControlHub::restart_meters() {
   if (engine_ != nullptr) engine_->restart_meters();
 }
 
-Change ControlHub::note_current_change() const {
-  const Entry* e = table_.find("/note/current");
-  return Change{e, Value{current_note_ ? current_note_->text : std::string()}, std::nullopt};
-}
-
-Expected<Change> ControlHub::walk_notes(int direction) {
-  if (sessions_ == nullptr) return no_store();
-  if (transport_ == nullptr) return no_transport();
-  const TransportState s = transport_->state();
-  auto place = sessions_->place(s);
-  if (!place.ok()) return place.error();
-  auto listed = sessions_->notes(place->session_id);
-  if (!listed.ok()) return listed.error();
-  std::vector<NoteRecord> open;
-  for (const auto& n : *listed) {
-    if (!n.resolved) open.push_back(n);
-  }
-  if (open.empty()) return make_error(ErrorCode::not_found, "the session has no open notes");
-  std::sort(open.begin(), open.end(),
-            [](const NoteRecord& a, const NoteRecord& b) { return walk_key(a) < walk_key(b); });
-
-  // From the note last walked to, or else from the play position (a note exactly there
-  // counts as next).
-  const bool from_note = current_note_ && current_note_->session_id == place->session_id;
-  const auto here = from_note ? walk_key(*current_note_)
-                              : std::tuple<std::int32_t, double, std::int64_t>{
-                                    s.track, s.position_s, direction > 0 ? -1 : 0};
-  const NoteRecord* chosen = nullptr;
-  if (direction > 0) {
-    const auto it = std::find_if(open.begin(), open.end(),
-                                 [&](const NoteRecord& n) { return walk_key(n) > here; });
-    chosen = it != open.end() ? &*it : &open.front();  // wraps to the first
-  } else {
-    const auto it = std::find_if(open.rbegin(), open.rend(),
-                                 [&](const NoteRecord& n) { return walk_key(n) < here; });
-    chosen = it != open.rend() ? &*it : &open.back();  // wraps to the last
-  }
-  current_note_ = *chosen;
-
-  if (chosen->track_index && *chosen->track_index != s.track &&
-      *chosen->track_index < s.track_count) {
-    transport_->select(*chosen->track_index);
-    broadcast(Change{table_.find("/transport/track"),
-                     Value{std::int64_t{*chosen->track_index}}, std::nullopt});
-  }
-  if (!chosen->track_index || *chosen->track_index < s.track_count) {
-    const double at = std::max(0.0, chosen->time_s);
-    transport_->locate(at);
-    restart_meters();
-    broadcast(Change{table_.find("/transport/locate"), Value{at}, std::nullopt});
-  }
-  Change change = note_current_change();
-  broadcast(change);
-  return change;
-}
-
-Expected<Change> ControlHub::resolve_current_note(const Principal& who) {
-  if (sessions_ == nullptr) return no_store();
-  if (!current_note_) return make_error(ErrorCode::not_found, "no note was walked to");
-  auto resolved = resolve_note(who, current_note_->id);
-  if (!resolved.ok()) return resolved.error();
-  current_note_->resolved = true;
-  return note_current_change();
-}
-
-Expected<NoteRecord> ControlHub::add_note(const Principal& who, const NotePlace& place,
-                                          std::string_view text) {
-  if (sessions_ == nullptr) return no_store();
-  if (!role_allows(who.role, Role::client)) {
-    return make_error(ErrorCode::unauthorized, "authenticate first");
-  }
-  if (!who.may_access(place.session_id)) {
-    return make_error(ErrorCode::forbidden, "not invited to session " +
-                                                std::to_string(place.session_id));
-  }
-  if (text.empty() || text.size() > CommandTable::kMaxTextBytes) {
-    return make_error(ErrorCode::invalid_value, "a note holds 1 to " +
-                                                    std::to_string(CommandTable::kMaxTextBytes) +
-                                                    " bytes");
-  }
-  if (!std::isfinite(place.time_s) || place.time_s < 0.0) {
-    return make_error(ErrorCode::invalid_value, "a note's time is a finite number >= 0");
-  }
-  NotePlace heard = place;
-  // The compare names are the schema's choices of /monitor/compare, spelled nowhere else here.
-  const auto& choices = compare_entry_->choices;
-  if (heard.compare.empty()) {
-    const auto index = static_cast<std::size_t>(params_.get(*compare_entry_->param));
-    if (index < choices.size()) heard.compare = choices[index];
-  } else if (std::find(choices.begin(), choices.end(), heard.compare) == choices.end()) {
-    std::string list;
-    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-    return make_error(ErrorCode::invalid_value, "compare is one of " + list);
-  }
-  if (heard.compare == "chain") {
-    heard.chain_state = std::make_shared<const nlohmann::json>(chain_state());
-  }
-  auto note = sessions_->add_note(who, heard, text);
-  if (!note.ok()) return note.error();
-  broadcast_note(*note);
-  return note;
-}
-
-Expected<std::vector<NoteRecord>> ControlHub::notes(const Principal& who,
-                                                    std::int64_t session_id) {
-  if (sessions_ == nullptr) return no_store();
-  if (!role_allows(who.role, Role::client)) {
-    return make_error(ErrorCode::unauthorized, "authenticate first");
-  }
-  if (!who.may_access(session_id)) {
-    return make_error(ErrorCode::forbidden, "not invited to session " + std::to_string(session_id));
-  }
-  return sessions_->notes(session_id);
-}
-
-Expected<NoteRecord> ControlHub::resolve_note(const Principal& who, std::int64_t note_id) {
-  if (sessions_ == nullptr) return no_store();
-  if (who.role != Role::engineer) {
-    return make_error(ErrorCode::forbidden, "only the engineer resolves notes");
-  }
-  auto note = sessions_->resolve_note(note_id, who);
-  if (!note.ok()) return note.error();
-  if (current_note_ && current_note_->id == note->id) current_note_ = *note;
-  broadcast_note(*note);
-  return note;
-}
-
 std::vector<Change> ControlHub::current(Role role) const {
   std::vector<Change> out;
   const auto transport = transport_state();
@@ -470,86 +326,6 @@ nlohmann::json ControlHub::state(Role role) const {
   nlohmann::json out = nlohmann::json::object();
   for (const Change& c : current(role)) out[c.entry->path] = value_to_json(c.value);
   return out;
-}
-
-nlohmann::json ControlHub::chain_state() const {
-  nlohmann::json out = nlohmann::json::object();
-  for (const Entry& e : table_.entries()) {
-    if (e.param && e.path.starts_with("/chain/")) {
-      out[e.path] = value_to_json(table_.wire_value(e, params_.get(*e.param)));
-    }
-  }
-  return out;
-}
-
-bool ControlHub::comparing_snapshots(double compare) const noexcept {
-  const auto c = static_cast<dsp::MonitorPath::Compare>(compare);
-  return c == dsp::MonitorPath::Compare::a || c == dsp::MonitorPath::Compare::b;
-}
-
-Expected<std::size_t> ControlHub::load_snapshot_into(int which) {
-  const char* name = which == 0 ? "A" : "B";
-  auto state = sessions_->load_snapshot(name);
-  if (!state.ok()) {
-    return make_error(state.error().code, std::string("comparing snapshots needs snapshot ") +
-                                              name + " of the current track: " +
-                                              state.error().message);
-  }
-  if (!state->is_object()) {
-    return make_error(ErrorCode::internal, std::string("snapshot ") + name + " is not an object");
-  }
-  // Paths the snapshot lacks (stored by an older schema) play as the chain has them now.
-  dsp::ParamStore& store = engine_->snapshot_params(which);
-  const dsp::Schema& schema = params_.schema();
-  for (dsp::ParamId id = 0; id < static_cast<dsp::ParamId>(schema.size()); ++id) store.set(id, params_.get(id));
-  std::size_t count = 0;
-  for (const auto& [path, json] : state->items()) {
-    auto target = table_.resolve(path);
-    if (!target.ok() || !target->entry->param) continue;
-    auto value = value_from_json(json);
-    if (!value.ok()) continue;
-    auto valid = table_.validate(*target, *value);
-    if (!valid.ok()) continue;
-    store.set(*target->entry->param, std::get<double>(*valid));
-    ++count;
-  }
-  return count;
-}
-
-Expected<std::size_t> ControlHub::start_snapshot_compare() {
-  if (engine_ == nullptr) {
-    return make_error(ErrorCode::unavailable, "this daemon cannot compare snapshots");
-  }
-  if (sessions_ == nullptr) return no_store();
-  std::size_t count = 0;
-  for (int which = 0; which < 2; ++which) {
-    auto loaded = load_snapshot_into(which);
-    if (!loaded.ok()) return loaded.error();
-    count += *loaded;
-  }
-  // Switching between A and B keeps the running chains (and their loudness so far).
-  if (!comparing_snapshots(params_.get(*compare_entry_->param))) {
-    engine_->restart_snapshots();
-  }
-  return count;
-}
-
-Expected<std::size_t> ControlHub::apply_state(const nlohmann::json& state, Origin origin) {
-  if (!state.is_object()) {
-    return make_error(ErrorCode::bad_request, "a state is an object of paths to values");
-  }
-  std::size_t count = 0;
-  applying_state_ = true;
-  for (const auto& [path, json] : state.items()) {
-    const Entry* e = table_.find(path);
-    if (e == nullptr || !e->param) continue;
-    auto value = value_from_json(json);
-    if (!value.ok()) continue;
-    Command c{path, std::move(*value), origin, Role::engineer};
-    if (execute(c).ok()) ++count;
-  }
-  applying_state_ = false;
-  return count;
 }
 
 }  // namespace lacquer::control
