@@ -1,7 +1,7 @@
 #include "offline/offline_render.hpp"
 
-#include <ebur128.h>
 #include <sndfile.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,7 @@
 #include "lacquer/analysis/input_check.hpp"
 #include "lacquer/dsp/chain.hpp"
 #include "lacquer/dsp/dither.hpp"
+#include "lacquer/dsp/integrated_loudness.hpp"
 #include "lacquer/dsp/resampler.hpp"
 #include "lacquer/dsp/targets.hpp"
 #include "lacquer/dsp/true_peak.hpp"
@@ -176,10 +178,6 @@ class Progress {
   std::uint64_t total_;
   int pass_;
   int shown_ = -1;
-};
-
-struct EburCloser {
-  void operator()(ebur128_state* s) const noexcept { ebur128_destroy(&s); }
 };
 
 /// Frames of the block that starts at frame `done` of a pass: the input in kIoBlock steps,
@@ -345,7 +343,7 @@ class Output {
  public:
   Output(const fs::path& path, const Format& format, dsp::DitherType dither, double input_rate,
          std::uint32_t latency)
-      : format_(format), skip_(latency) {
+      : format_(format), skip_(latency), loudness_(format.rate_hz) {
     if (format.rate_hz != input_rate) {
       try {
         resampler_ = std::make_unique<dsp::Resampler>(input_rate, format.rate_hz, 2);
@@ -357,11 +355,9 @@ class Output {
     }
     dither_.prepare(format.rate_hz);
     if (format.bits > 0) dither_.set(dither, format.bits);
-    // Loudness by libebur128; the true peak by the limiter's detector, which reads at least
-    // what libebur128 would and skips the interpolation where no reading can beat the
-    // largest so far (libebur128's own true-peak mode costs more than the whole chain).
-    ebur_.reset(ebur128_init(2, static_cast<unsigned long>(std::lround(format.rate_hz)),
-                             EBUR128_MODE_I));
+    // The true peak by the limiter's detector, which reads at least what libebur128 would
+    // and skips the interpolation where no reading can beat the largest so far
+    // (libebur128's own true-peak mode costs more than the whole chain).
     true_peak_ = dsp::StereoTruePeakDetector(dsp::TruePeakDetector::Mode::kConservative,
                                              format.rate_hz);
     SF_INFO info{};
@@ -397,7 +393,7 @@ class Output {
     }
     Measurement m;
     m.frames_out = written_;
-    ebur128_loudness_global(ebur_.get(), &m.integrated_lufs);
+    m.integrated_lufs = loudness_.lufs();
     m.true_peak_dbtp = dsp::gain_to_db(peak_);
     return m;
   }
@@ -411,7 +407,7 @@ class Output {
   std::unique_ptr<dsp::Resampler> resampler_;
   std::array<std::vector<double>, 2> resampled_;  // the resampler's output block
   dsp::Dither dither_;
-  std::unique_ptr<ebur128_state, EburCloser> ebur_;
+  dsp::IntegratedLoudness loudness_;
   dsp::StereoTruePeakDetector true_peak_;
   double peak_ = 0.0;  // largest true-peak reading of the output so far (linear)
   SndfilePtr out_;
@@ -476,7 +472,7 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
       throw RenderError("cannot write the output: " + std::string(sf_strerror(out_.get())));
     }
   }
-  ebur128_add_frames_double(ebur_.get(), interleaved_out_.data(), n);
+  loudness_.push(interleaved_out_.data(), n);
   for (std::size_t i = 0; i < n; ++i) {
     // Readings that cannot exceed the peak so far are not computed (a floor keeps the
     // level positive before the first sound).
@@ -487,28 +483,62 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
   written_ += n;
 }
 
-/// The print path's signal in front of the limiter, kept through a target search (all of a
-/// pass's frames, the latency-flushing zeros included).
-struct Held {
-  std::array<std::vector<double>, 2> x;
-  std::uint32_t latency = 0;  // of the whole print path
+/// The print path's signal in front of the limiter, kept through a target search: every frame
+/// of a pass (the latency-flushing zeros included), planar, in one anonymous mapping that asks
+/// for huge pages (touching 4 KiB pages one by one costs more than the copy into them).
+class Held {
+ public:
+  /// Empty when the memory cannot be had: the passes then run the whole chain.
+  static std::optional<Held> make(std::uint64_t frames, std::uint32_t latency) {
+    const std::size_t bytes = 2 * frames * sizeof(double);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return std::nullopt;
+    ::madvise(p, bytes, MADV_HUGEPAGE);
+    return Held(static_cast<double*>(p), frames, latency);
+  }
+  Held(Held&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), frames_(o.frames_), latency_(o.latency_) {}
+  Held& operator=(Held&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(frames_, o.frames_);
+    latency_ = o.latency_;
+    return *this;
+  }
+  ~Held() {
+    if (data_ != nullptr) ::munmap(data_, 2 * frames_ * sizeof(double));
+  }
+
+  double* channel(int c) noexcept { return data_ + static_cast<std::size_t>(c) * frames_; }
+  const double* channel(int c) const noexcept {
+    return data_ + static_cast<std::size_t>(c) * frames_;
+  }
+  std::uint64_t frames() const noexcept { return frames_; }
+  std::uint32_t latency() const noexcept { return latency_; }  // of the whole print path
+
+ private:
+  Held(double* data, std::uint64_t frames, std::uint32_t latency)
+      : data_(data), frames_(frames), latency_(latency) {}
+  double* data_;
+  std::uint64_t frames_;
+  std::uint32_t latency_;
 };
 
 /// A pass of the whole chain from the file: reading and the stages in front of the limiter
 /// on one thread, the limiter on and the output on the other. When `hold` is given, the
-/// front's output is kept there for later passes.
+/// front's output is kept there for later passes (if the memory can be had).
 Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::path& out_path,
                       const Format& format, dsp::DitherType dither, Progress& progress,
-                      analysis::InputCheck* check, Held* hold) {
+                      analysis::InputCheck* check, std::optional<Held>* hold) {
   const double rate = in.info.samplerate;
   Stages<dsp::PrintFront> front(store, rate);
   Stages<dsp::PrintBack> back(store, rate);
   const std::uint32_t latency = front.latency_frames() + back.latency_frames();
   Reader reader(in, latency, check);
   Output out(out_path, format, dither, rate, latency);
+  Held* keep = nullptr;
   if (hold != nullptr) {
-    hold->latency = latency;
-    for (auto& x : hold->x) x.reserve(static_cast<std::size_t>(in.info.frames) + latency);
+    *hold = Held::make(static_cast<std::uint64_t>(in.info.frames) + latency, latency);
+    if (*hold) keep = &**hold;
   }
   std::uint64_t done = 0;
   pipeline(
@@ -518,8 +548,8 @@ Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::pat
         return true;
       },
       [&](Block& b) {
-        if (hold != nullptr) {
-          for (int c = 0; c < 2; ++c) hold->x[c].insert(hold->x[c].end(), b.x[c].begin(), b.x[c].begin() + b.n);
+        if (keep != nullptr) {
+          for (int c = 0; c < 2; ++c) std::copy_n(b.x[c].begin(), b.n, keep->channel(c) + done);
         }
         back.process(b);
         out.push(b);
@@ -534,14 +564,14 @@ Measurement held_pass(const dsp::ParamStore& store, const Held& held, double rat
                       std::uint64_t input_frames, const fs::path& out_path, const Format& format,
                       dsp::DitherType dither, Progress& progress) {
   Stages<dsp::PrintBack> back(store, rate);
-  Output out(out_path, format, dither, rate, held.latency);
-  const std::uint64_t end = held.x[0].size();
+  Output out(out_path, format, dither, rate, held.latency());
+  const std::uint64_t end = held.frames();
   std::uint64_t at = 0, done = 0;
   pipeline(
       [&](Block& b) {
         if (at == end) return false;
         b.n = block_at(at, input_frames, end);
-        for (int c = 0; c < 2; ++c) std::copy_n(held.x[c].begin() + static_cast<std::ptrdiff_t>(at), b.n, b.x[c].begin());
+        for (int c = 0; c < 2; ++c) std::copy_n(held.channel(c) + at, b.n, b.x[c].begin());
         back.process(b);
         at += b.n;
         return true;
@@ -743,10 +773,8 @@ RenderResult render(const RenderRequest& req) {
   analysis::InputCheck check(in.info.samplerate, in.info.channels);
   // A target may take several passes: within hold_bytes the signal in front of the limiter is
   // computed once and kept, and the passes after the first run the limiter on alone.
+  const bool keep = target != nullptr && result.frames_in <= req.hold_bytes / (2 * sizeof(double));
   std::optional<Held> held;
-  if (target != nullptr && result.frames_in <= req.hold_bytes / (2 * sizeof(double))) {
-    held.emplace();
-  }
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
@@ -762,7 +790,7 @@ RenderResult render(const RenderRequest& req) {
                       dither, progress);
       } else {
         m = full_pass(store, in, temp.path(), format, dither, progress,
-                      pass == 1 ? &check : nullptr, held ? &*held : nullptr);
+                      pass == 1 ? &check : nullptr, pass == 1 && keep ? &held : nullptr);
       }
     }
     if (pass == 1) result.input_warnings = check.finish();
