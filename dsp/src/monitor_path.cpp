@@ -39,7 +39,70 @@ double speaker_gain(const MonitorPath::Params& p, int c) noexcept {
                     set.speakers[static_cast<std::size_t>(c)].trim_db);
 }
 
+// RMS (linear) of the SPL reference noise on speaker `c`; 0 when it plays elsewhere or not.
+double noise_gain(const MonitorPath::Params& p, int c) noexcept {
+  const bool here = p.noise != MonitorPath::Noise::off && p.noise_speaker == c;
+  return here ? db_to_gain(p.noise_level_db) : 0.0;
+}
+
 }  // namespace
+
+void PinkNoise::prepare(double sample_rate) {
+  const auto q = [](int k) { return butterworth_section_q(4, k); };
+  band_ = {design_biquad(BiquadShape::high_pass, sample_rate, kMidLowHz, q(0), 0.0),
+           design_biquad(BiquadShape::high_pass, sample_rate, kMidLowHz, q(1), 0.0),
+           design_biquad(BiquadShape::low_pass, sample_rate, kMidHighHz, q(0), 0.0),
+           design_biquad(BiquadShape::low_pass, sample_rate, kMidHighHz, q(1), 0.0)};
+  // The power gain of white noise's way through each band is the energy of its impulse
+  // response (the slowest pole, 0.99886, has decayed by 120 dB well within 2^17 samples).
+  double energy[2] = {0.0, 0.0};
+  reset();
+  for (int i = 0; i < (1 << 17); ++i) {
+    const double p = pink(i == 0 ? 1.0 : 0.0);
+    energy[0] += p * p;
+    const double m = mid(p);
+    energy[1] += m * m;
+  }
+  constexpr double kWhiteVariance = 1.0 / 3.0;  // uniform in [-1, 1]
+  for (int b = 0; b < 2; ++b) unit_[b] = 1.0 / std::sqrt(kWhiteVariance * energy[b]);
+  reset();
+}
+
+void PinkNoise::reset() noexcept {
+  k_.fill(0.0);
+  for (auto& s : band_state_) s.reset();
+}
+
+double PinkNoise::white() noexcept {
+  seed_ ^= seed_ << 13;
+  seed_ ^= seed_ >> 17;
+  seed_ ^= seed_ << 5;
+  return 2.0 * static_cast<double>(seed_) / 4294967295.0 - 1.0;
+}
+
+double PinkNoise::pink(double w) noexcept {
+  k_[0] = 0.99886 * k_[0] + w * 0.0555179;
+  k_[1] = 0.99332 * k_[1] + w * 0.0750759;
+  k_[2] = 0.96900 * k_[2] + w * 0.1538520;
+  k_[3] = 0.86650 * k_[3] + w * 0.3104856;
+  k_[4] = 0.55000 * k_[4] + w * 0.5329522;
+  k_[5] = -0.7616 * k_[5] - w * 0.0168980;
+  const double out = k_[0] + k_[1] + k_[2] + k_[3] + k_[4] + k_[5] + k_[6] + w * 0.5362;
+  k_[6] = w * 0.115926;
+  return out;
+}
+
+double PinkNoise::mid(double x) noexcept {
+  for (std::size_t s = 0; s < band_.size(); ++s) x = band_state_[s].process(band_[s], x);
+  return x;
+}
+
+double PinkNoise::next(Band band, double rms) noexcept {
+  const double p = pink(white());
+  // The band filters run in both bands, so switching bands does not start them from rest.
+  const double m = mid(p);
+  return rms * (band == Band::mid ? unit_[1] * m : unit_[0] * p);
+}
 
 void MonitorPath::prepare(double sample_rate, std::uint32_t /*max_block*/) {
   sample_rate_ = sample_rate;
@@ -56,6 +119,9 @@ void MonitorPath::prepare(double sample_rate, std::uint32_t /*max_block*/) {
   curve_mix_.prepare(sample_rate, kFadeMs);
   for (auto& m : matrix_) m.prepare(sample_rate, kFadeMs);
   for (auto& g : source_gain_) g.prepare(sample_rate, kLoudnessGainMs);
+  noise_.prepare(sample_rate);
+  noise_mix_.prepare(sample_rate, kFadeMs);
+  for (auto& g : noise_gain_) g.prepare(sample_rate, kFadeMs);
   design_curves();
   reset(params_);
 }
@@ -152,6 +218,10 @@ void MonitorPath::reset(const Params& p) noexcept {
   }
   source_gain_db_ = source_gains_db(p, loudness_, partner_);
   for (int s = 0; s < kSources; ++s) source_gain_[s].reset(db_to_gain(source_gain_db_[s]));
+  noise_.reset();
+  if (p.noise != Noise::off) noise_band_ = p.noise == Noise::mid ? PinkNoise::Band::mid : PinkNoise::Band::full;
+  noise_mix_.reset(p.noise != Noise::off ? 1.0 : 0.0);
+  for (int c = 0; c < 2; ++c) noise_gain_[c].reset(noise_gain(p, c));
   const SpeakerSet& set = active_set(p);
   for (int c = 0; c < 2; ++c) {
     SpeakerState& s = speaker_[c];
@@ -220,6 +290,11 @@ void MonitorPath::update_targets() noexcept {
   }
 
   update_source_gains();
+
+  // A band switch while the noise plays is heard at once: both bands run all the time.
+  if (p.noise != Noise::off) noise_band_ = p.noise == Noise::mid ? PinkNoise::Band::mid : PinkNoise::Band::full;
+  noise_mix_.set_target(p.noise != Noise::off ? 1.0 : 0.0);
+  for (int c = 0; c < 2; ++c) noise_gain_[c].set_target(noise_gain(p, c));
 
   const SpeakerSet& set = active_set(p);
   for (int c = 0; c < 2; ++c) {
@@ -307,6 +382,15 @@ void MonitorPath::process(const Sources& sources, double* const out[2], std::uin
       y[0] = cw * z[0][0] + (1.0 - cw) * z[1][0];
       y[1] = cw * z[0][1] + (1.0 - cw) * z[1][1];
       if (cw >= 1.0) curve_prev_ = curve_;
+    }
+
+    // The SPL reference: the noise in place of the program, on its speaker only.
+    const double nm = noise_mix_.next();
+    const double ng[2] = {noise_gain_[0].next(), noise_gain_[1].next()};
+    if (nm != 0.0 || noise_mix_.ramping()) {
+      const double unit = noise_.next(noise_band_, 1.0);
+      y[0] = (1.0 - nm) * y[0] + ng[0] * unit;
+      y[1] = (1.0 - nm) * y[1] + ng[1] * unit;
     }
 
     for (int c = 0; c < 2; ++c) {

@@ -241,11 +241,17 @@ void add_monitor(TableBuilder& t) {
   t.boolean("/monitor/match", false, "Match the loudness of the compared signals");
   t.choice("/monitor/match_on", {"integrated", "short_term"}, 0,
            "Loudness the compare match uses");
+  t.choice("/monitor/noise", {"off", "mid", "full"}, 0,
+           "SPL reference: pink noise 500 Hz-2 kHz (mid) or full band in place of the program");
+  t.choice("/monitor/noise_speaker", {"left", "right"}, 0, "Speaker the reference noise plays on");
+  t.db("/monitor/noise_level", -40.0, -6.0, -20.0, "RMS level of the reference noise (dBFS RMS)");
 
   for (const char* set : {"main", "alt", "mini"}) {
     const std::string s = std::string("/monitor/speakers/") + set;
     t.db(s + "/calibration", -40.0, 20.0, 0.0,
          "Gain that puts this set at the room's reference level");
+    t.real(s + "/reference_spl", "dB SPL", 0.0, 130.0, 0.0, kSwitchSmoothMs,
+           "SPL the -20 dBFS RMS reference noise reads at monitor level 0 dB (0: not entered)");
     for (const char* side : {"left", "right"}) {
       const std::string p = s + "/" + side;
       t.db(p + "/trim", -20.0, 20.0, 0.0, "Level trim of this speaker");

@@ -26,12 +26,16 @@ class MonitorBinding {
         preview_(ids_("preview")),
         compare_(ids_("compare")),
         match_(ids_("match")),
-        match_on_(ids_("match_on")) {
+        match_on_(ids_("match_on")),
+        noise_(ids_("noise")),
+        noise_speaker_(ids_("noise_speaker")),
+        noise_level_(ids_("noise_level")) {
     static constexpr const char* kSetNames[MonitorPath::kSpeakerSets] = {"main", "alt", "mini"};
     static constexpr const char* kSides[2] = {"left", "right"};
     for (int set = 0; set < MonitorPath::kSpeakerSets; ++set) {
       const std::string p = std::string("speakers/") + kSetNames[set] + "/";
       calibration_[set] = ids_(p + "calibration");
+      reference_spl_[set] = ids_(p + "reference_spl");
       for (int c = 0; c < 2; ++c) {
         const std::string sp = p + kSides[c] + "/";
         SpeakerIds& k = speaker_[set][c];
@@ -59,8 +63,12 @@ class MonitorBinding {
     m.compare = static_cast<MonitorPath::Compare>(p.index(compare_));
     m.match = p.flag(match_);
     m.match_on = static_cast<MonitorPath::MatchOn>(p.index(match_on_));
+    m.noise = static_cast<MonitorPath::Noise>(p.index(noise_));
+    m.noise_speaker = p.index(noise_speaker_);
+    m.noise_level_db = p.get(noise_level_);
     for (int set = 0; set < MonitorPath::kSpeakerSets; ++set) {
       m.sets[set].calibration_db = p.get(calibration_[set]);
+      m.sets[set].reference_spl_db = p.get(reference_spl_[set]);
       for (int c = 0; c < 2; ++c) {
         const SpeakerIds& k = speaker_[set][c];
         MonitorPath::Speaker& sp = m.sets[set].speakers[c];
@@ -84,8 +92,9 @@ class MonitorBinding {
 
   ParamIdList ids_;
   ParamId level_, dim_, dim_level_, mute_, mono_, side_solo_, solo_, speakers_, preview_,
-      compare_, match_, match_on_;
+      compare_, match_, match_on_, noise_, noise_speaker_, noise_level_;
   std::array<ParamId, MonitorPath::kSpeakerSets> calibration_{};
+  std::array<ParamId, MonitorPath::kSpeakerSets> reference_spl_{};
   std::array<std::array<SpeakerIds, 2>, MonitorPath::kSpeakerSets> speaker_{};
 };
 

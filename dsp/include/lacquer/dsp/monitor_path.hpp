@@ -10,6 +10,8 @@
 //            before everything that belongs to the room
 //   preview  the gain a streaming service would apply (targets.hpp), or a translation curve
 //   matrix   mono, side solo, left/right solo (smoothed 2x2 matrix)
+//   noise    the SPL reference: pink noise on one speaker in place of the program (the other
+//            silent), crossfaded, at a set RMS; it then takes the speaker's way to the room
 //   gain     level + dim + mute + the speaker set's calibration + per-speaker trim
 //   speaker  per-speaker correction EQ (four bells) and delay (time alignment)
 //
@@ -46,6 +48,36 @@
 
 namespace lacquer::dsp {
 
+/// Pink noise (-3 dB per octave) for setting a room's reference level: white noise (xorshift32,
+/// uniform) through Paul Kellet's refined pink filter (within 0.05 dB of the slope above 9.2 Hz
+/// at 44.1 kHz; its corners scale with the rate), full band or band-limited to 500 Hz-2 kHz by
+/// 4th-order Butterworth high- and low-passes. Each band is scaled by its filters' measured
+/// power gain so its RMS is the level asked for (dBFS RMS: 20·log10 of the RMS, full-scale
+/// square wave = 0).
+class PinkNoise {
+ public:
+  enum class Band { full, mid };  ///< mid: 500 Hz-2 kHz
+  static constexpr double kMidLowHz = 500.0;
+  static constexpr double kMidHighHz = 2000.0;
+
+  /// Designs the band filters and measures both bands' power gains; not real-time.
+  void prepare(double sample_rate);
+  void reset() noexcept;
+  /// Audio thread: the next sample of `band` at RMS `rms` (linear).
+  double next(Band band, double rms) noexcept;
+
+ private:
+  double white() noexcept;
+  double pink(double w) noexcept;
+  double mid(double x) noexcept;
+
+  std::uint32_t seed_ = 0x9e3779b9u;
+  std::array<double, 7> k_{};  // Kellet's filter state: six one-pole sections, one delay
+  std::array<BiquadCoeffs, 4> band_{};  // high-pass, high-pass, low-pass, low-pass
+  std::array<BiquadState, 4> band_state_{};
+  std::array<double, 2> unit_{1.0, 1.0};  // scale to RMS 1, per Band
+};
+
 class MonitorPath {
  public:
   static constexpr int kSpeakerSets = 3;   ///< main, alt, mini
@@ -64,6 +96,8 @@ class MonitorPath {
   /// Order of /monitor/compare's choices.
   enum class Compare { chain, bypass, a, b, reference };
   enum class MatchOn { integrated, short_term };
+  /// Order of /monitor/noise's choices.
+  enum class Noise { off, mid, full };
 
   struct Band {
     double freq_hz = 1000.0;
@@ -77,6 +111,10 @@ class MonitorPath {
   };
   struct SpeakerSet {
     double calibration_db = 0.0;
+    /// dB SPL the reference noise (-20 dBFS RMS) reads in the room at monitor level 0 dB,
+    /// undimmed (0: not entered). Not processed here: consoles show the monitor level in
+    /// dB SPL by it, a -20 dBFS RMS signal playing at reference_spl_db + level.
+    double reference_spl_db = 0.0;
     std::array<Speaker, 2> speakers{};  // left, right
   };
 
@@ -94,6 +132,9 @@ class MonitorPath {
     Compare compare = Compare::chain;
     bool match = false;
     MatchOn match_on = MatchOn::integrated;
+    Noise noise = Noise::off;
+    int noise_speaker = 0;  ///< 0 left, 1 right
+    double noise_level_db = -20.0;  ///< dBFS RMS
   };
 
   /// Sources the monitors can play, in Compare order: the chain, its input (bypass), the
@@ -195,6 +236,10 @@ class MonitorPath {
   int curve_prev_ = 0;       // curve fading out
   LinearSmoother curve_mix_;  // 1 = curve_, 0 = curve_prev_
   std::array<SpeakerState, 2> speaker_{};
+  PinkNoise noise_;
+  PinkNoise::Band noise_band_ = PinkNoise::Band::full;  // kept while the noise fades out
+  LinearSmoother noise_mix_;                      // 1 = the noise replaces the program
+  std::array<LinearSmoother, 2> noise_gain_{};    // RMS of the noise per speaker, linear
 };
 
 }  // namespace lacquer::dsp
