@@ -55,7 +55,8 @@ async function loadSchema(conn, token) {
 async function main() {
   const token = takeToken();
   if (!token) return askToken();
-  const wantsReview = new URLSearchParams(location.hash.slice(1)).get('view') === 'review';
+  const wanted = new URLSearchParams(location.hash.slice(1)).get('view');
+  const wantsReview = wanted === 'review';
   const conn = new Connection(token, []);
   let auth;
   try {
@@ -70,7 +71,10 @@ async function main() {
   conn.topics = engineer ? ['params', 'meters', 'transport', 'notes', 'analysis'] : ['transport', 'notes', 'analysis'];
   await conn.request({ op: 'subscribe', topics: conn.topics });
   let view;
-  if (engineer) {
+  if (engineer && wanted === 'calibration') {
+    const { CalibrationView } = await import('./calibration_view.js');
+    view = new CalibrationView({ conn, token, store: new Store(), toast });
+  } else if (engineer) {
     const { ConsoleView } = await import('./console_view.js');
     const schema = await loadSchema(conn, token);
     view = new ConsoleView({ conn, token, schema, store: new Store(), toast });
