@@ -1,5 +1,6 @@
 #include "lacquer/control/osc_server.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <optional>
@@ -293,6 +294,18 @@ OscServer::OscServer(asio::io_context& control, ControlHub& hub, Options options
       alive_(std::make_shared<bool>(true)) {
   auto filter = AddressFilter::parse(options_.allow);
   if (!filter.ok()) throw std::runtime_error("OSC: " + filter.error().message);
+  for (const auto& surface : options_.surfaces) {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(surface.address, ec);
+    if (ec || surface.port == 0) {
+      throw std::runtime_error("OSC: a surface is a numeric host and a port, not '" +
+                               surface.address + ":" + std::to_string(surface.port) + "'");
+    }
+    if (!filter->allows(normalized(address))) {
+      throw std::runtime_error("OSC: the surface " + surface.address +
+                               " is outside the allowed sources (osc.allow)");
+    }
+  }
   net_ = std::make_unique<Net>(options_, std::move(filter).value());
 
   // UDP first; TCP on the same number. With port 0 a number free for UDP may be taken for
@@ -352,6 +365,16 @@ OscServer::~OscServer() {
 
 void OscServer::start() {
   running_ = true;
+  for (const auto& surface : options_.surfaces) {
+    Subscriber sub;
+    // Written as senders' addresses are, so its host's messages find it.
+    const auto address = normalized(asio::ip::make_address(surface.address));
+    sub.peer = Peer{false, 0, address.to_string(), surface.port};
+    sub.fixed_reply = true;
+    sub.permanent = true;
+    sub.rate_hz = std::clamp(surface.rate_hz, 0.1, options_.max_rate_hz);
+    subscribers_[sub.peer.key()] = sub;
+  }
   net_->work.emplace(net_->io.get_executor());
   net_->receive_udp();
   net_->accept_tcp();
@@ -407,48 +430,92 @@ void OscServer::reply_error(const Peer& peer, const std::string& path, const Err
 
 void OscServer::handle(const Peer& peer, const std::vector<OscMessage>& messages) {
   const auto now = Clock::now();
-  if (const auto it = subscribers_.find(peer.key()); it != subscribers_.end()) {
+  if (const auto it = subscription_of(peer); it != subscribers_.end()) {
     it->second.expires = now + options_.lease;  // any message renews the lease
   }
   for (const auto& m : messages) handle_one(peer, m, now);
 }
 
-void OscServer::handle_one(const Peer& peer, const OscMessage& m, Clock::time_point now) {
-  const std::string key = peer.key();
-  if (m.path == "/lacquer/ping") return reply(peer, OscMessage{"/lacquer/pong", {}, {}});
-  if (m.path == "/lacquer/subscribe") {
-    double rate = options_.default_rate_hz;
-    auto value = osc_value(m);
-    if (!value.ok()) return reply_error(peer, m.path, value.error());
-    if (const auto* d = std::get_if<double>(&*value)) rate = *d;
-    if (const auto* i = std::get_if<std::int64_t>(&*value)) rate = static_cast<double>(*i);
-    if (!std::isfinite(rate) || std::holds_alternative<std::string>(*value)) {
-      return reply_error(peer, m.path,
-                         make_error(ErrorCode::invalid_value, "the rate is a number in Hz"));
-    }
-    rate = std::clamp(rate, 0.1, options_.max_rate_hz);
-    if (!subscribers_.contains(key) && subscribers_.size() >= options_.max_subscribers) {
-      return reply_error(peer, m.path, make_error(ErrorCode::unavailable, "too many subscribers"));
-    }
-    if (!subscribers_.contains(key)) {
-      spdlog::info("OSC {} subscribed at {:.1f} Hz", key, rate);
-    }
-    auto& sub = subscribers_[key];
-    sub.peer = peer;
-    sub.rate_hz = rate;
-    sub.expires = now + options_.lease;
-    const double lease_s = std::chrono::duration<double>(options_.lease).count();
-    return reply(peer, OscMessage{"/lacquer/subscribed",
-                                  {static_cast<float>(rate), static_cast<float>(lease_s)}, {}});
+std::map<std::string, OscServer::Subscriber>::iterator OscServer::subscription_of(const Peer& sender) {
+  if (const auto it = subscribers_.find(sender.key()); it != subscribers_.end()) return it;
+  if (sender.tcp) return subscribers_.end();
+  return std::find_if(subscribers_.begin(), subscribers_.end(), [&sender](const auto& kv) {
+    return kv.second.fixed_reply && kv.second.peer.address == sender.address;
+  });
+}
+
+void OscServer::subscribe(const Peer& sender, const OscMessage& m, Clock::time_point now) {
+  // /lacquer/subscribe [rate_hz [reply_port]]: surfaces that listen on another port than
+  // they send from (TouchOSC, Open Stage Control) name it.
+  const auto number = [](const OscArg& a) -> std::optional<double> {
+    if (const auto* f = std::get_if<float>(&a)) return *f;
+    if (const auto* d = std::get_if<double>(&a)) return *d;
+    if (const auto* i = std::get_if<std::int32_t>(&a)) return *i;
+    if (const auto* l = std::get_if<std::int64_t>(&a)) return static_cast<double>(*l);
+    return std::nullopt;
+  };
+  const auto refuse = [&](ErrorCode code, const std::string& why) {
+    reply_error(sender, m.path, make_error(code, why));
+  };
+  if (!m.unsupported.empty() || m.args.size() > 2) {
+    return refuse(ErrorCode::bad_request, m.path + " takes [rate_hz [reply_port]]");
   }
+  double rate = options_.default_rate_hz;
+  if (!m.args.empty()) {
+    const auto r = number(m.args[0]);
+    if (!r || !std::isfinite(*r)) return refuse(ErrorCode::invalid_value, "the rate is a number in Hz");
+    rate = std::clamp(*r, 0.1, options_.max_rate_hz);
+  }
+  Peer to = sender;
+  bool fixed_reply = false;
+  if (m.args.size() == 2) {
+    const auto port = number(m.args[1]);
+    if (sender.tcp || !port || *port != std::round(*port) || *port < 1.0 || *port > 65535.0) {
+      return refuse(ErrorCode::invalid_value,
+                    "the reply port is a UDP port number from 1 to 65535 (TCP replies on its connection)");
+    }
+    to.port = static_cast<std::uint16_t>(*port);
+    fixed_reply = true;
+  } else if (const auto it = subscription_of(sender); it != subscribers_.end()) {
+    to = it->second.peer;  // a surface renewing keeps its reply address
+    fixed_reply = it->second.fixed_reply;
+  }
+  const std::string key = to.key();
+  if (!subscribers_.contains(key) && subscribers_.size() >= options_.max_subscribers) {
+    return refuse(ErrorCode::unavailable, "too many subscribers");
+  }
+  // One subscription per reply address: a host that names a new reply port moves there.
+  if (fixed_reply) {
+    std::erase_if(subscribers_, [&](const auto& kv) {
+      return kv.first != key && !kv.second.permanent && !kv.second.peer.tcp &&
+             kv.second.peer.address == to.address &&
+             (kv.second.fixed_reply || kv.first == sender.key());
+    });
+  }
+  if (!subscribers_.contains(key)) spdlog::info("OSC {} subscribed at {:.1f} Hz", key, rate);
+  auto& sub = subscribers_[key];
+  sub.peer = to;
+  sub.fixed_reply = fixed_reply;
+  sub.rate_hz = rate;
+  sub.expires = now + options_.lease;
+  const double lease_s = std::chrono::duration<double>(options_.lease).count();
+  reply(to, OscMessage{"/lacquer/subscribed", {static_cast<float>(rate), static_cast<float>(lease_s)}, {}});
+}
+
+void OscServer::handle_one(const Peer& sender, const OscMessage& m, Clock::time_point now) {
+  if (m.path == "/lacquer/subscribe") return subscribe(sender, m, now);
+  const auto sub = subscription_of(sender);
+  const bool subscribed = sub != subscribers_.end();
+  const Peer peer = subscribed ? sub->second.peer : sender;  // where answers go
+  if (m.path == "/lacquer/ping") return reply(peer, OscMessage{"/lacquer/pong", {}, {}});
   if (m.path == "/lacquer/renew") {
-    if (!subscribers_.contains(key)) {
+    if (!subscribed) {
       return reply_error(peer, m.path, make_error(ErrorCode::not_found, "not subscribed"));
     }
     return;
   }
   if (m.path == "/lacquer/unsubscribe") {
-    subscribers_.erase(key);
+    if (subscribed && !sub->second.permanent) subscribers_.erase(sub);
     return reply(peer, OscMessage{"/lacquer/unsubscribed", {}, {}});
   }
   if (m.path == "/lacquer/refresh") return refresh(peer);
@@ -463,7 +530,7 @@ void OscServer::handle_one(const Peer& peer, const OscMessage& m, Clock::time_po
                      result->entry == hub_.table().resolve(m.path)->entry;
   // Subscribers heard a change already; a query, or a sender that is not subscribed,
   // gets the value directly.
-  if (query || !subscribers_.contains(key)) {
+  if (query || !subscribed) {
     const auto messages = change_messages(*result);
     send(peer, packet_of(messages.size() == 1 ? encode_osc_message(messages.front())
                                               : encode_osc_bundle(messages)));
@@ -554,7 +621,7 @@ void OscServer::arm_lease_timer() {
 
 void OscServer::expire(Clock::time_point now) {
   std::erase_if(subscribers_, [now](const auto& kv) {
-    if (now < kv.second.expires) return false;
+    if (kv.second.permanent || now < kv.second.expires) return false;
     spdlog::info("OSC {} lease expired", kv.first);
     return true;
   });

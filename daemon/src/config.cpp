@@ -96,6 +96,19 @@ void load_config_file(const std::string& path, Config& config) {
     if (auto v = table["osc"]["port"].value<std::int64_t>()) config.osc_port = to_port(*v, "osc.port");
     if (table["osc"]["allow"]) config.osc_allow = string_list(table["osc"]["allow"], "osc.allow");
     if (auto v = table["osc"]["tcp_secret"].value<std::string>()) config.osc_tcp_secret = *v;
+    if (table["osc"]["surfaces"]) {
+      for (const auto& text : string_list(table["osc"]["surfaces"], "osc.surfaces")) {
+        std::string host;
+        std::uint16_t port = 0;
+        try {
+          parse_listen_address(text, host, port);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(std::string("osc.surfaces: ") + e.what());
+        }
+        if (port == 0) throw std::invalid_argument("osc.surfaces: '" + text + "' needs a port");
+        config.osc_surfaces.emplace_back(host, port);
+      }
+    }
     if (auto v = table["database"]["path"].value<std::string>()) config.db_path = *v;
     if (auto v = table["database"]["backup_interval_h"].value<double>()) {
       config.backup_interval_h = *v;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lacquer::daemon {
@@ -16,6 +17,8 @@ struct Config {
   std::uint16_t osc_port = 9000;
   std::vector<std::string> osc_allow = {"127.0.0.0/8", "::1/128"};  ///< CIDRs
   std::string osc_tcp_secret;  ///< TCP surfaces send it first; empty: address only
+  /// Surfaces answered at a fixed address whatever port they send from (host, port).
+  std::vector<std::pair<std::string, std::uint16_t>> osc_surfaces;
   std::vector<std::string> ws_origins;  ///< extra allowed Origins beside the served one
   std::vector<std::string> http_names;  ///< Host names answered besides IP literals, localhost
   std::vector<std::string> trusted_proxies;  ///< whose X-Forwarded-For is believed

@@ -514,6 +514,9 @@ void attach_control(DaemonContext& ctx) {
   osc_options.port = ctx.config.osc_port;
   osc_options.allow = ctx.config.osc_allow;
   osc_options.tcp_secret = ctx.config.osc_tcp_secret;
+  for (const auto& [host, port] : ctx.config.osc_surfaces) {
+    osc_options.surfaces.push_back({host, port, osc_options.default_rate_hz});
+  }
   c->osc = std::make_unique<control::OscServer>(ctx.io, c->hub, osc_options);
   c->hub.add_listener(c->osc.get());
 

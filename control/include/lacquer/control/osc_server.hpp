@@ -42,6 +42,14 @@ class OscServer : public HubListener, public MeterSink {
     /// When set, a TCP connection's first message must be `/lacquer/auth s SECRET`
     /// (answered `/lacquer/auth i 1`); anything else closes it. UDP is trusted by address.
     std::string tcp_secret;
+    /// Surfaces at a fixed reply address (Ardour's manual port mode): each is subscribed from
+    /// the start and for good, and whatever its host sends, from any port, is answered there.
+    struct Surface {
+      std::string address;  ///< numeric host
+      std::uint16_t port = 0;
+      double rate_hz = 10.0;
+    };
+    std::vector<Surface> surfaces;
   };
 
   /// Binds both sockets (dual-stack when IPv6 is available); throws std::runtime_error
@@ -82,7 +90,11 @@ class OscServer : public HubListener, public MeterSink {
  private:
   struct Net;
   struct Subscriber {
-    Peer peer;
+    Peer peer;  ///< where pushes and replies go
+    /// Replies go to `peer` whatever port its host sends from (a reply port was given, or the
+    /// surface is configured); `permanent` ones never lapse.
+    bool fixed_reply = false;
+    bool permanent = false;
     double rate_hz = 10.0;
     Clock::time_point expires;
     Clock::time_point last_meters{};
@@ -92,6 +104,10 @@ class OscServer : public HubListener, public MeterSink {
 
   void handle(const Peer& peer, const std::vector<OscMessage>& messages);
   void handle_one(const Peer& peer, const OscMessage& message, Clock::time_point now);
+  /// The subscription a sender belongs to: its own, or for UDP one with a fixed reply address
+  /// on the sender's host. Its key in subscribers_, or end().
+  std::map<std::string, Subscriber>::iterator subscription_of(const Peer& sender);
+  void subscribe(const Peer& sender, const OscMessage& message, Clock::time_point now);
   void reply(const Peer& peer, const OscMessage& message);
   void reply_error(const Peer& peer, const std::string& path, const Error& error);
   void send(const Peer& peer, Packet packet);
