@@ -110,6 +110,7 @@ void load_config_file(const std::string& path, Config& config) {
       }
     }
     if (auto v = table["database"]["path"].value<std::string>()) config.db_path = *v;
+    if (auto v = table["deliver"]["folder"].value<std::string>()) config.deliveries_folder = *v;
     if (auto v = table["database"]["backup_interval_h"].value<double>()) {
       config.backup_interval_h = *v;
     }

@@ -38,6 +38,7 @@ struct Config {
   std::string log_level = "info";
   std::string web_root;                 ///< folder of the UI; empty: the installed one
   double backup_interval_h = 24.0;      ///< scheduled online backup; 0 disables
+  std::string deliveries_folder;        ///< where the console's deliveries land; empty: <db>.deliveries
 };
 
 /// The time /ws and /listen give a connection to authenticate.

@@ -76,7 +76,8 @@ double work_units(Format f) {
 /// length): a bar on stderr and the caller's callback.
 class ProgressBar {
  public:
-  ProgressBar(const DeliverOptions& opt, double audio_s) : enabled_(opt.progress), callback_(opt.on_progress) {
+  ProgressBar(const DeliverOptions& opt, double audio_s)
+      : enabled_(opt.progress), callback_(opt.on_progress), cancel_(opt.cancel) {
     for (const Format f : opt.formats) {
       total_[static_cast<int>(f)] = audio_s * work_units(f);
       all_ += total_[static_cast<int>(f)];
@@ -89,6 +90,7 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   void advance(Format format, double amount, const std::string& what) {
+    check_cancel();
     std::lock_guard lock(mutex_);
     const auto i = static_cast<int>(format);
     done_[i] += amount;
@@ -104,6 +106,9 @@ class ProgressBar {
     std::fflush(stderr);
     drawn_ = true;
   }
+  void check_cancel() const {
+    if (cancel_ != nullptr && cancel_->load()) throw DeliverError("cancelled");
+  }
   /// The format's renders and checks are done.
   void finish(Format format) {
     std::lock_guard lock(mutex_);
@@ -113,6 +118,7 @@ class ProgressBar {
  private:
   bool enabled_;
   const std::function<void(const ProgressEvent&)>& callback_;
+  const std::atomic<bool>* cancel_;
   double total_[4] = {}, done_[4] = {};
   double all_ = 0.0, done_all_ = 0.0;
   bool drawn_ = false;
@@ -653,6 +659,7 @@ DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
   ProgressBar progress(opt, result.audio_s);
   Delivery delivery(release, opt, staging.path(), sources, progress);
   for (const Format f : opt.formats) {
+    progress.check_cancel();
     switch (f) {
       case Format::cd: delivery.cd(); break;
       case Format::streaming: delivery.streaming(); break;

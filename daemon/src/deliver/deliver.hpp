@@ -12,6 +12,7 @@
 // done in a folder beside the output, renamed to it at the end: a failed delivery leaves
 // nothing behind.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -56,6 +57,8 @@ struct DeliverOptions {
   bool progress = false;          ///< a bar on stderr
   /// Called as renders and checks finish, from the delivery's worker threads (one at a time).
   std::function<void(const ProgressEvent&)> on_progress;
+  /// When set, the delivery stops at its next render or check (DeliverError "cancelled").
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// A delivery that rendered but broke rules nobody overrode; what() is a summary line.

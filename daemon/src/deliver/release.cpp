@@ -10,10 +10,7 @@ namespace lacquer::daemon::deliver {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-/// The album as the delivery takes it; relative files are taken from `base`.
-Release from_album(const session::Album& album, const fs::path& base) {
+Release release_of(const session::Album& album, const fs::path& base) {
   Release r{album.title, album.artist, album.label, album.year, album.catalogue, {}};
   for (const auto& t : album.tracks) {
     const fs::path file(t.file);
@@ -23,8 +20,6 @@ Release from_album(const session::Album& album, const fs::path& base) {
   }
   return r;
 }
-
-}  // namespace
 
 std::string track_name(const ReleaseTrack& track) {
   std::string s = "track " + std::to_string(track.position);
@@ -43,7 +38,7 @@ Release read_album_file(const fs::path& album_file) {
   }
   auto album = session::album_from_json(j);
   if (!album) throw DeliverError(album_file.string() + ": " + album.error().message);
-  return from_album(*album, album_file.has_parent_path() ? album_file.parent_path() : fs::path("."));
+  return release_of(*album, album_file.has_parent_path() ? album_file.parent_path() : fs::path("."));
 }
 
 Release read_session_album(const fs::path& db, std::int64_t session_id) {
@@ -57,7 +52,7 @@ Release read_session_album(const fs::path& db, std::int64_t session_id) {
   }
   auto album = session::album_from_store(*store, session_id);
   if (!album) throw DeliverError("session " + std::to_string(session_id) + ": " + album.error().message);
-  return from_album(*album, fs::path());
+  return release_of(*album, fs::path());
 }
 
 }  // namespace lacquer::daemon::deliver

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lacquer/session/album.hpp"
+
 namespace lacquer::daemon::deliver {
 
 /// An expected failure of a delivery: one line for the user, naming the track and rule.
@@ -41,6 +43,10 @@ struct Release {
 
 /// "track 2 (Intro)", how errors and reports name a track.
 std::string track_name(const ReleaseTrack& track);
+
+/// The album as the delivery takes it (validated by session/album.hpp); relative files are
+/// taken from `base`.
+Release release_of(const session::Album& album, const std::filesystem::path& base);
 
 /// Reads an album.json, validated by session::album_from_json; relative files are taken from
 /// the album file's folder.

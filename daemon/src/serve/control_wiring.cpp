@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "serve/api_routes.hpp"
+#include "serve/delivery_routes.hpp"
 #include "serve/calibration_routes.hpp"
 #include "serve/track_sources.hpp"
 #include "serve/prometheus.hpp"
@@ -342,6 +343,7 @@ struct ControlWiring {
   std::unique_ptr<ApiContext> api;
   std::unique_ptr<TrackSources> track_sources;
   std::unique_ptr<TrackAnalysis> analysis;
+  std::unique_ptr<Deliveries> deliveries;
   std::unique_ptr<ReferenceControl> references;
   std::unique_ptr<CalibrationService> calibration;
   std::unique_ptr<boost::asio::steady_timer> lapse_timer;
@@ -579,6 +581,13 @@ void attach_control(DaemonContext& ctx) {
   c->lapse_timer = std::make_unique<boost::asio::steady_timer>(ctx.io);
   check_lapsed_clients(ctx, *c);
   c->api->on_executor = [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); };
+  c->deliveries = std::make_unique<Deliveries>(
+      ctx.config.deliveries_folder.empty() ? ctx.config.db_path + ".deliveries" : ctx.config.deliveries_folder,
+      [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); },
+      // On the params topic, as the album: only engineers follow it.
+      [c](session::Id id, const nlohmann::json& message) { c->ws->push_session(id, control::kTopicParams, message); });
+  c->api->deliveries = c->deliveries.get();
+  spdlog::info("deliveries land in {}", c->deliveries->folder().string());
   for (const auto& folder : c->track_sources->folders()) {
     spdlog::info("tracks may come from {}", folder.string());
   }
@@ -600,6 +609,7 @@ void attach_control(DaemonContext& ctx) {
     w->lapse_timer->cancel();
     w->track_sources->stop();
     w->analysis->stop();
+    w->deliveries->stop();
     w->poller->stop();
     w->osc->stop();
     w->ws->stop();
