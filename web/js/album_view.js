@@ -5,9 +5,11 @@
 // on it, or by the up and down buttons. Every edit goes to the daemon, which validates it:
 // a refused value stays in its field, marked, with the daemon's reason under it. The panel
 // shows what the daemon stored (the album it answers, and again on its `album` push).
+// Below the tracks, the delivery panel (delivery_view.js) delivers the album.
 
 import { el } from './store.js';
 import { api } from './connection.js';
+import { DeliveryView } from './delivery_view.js';
 
 const CEILING_DBTP = -1.0;  // the streaming services' ceiling: a true peak above it is flagged
 
@@ -47,6 +49,8 @@ export class AlbumView {
     this.element = el('section', { class: 'album-panel', 'aria-label': 'Album' },
       el('h2', { text: 'Album' }), this.release, el('h3', { text: 'Tracks' }), this.spread, this.tracks,
       el('p', { class: 'hint', text: 'Drag a track by its handle, or focus the handle and use the arrow keys, to change the order.' }));
+    this.delivery = new DeliveryView({ token, session, toast });
+    this.element.append(this.delivery.element);
   }
 
   path(rest = '') {
@@ -56,6 +60,7 @@ export class AlbumView {
   /** Fetches the album and shows it. */
   async refresh() {
     if (this.session.id === null) return;
+    this.delivery.refresh();
     try {
       this.show(await api(this.token, 'GET', this.path('/album')));
     } catch (err) {

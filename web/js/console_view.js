@@ -51,6 +51,7 @@ export class ConsoleView {
       if (!this.album.element.hidden) this.album.refresh();
       this.session.load();
     });
+    conn.addEventListener('delivery', (e) => this.album.delivery.onPush(e.detail.delivery));
     this.stages.strip.addEventListener('click', (e) => {
       if (e.target.closest('.stage-open')) this.showAlbum(false);
     });
