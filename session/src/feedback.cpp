@@ -1,5 +1,6 @@
 // The feedback-loop queries: patterns across every session of a client or a studio.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -68,15 +69,21 @@ struct BandAccumulator {
   double log_freq_sum = 0.0;
 };
 
-// Applied EQ: the snapshot each track currently has applied, with bypassed bands (or a
-// bypassed EQ stage) left out, since they shape nothing.
+// Applied EQ: the snapshot each track currently has applied, with bands switched off, bands
+// whose type has no gain (pass, notch) and a bypassed EQ stage left out, since their gain
+// shapes nothing.
 void add_eq(const nlohmann::json& state, std::map<int, BandAccumulator>& bands) {
   if (!state.is_object() || is_on(state, "/chain/eq/bypass")) return;
   for (const auto& [path, value] : state.items()) {
     const int band = eq_band_of_gain(path);
     if (band == 0 || !value.is_number()) continue;
     const std::string base = "/chain/eq/" + std::to_string(band);
-    if (is_on(state, base + "/bypass")) continue;
+    if (!is_on(state, base + "/enabled")) continue;
+    const auto type = state.find(base + "/type");
+    if (type != state.end() && type->is_string() && *type != "bell" && *type != "low_shelf" &&
+        *type != "high_shelf") {
+      continue;
+    }
     auto& acc = bands[band];
     acc.gain.add(value.get<double>());
     const auto freq = state.find(base + "/freq");
@@ -85,6 +92,19 @@ void add_eq(const nlohmann::json& state, std::map<int, BandAccumulator>& bands) 
       acc.log_freq_sum += std::log(freq->get<double>());
     }
   }
+}
+
+std::string note_words(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 }  // namespace
@@ -283,7 +303,17 @@ Result<FeedbackSummary> Store::feedback(const FeedbackScope& scope,
       },
       client, studio);
   if (!open) return open.error();
-  out.open_notes = std::move(*open);
+  // A note said again (the same words, case, spacing and punctuation aside) is one row with
+  // its repeats: "low mids muddy again" three times is one thing to fix, heard three times.
+  std::map<std::string, std::size_t> first_with;
+  for (auto& o : *open) {
+    const auto [it, fresh] = first_with.emplace(note_words(o.note.text), out.open_notes.size());
+    if (fresh) {
+      out.open_notes.push_back(std::move(o));
+    } else {
+      out.open_notes[it->second].repeats.push_back(std::move(o));
+    }
+  }
   return out;
 }
 
@@ -389,10 +419,16 @@ nlohmann::json to_json(const FeedbackSummary& s) {
       {"max_true_peak_dbtp",
        d.max_true_peak_dbtp ? nlohmann::json(*d.max_true_peak_dbtp) : nlohmann::json()}};
   j["open_notes"] = nlohmann::json::array();
-  for (const auto& o : s.open_notes) {
+  const auto open_note = [](const OpenNote& o) {
     auto n = to_json(o.note);
     n["session_title"] = o.session_title;
     n["track_title"] = o.track_title;
+    return n;
+  };
+  for (const auto& o : s.open_notes) {
+    auto n = open_note(o);
+    n["repeats"] = nlohmann::json::array();
+    for (const auto& r : o.repeats) n["repeats"].push_back(open_note(r));
     j["open_notes"].push_back(std::move(n));
   }
   return j;

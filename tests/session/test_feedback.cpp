@@ -24,7 +24,7 @@ json events(const std::string& type, int count) {
 
 // Orbit Records: three sessions of four tracks, k = 1..12 in release order; sessions 1
 // and 2 mixed at Blackbird, session 3 at Abbey. Each track's applied EQ has band 1 at
-// k dB (100 Hz on odd k, 400 Hz on even k) and band 2 at -2 dB, bypassed on every
+// k dB (100 Hz on odd k, 400 Hz on even k) and band 2 at -2 dB, switched off on every
 // fourth track. Session 3 also has a 13th track whose whole EQ stage is bypassed.
 // Other Label: one session at Sunset Sound with extreme values that must not leak in.
 class FeedbackTest : public ::testing::Test {
@@ -98,7 +98,7 @@ class FeedbackTest : public ::testing::Test {
       auto track = store->add_track(
           {.session_id = other->id, .file_path = "/o.wav", .file_sha256 = kSha, .title = "O"});
       ASSERT_TRUE(track);
-      ASSERT_TRUE(store->store_snapshot(track->id, "A", {{"/chain/eq/1/gain", -100.0}}));
+      ASSERT_TRUE(store->store_snapshot(track->id, "A", {{"/chain/eq/1/enabled", true}, {"/chain/eq/1/gain", -100.0}}));
       ASSERT_TRUE(store->add_report(other->id, track->id, ls::ReportKind::render, "r",
                                     {{"limiter", {{"max_gain_reduction_db", 20.0}}}}));
       ASSERT_TRUE(
@@ -112,10 +112,20 @@ class FeedbackTest : public ::testing::Test {
   // A draft with band 1 at +50 dB first: superseded, so it must not count.
   void add_chain(ls::Id track_id, int k) {
     ASSERT_TRUE(store->store_snapshot(track_id, "draft", {{"/chain/eq/1/gain", 50.0}}));
-    json final_chain = {{"/chain/eq/1/gain", static_cast<double>(k)},
+    // Band 2 is switched off on every fourth track, band 3 is a high-pass (its gain does
+    // nothing), band 4 is off everywhere: none of those gains may count.
+    json final_chain = {{"/chain/eq/1/enabled", true},
+                        {"/chain/eq/1/type", "bell"},
+                        {"/chain/eq/1/gain", static_cast<double>(k)},
                         {"/chain/eq/1/freq", k % 2 ? 100.0 : 400.0},
+                        {"/chain/eq/2/enabled", k % 4 != 0},
+                        {"/chain/eq/2/type", "high_shelf"},
                         {"/chain/eq/2/gain", k % 4 == 0 ? -20.0 : -2.0},
-                        {"/chain/eq/2/bypass", k % 4 == 0 ? 1 : 0},
+                        {"/chain/eq/3/enabled", true},
+                        {"/chain/eq/3/type", "high_pass"},
+                        {"/chain/eq/3/gain", 9.0},
+                        {"/chain/eq/4/enabled", false},
+                        {"/chain/eq/4/gain", 0.0},
                         {"/chain/limiter/ceiling", -1.0}};
     auto applied = store->store_snapshot(track_id, "final", final_chain);
     ASSERT_TRUE(applied);
@@ -268,6 +278,32 @@ TEST_F(FeedbackTest, ThresholdAndJson) {
   EXPECT_EQ(j["open_notes"][0]["session_title"], "Orbit 1");
   EXPECT_EQ(j["open_notes"][0]["status"], "open");
   EXPECT_TRUE(j["open_notes"][1]["track_id"].is_null());
+}
+
+TEST_F(FeedbackTest, ANoteSaidAgainIsOneRowWithItsRepeats) {
+  const std::string said[] = {"Low mids muddy again.", "low mids  muddy again", "LOW MIDS MUDDY AGAIN!"};
+  for (int s = 0; s < 3; ++s) {
+    ASSERT_TRUE(store->add_note({.session_id = orbit_sessions[static_cast<std::size_t>(s)],
+                                 .track_id = tracks[static_cast<std::size_t>(4 * s + 1)],
+                                 .time_s = 30.0 + s,
+                                 .author = "Mara",
+                                 .text = said[s]}));
+  }
+  auto f = store->feedback({.client = "Orbit Records"});
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->open_notes.size(), 3u);  // the fixture's two, and the muddy low mids once
+  const auto& muddy = f->open_notes[2];
+  EXPECT_EQ(muddy.note.text, "Low mids muddy again.");
+  EXPECT_EQ(muddy.session_title, "Orbit 1");
+  ASSERT_EQ(muddy.repeats.size(), 2u);
+  EXPECT_EQ(muddy.repeats[0].session_title, "Orbit 2");
+  EXPECT_EQ(muddy.repeats[1].track_title, "Track 10");
+  EXPECT_DOUBLE_EQ(muddy.repeats[1].note.time_s, 32.0);
+  EXPECT_TRUE(f->open_notes[0].repeats.empty());
+  const json j = ls::to_json(*f);
+  EXPECT_EQ(j["open_notes"][2]["repeats"].size(), 2u);
+  EXPECT_EQ(j["open_notes"][2]["repeats"][1]["session_title"], "Orbit 3");
+  EXPECT_TRUE(j["open_notes"][0]["repeats"].empty());
 }
 
 // The third-octave bands an analysis reports, 25 Hz to 20 kHz.

@@ -100,12 +100,19 @@ void print_table(const session::FeedbackSummary& f, double hard_db) {
   }
 
   std::printf("\nOpen notes (%zu)\n", f.open_notes.size());
+  const auto where = [](const session::OpenNote& o) {
+    std::string at = o.session_title;
+    if (!o.track_title.empty()) at += " / " + o.track_title;
+    return at + " @ " + session::format_track_time(o.note.time_s);
+  };
   for (const auto& o : f.open_notes) {
-    std::string where = o.session_title;
-    if (!o.track_title.empty()) where += " / " + o.track_title;
-    std::printf("  %s @ %s  %s: %s\n", where.c_str(),
-                session::format_track_time(o.note.time_s).c_str(), o.note.author.c_str(),
-                o.note.text.c_str());
+    const std::string times =
+        o.repeats.empty() ? "" : " (x" + std::to_string(o.repeats.size() + 1) + ")";
+    std::printf("  %s  %s: %s%s\n", where(o).c_str(), o.note.author.c_str(), o.note.text.c_str(),
+                times.c_str());
+    for (const auto& r : o.repeats) {
+      std::printf("    again %s  %s\n", where(r).c_str(), r.note.author.c_str());
+    }
   }
 }
 

@@ -96,6 +96,8 @@ struct OpenNote {
   Note note{};
   std::string session_title{};
   std::string track_title{};
+  /// Later open notes in scope with the same words (case, spacing and punctuation aside).
+  std::vector<OpenNote> repeats{};
 };
 
 struct FeedbackSummary {
