@@ -146,3 +146,14 @@ test('at tablet and phone sizes nothing overlaps', async () => {
   assert.deepEqual(page.errors, []);
   done();
 });
+
+test('the console links to the calibration view and the view back to the console', async () => {
+  const console_ = await browser.open(`${daemon.base}/#token=${daemon.token}`);
+  await console_.waitForSelector('body[data-ready="true"] .room-link');
+  await console_.click('.room-link');
+  await console_.waitForSelector('body[data-ready="true"] .cal-back');
+  assert.match(await console_.textContent('h1, h2'), /Room calibration/);
+  await console_.click('.cal-back');
+  await console_.waitForSelector('body[data-ready="true"] .room-link');
+  assert.deepEqual(console_.errors, []);
+});

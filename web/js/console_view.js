@@ -252,7 +252,14 @@ export class ConsoleView {
       });
       bar.append(b);
     });
-    const box = el('div', { class: 'side-tabs' }, bar, ...tabs.map(([, p]) => p));
+    // The room's measurement has a page of its own (app.js reads the view from the hash).
+    const room = el('a', { href: '#view=calibration', class: 'room-link', text: 'Room calibration' });
+    room.addEventListener('click', (e) => {
+      e.preventDefault();
+      location.hash = 'view=calibration';
+      location.reload();
+    });
+    const box = el('div', { class: 'side-tabs' }, bar, ...tabs.map(([, p]) => p), room);
     show(0);
     return box;
   }
