@@ -1,4 +1,5 @@
 #include "lacquer/analysis/analysis.hpp"
+#include "lacquer/analysis/text.hpp"
 
 #include <sndfile.h>
 
@@ -59,15 +60,6 @@ std::string clock(double seconds) {
   return buf;
 }
 
-__attribute__((format(printf, 1, 2))) std::string fmt(const char* format, ...) {
-  char buf[256];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
-
 /// Flush-to-zero for this thread while it lives: decaying filter states in silence would
 /// otherwise run into denormals, a hundred times slower.
 class DenormalsOff {
@@ -95,7 +87,7 @@ void check_format(int channels, double sample_rate) {
     throw AnalysisError(std::to_string(channels) + " channels; analyze takes 1 to 8");
   }
   if (!(sample_rate >= 8000.0 && sample_rate <= 768000.0) || sample_rate != std::round(sample_rate)) {
-    throw AnalysisError(fmt("unsupported sample rate %g Hz", sample_rate));
+    throw AnalysisError(printed("unsupported sample rate %g Hz", sample_rate));
   }
 }
 
@@ -301,7 +293,7 @@ void click_events(const SignalPass& pass, double rate, int channels, TrackReport
       }
       const double ratio_db = 10.0 * std::log10(h2 / std::max(noise, 1e-30));
       found.push_back({"click", static_cast<double>(cell.at) / rate, 0.0, c, Severity::warning,
-                       fmt("impulse of %.1f dBFS, %.0f dB above the residual around it", db(h_max),
+                       printed("impulse of %.1f dBFS, %.0f dB above the residual around it", db(h_max),
                            ratio_db)});
     }
   }
@@ -343,7 +335,7 @@ void silence_and_dropouts(const SignalPass& pass, double rate, TrackReport& r) {
       found.push_back({"dropout", static_cast<double>(gap_b) / rate, seconds, -1,
                        digital ? Severity::error : Severity::warning,
                        digital ? "digital silence inside the programme"
-                               : fmt("sudden gap to %.0f dBFS inside the programme", db(gap_peak))});
+                               : printed("sudden gap to %.0f dBFS inside the programme", db(gap_peak))});
     }
     j = k;
   }
@@ -359,13 +351,13 @@ void silence_and_dropouts(const SignalPass& pass, double rate, TrackReport& r) {
   if (first_peak > abrupt) {
     r.events.push_back({"abrupt_start", 0.0, static_cast<double>(pass.cell_start(edge)) / rate,
                         -1, Severity::warning,
-                        fmt("starts at %.1f dBFS within 5 ms, without a fade-in or silence",
+                        printed("starts at %.1f dBFS within 5 ms, without a fade-in or silence",
                             db(first_peak))});
   }
   if (last_peak > abrupt) {
     const double t = static_cast<double>(pass.cell_start(cells.size() - edge)) / rate;
     r.events.push_back({"abrupt_end", t, r.duration_s - t, -1, Severity::warning,
-                        fmt("ends at %.1f dBFS in its last 5 ms, without a fade-out or silence",
+                        printed("ends at %.1f dBFS in its last 5 ms, without a fade-out or silence",
                             db(last_peak))});
   }
 }
@@ -375,7 +367,7 @@ void dc_events(TrackReport& r) {
   for (const auto& c : r.channel_stats) {
     if (std::fabs(c.dc_offset) > level) {
       r.events.push_back({"dc_offset", 0.0, r.duration_s, c.channel, Severity::warning,
-                          fmt("mean of %+.4f (%.1f dBFS) over the whole file", c.dc_offset,
+                          printed("mean of %+.4f (%.1f dBFS) over the whole file", c.dc_offset,
                               db(std::fabs(c.dc_offset)))});
     }
   }
@@ -407,7 +399,7 @@ void phase_events(const SignalPass& pass, double rate, TrackReport& r) {
         double a = 0.0, b = 0.0, c = 0.0;
         for (std::size_t q = k; q <= last; ++q) a += lr[q], b += ll[q], c += rr[q];
         found.push_back({"phase", t0, t1 - t0, -1, Severity::warning,
-                         fmt("correlation %.2f", a / std::sqrt(b * c)) + what});
+                         printed("correlation %.2f", a / std::sqrt(b * c)) + what});
       }
       k = last;
     }
@@ -435,15 +427,15 @@ void platforms(TrackReport& r) {
       p.gain_db = wanted;
       p.true_peak_after_dbtp = std::min(tp + wanted, t.ceiling_dbtp);
       if (tp + wanted > t.ceiling_dbtp) {
-        p.note = fmt("peaks up to %.1f dB into the service's limiter", tp + wanted - t.ceiling_dbtp);
+        p.note = printed("peaks up to %.1f dB into the service's limiter", tp + wanted - t.ceiling_dbtp);
       }
     } else {
       p.gain_db = dsp::playback_gain_db(rule, i, tp);
       p.true_peak_after_dbtp = tp + p.gain_db;
       if (wanted > 0.0 && p.gain_db < wanted - 0.05) {
-        p.note = t.turns_up ? fmt("turned up %.1f dB, not %.1f: held by %.0f dBTP headroom",
+        p.note = t.turns_up ? printed("turned up %.1f dB, not %.1f: held by %.0f dBTP headroom",
                                   p.gain_db, wanted, t.ceiling_dbtp)
-                            : fmt("plays %.1f dB under the target: never turned up", wanted - p.gain_db);
+                            : printed("plays %.1f dB under the target: never turned up", wanted - p.gain_db);
       }
     }
     r.platforms.push_back(std::move(p));
@@ -474,20 +466,20 @@ void warnings(const SignalPass& pass, TrackReport& r) {
   }
   if (l.true_peak_dbtp > -1.0) {
     r.warnings.push_back({"streaming", "true_peak",
-                          fmt("true peak %.2f dBTP: the services advise -1 dBTP or lower "
+                          printed("true peak %.2f dBTP: the services advise -1 dBTP or lower "
                               "(lossy encoding adds overs)", l.true_peak_dbtp)});
   }
   for (const auto& c : r.codec) {
     if (c.warning) {
       r.warnings.push_back({"streaming", "codec_headroom",
-                            c.codec + fmt(" at %.0f kb/s decodes to %.2f dBTP (above -0.5 dBTP): "
+                            c.codec + printed(" at %.0f kb/s decodes to %.2f dBTP (above -0.5 dBTP): "
                                           "leave more headroom before the encoder",
                                           static_cast<double>(c.bitrate_kbps), c.true_peak_dbtp)});
     }
   }
   if (l.true_peak_dbtp > -0.1) {
     r.warnings.push_back({"cd", "true_peak",
-                          fmt("true peak %.2f dBTP: over -0.1 dBTP, the 16-bit CD master keeps "
+                          printed("true peak %.2f dBTP: over -0.1 dBTP, the 16-bit CD master keeps "
                               "these overs (they clip in the player's converter)", l.true_peak_dbtp)});
   }
   if (r.channels == 2) {
@@ -501,17 +493,17 @@ void warnings(const SignalPass& pass, TrackReport& r) {
     const double side_db = mid > 0.0 ? power_db(side / mid) : kMinusInf;
     if (side_db > -20.0) {
       r.warnings.push_back({"vinyl", "low_end_stereo",
-                            fmt("stereo content below 150 Hz (side %.1f dB under mid): the low "
+                            printed("stereo content below 150 Hz (side %.1f dB under mid): the low "
                                 "end should be mono for the cutting lathe", -side_db)});
     }
     if (r.correlation && r.correlation->low_band_mean < 0.0) {
       r.warnings.push_back({"vinyl", "low_end_phase",
-                            fmt("negative correlation below 150 Hz (%.2f): vertical groove "
+                            printed("negative correlation below 150 Hz (%.2f): vertical groove "
                                 "excursion, the low end cancels in mono", r.correlation->low_band_mean)});
     }
     if (r.stereo_width && *r.stereo_width > 0.4) {
       r.warnings.push_back({"vinyl", "side_level",
-                            fmt("side signal strong against mid (width %.2f): vertical "
+                            printed("side signal strong against mid (width %.2f): vertical "
                                 "modulation shortens the playing time a side can hold at this "
                                 "level", *r.stereo_width)});
     }
@@ -526,12 +518,12 @@ void warnings(const SignalPass& pass, TrackReport& r) {
   }
   if (all > 0.0 && power_db(hf / all) > -15.0) {
     r.warnings.push_back({"vinyl", "high_frequency_energy",
-                          fmt("%.1f dB of the energy is above 10 kHz: sibilance and cymbals "
+                          printed("%.1f dB of the energy is above 10 kHz: sibilance and cymbals "
                               "need de-essing for the cut", power_db(hf / all))});
   }
   if (std::isfinite(l.plr_db) && l.plr_db < 9.0 && l.true_peak_dbtp > -1.5) {
     r.warnings.push_back({"vinyl", "brick_wall",
-                          fmt("peak to loudness ratio %.1f dB with peaks at %.1f dBTP: a "
+                          printed("peak to loudness ratio %.1f dB with peaks at %.1f dBTP: a "
                               "brick-wall limited master; a vinyl premaster wants none",
                               l.plr_db, l.true_peak_dbtp)});
   }
@@ -781,7 +773,7 @@ AlbumReport analyse_album(std::vector<TrackReport>& tracks) {
                              : 0.0;
   if (a.loudness_spread_lu > 4.0) {
     a.warnings.push_back({"loudness_spread",
-                          fmt("tracks span %.1f LU: check that the quiet ones are meant to be", a.loudness_spread_lu)});
+                          printed("tracks span %.1f LU: check that the quiet ones are meant to be", a.loudness_spread_lu)});
   }
   for (const auto* t : ok) {
     if (t->sample_rate != ok.front()->sample_rate) {
@@ -791,7 +783,7 @@ AlbumReport analyse_album(std::vector<TrackReport>& tracks) {
     }
     if (std::isfinite(a.integrated_lufs) &&
         std::fabs(t->loudness.integrated_lufs - a.integrated_lufs) > 3.0) {
-      a.warnings.push_back({"outlier", t->file + fmt(" is %+.1f LU from the album's loudness",
+      a.warnings.push_back({"outlier", t->file + printed(" is %+.1f LU from the album's loudness",
                                                     t->loudness.integrated_lufs - a.integrated_lufs)});
     }
   }
@@ -810,6 +802,15 @@ AlbumReport analyse_album(std::vector<TrackReport>& tracks) {
     }
   }
   return a;
+}
+
+std::string printed(const char* format, ...) {
+  char buf[256];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  return buf;
 }
 
 }  // namespace lacquer::analysis

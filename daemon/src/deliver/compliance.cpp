@@ -2,7 +2,6 @@
 
 #include <sndfile.h>
 
-#include <cstdarg>
 #include <cstdio>
 #include <regex>
 
@@ -29,15 +28,6 @@ std::string escape_html(const std::string& s) {
 }
 
 }  // namespace
-
-std::string printed(const char* fmt, ...) {
-  char buf[256];
-  va_list args;
-  va_start(args, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, args);
-  va_end(args);
-  return buf;
-}
 
 std::vector<RuleResult> check_file(const FileSpec& spec, const analysis::TrackReport& report) {
   std::vector<RuleResult> out;

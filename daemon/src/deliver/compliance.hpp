@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lacquer/analysis/report.hpp"
+#include "lacquer/analysis/text.hpp"
 
 namespace lacquer::daemon::deliver {
 
@@ -44,8 +45,7 @@ struct RuleResult {
   bool warning = false;  ///< passed, with something the engineer should look at
 };
 
-/// printf into a string, for the reports' lines.
-__attribute__((format(printf, 1, 2))) std::string printed(const char* fmt, ...);
+using analysis::printed;  // the reports' lines
 
 /// Loudness within this of its target passes (the contract's 0.5 LU).
 inline constexpr double kLoudnessToleranceLu = 0.5;
