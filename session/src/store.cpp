@@ -336,6 +336,10 @@ Result<std::vector<Track>> Store::tracks(Id session_id) const {
 
 // Paths ---------------------------------------------------------------------------
 
+std::filesystem::path database_path(const std::string& given) {
+  return given.empty() ? default_database_path() : std::filesystem::path(given);
+}
+
 std::filesystem::path default_database_path() {
   if (const char* db = std::getenv("LACQUER_DB"); db && *db) return db;
   // XDG: a relative XDG_STATE_HOME is invalid and must be ignored.

@@ -24,8 +24,7 @@ std::function<int()> setup_backup(CLI::App& app) {
                  "Database (default: $LACQUER_DB, $XDG_STATE_HOME/lacquer/lacquer.db or "
                  "~/.local/state/lacquer/lacquer.db)");
   return [opt]() -> int {
-    const auto db =
-        opt->db.empty() ? session::default_database_path() : std::filesystem::path(opt->db);
+    const auto db = session::database_path(opt->db);
     const auto r = session::backup_database(db, opt->dest);
     if (!r) {
       // The message starts with "backup": "lacquer backup: cannot create ...".

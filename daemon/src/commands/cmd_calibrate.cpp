@@ -85,8 +85,7 @@ int run(const CalibrateCliOptions& opt) {
   std::unique_ptr<session::Store> store;
   if (opt.store) {
     try {
-      store = session::Store::open(opt.db.empty() ? session::default_database_path()
-                                                   : std::filesystem::path(opt.db));
+      store = session::Store::open(session::database_path(opt.db));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "lacquer calibrate: %s\n", e.what());
       return 1;

@@ -79,7 +79,7 @@ std::function<int()> setup_deliver(CLI::App& app) {
       if (cli->album.empty() && cli->session == 0) throw deliver::DeliverError("--album FILE or --session ID is required");
       const deliver::Release release =
           cli->album.empty()
-              ? deliver::read_session_album(cli->db.empty() ? session::default_database_path() : std::filesystem::path(cli->db), cli->session)
+              ? deliver::read_session_album(session::database_path(cli->db), cli->session)
               : deliver::read_album_file(cli->album);
       const deliver::DeliverResult r = deliver::deliver(release, opt);
       for (const auto& rule : r.rules) {

@@ -129,8 +129,7 @@ std::function<int()> setup_feedback(CLI::App& app) {
                  "Database (default: $LACQUER_DB, $XDG_STATE_HOME/lacquer/lacquer.db or "
                  "~/.local/state/lacquer/lacquer.db)");
   return [opt]() -> int {
-    const auto db =
-        opt->db.empty() ? session::default_database_path() : std::filesystem::path(opt->db);
+    const auto db = session::database_path(opt->db);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(db, ec)) {
       std::fprintf(stderr, "lacquer feedback: no database at %s (see --db)\n", db.c_str());

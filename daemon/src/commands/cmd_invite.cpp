@@ -21,7 +21,7 @@ struct InviteOptions {
 };
 
 int invite(const InviteOptions& o) {
-  auto store = session::Store::open(o.db.empty() ? session::default_database_path() : std::filesystem::path(o.db));
+  auto store = session::Store::open(session::database_path(o.db));
   auto s = store->session(o.session);
   if (!s.ok()) {
     std::fprintf(stderr, "lacquer invite: %s\n", s.error().message.c_str());

@@ -47,8 +47,7 @@ int list_clients(session::Store& store) {
 }
 
 int revoke(const RevokeOptions& o) {
-  auto store = session::Store::open(o.db.empty() ? session::default_database_path()
-                                                 : std::filesystem::path(o.db));
+  auto store = session::Store::open(session::database_path(o.db));
   if (o.list) return list_clients(*store);
   if (o.client <= 0) {
     std::fprintf(stderr, "lacquer revoke: a CLIENT_ID is needed (see --list)\n");

@@ -286,9 +286,7 @@ class TrackChains : public control::MeterSink {
 /// Everything the control layer adds to the daemon, destroyed after the executor stops.
 struct ControlWiring {
   explicit ControlWiring(DaemonContext& ctx)
-      : store(session::Store::open(ctx.config.db_path.empty()
-                                        ? session::default_database_path()
-                                        : std::filesystem::path(ctx.config.db_path))),
+      : store(session::Store::open(session::database_path(ctx.config.db_path))),
         auth(settle_engineer_token(ctx.config, *store)),
         hub(control::CommandTable::instance(), ctx.engine.params()),
         transport(ctx.player),

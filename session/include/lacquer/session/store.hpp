@@ -281,6 +281,10 @@ class Store {
 /// ~/.local/state/lacquer/lacquer.db.
 std::filesystem::path default_database_path();
 
+/// The database file a command was given (--db, the config), or default_database_path()
+/// when that is empty.
+std::filesystem::path database_path(const std::string& given);
+
 /// Copies the database at `source` to `dest` on a connection of its own, in steps, so
 /// writers on other connections keep going. Writes `dest` under a temporary name and
 /// renames it when complete; an existing `dest` is replaced only by a whole copy. When
