@@ -1,5 +1,6 @@
 #pragma once
-// SHA-256 (FIPS 180-4) for source-file digests and token hashes, and token generation.
+// SHA-256 for source-file digests and token hashes (OpenSSL's, which uses the CPU's SHA
+// instructions where it has them), and token generation.
 
 #include <array>
 #include <cstddef>
@@ -11,23 +12,26 @@
 
 #include "lacquer/session/result.hpp"
 
+struct evp_md_ctx_st;
+
 namespace lacquer::session {
 
 /// Incremental SHA-256.
 class Sha256 {
  public:
-  Sha256() noexcept;
+  /// Throws std::bad_alloc when OpenSSL cannot make a digest context.
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
   void update(std::span<const std::byte> data) noexcept;
   void update(std::string_view data) noexcept;
   /// The digest; the object must not be updated afterwards.
   std::array<std::uint8_t, 32> finish() noexcept;
 
  private:
-  void compress(const std::uint8_t* block) noexcept;
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> block_{};
-  std::size_t block_bytes_ = 0;
-  std::uint64_t total_bytes_ = 0;
+  evp_md_ctx_st* context_;
 };
 
 /// Lower-case hex of the SHA-256 of `data`.
