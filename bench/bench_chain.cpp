@@ -8,9 +8,11 @@
 //   lacquer_bench_chain --wav FILE      write the benchmark's input material as a WAV file
 //   lacquer_bench_chain --seconds N     material length (default 300)
 //   lacquer_bench_chain --offline       offline throughput only (for profilers)
+//   lacquer_bench_chain --stages        offline time spent in each stage of the print path
 #include <sndfile.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include <numbers>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -155,6 +158,86 @@ void deinterleave(const std::vector<float>& x, std::vector<float>& l, std::vecto
   }
 }
 
+// Times each stage of the print path on its own, block by block as the chain runs it
+// (Chain::kMaxBlock frames, in doubles): where the chain's time goes, without a profiler.
+// Each block's time per stage is the least of several runs, so that other processes taking
+// the core (a shared machine) do not count.
+template <typename... Bindings>
+struct StageTimes {
+  static constexpr std::size_t kStages = sizeof...(Bindings);
+  // Per block, per stage: seconds, lowered to this run's where it is less.
+  static void run_once(lacquer::dsp::PrintPath& path, const float* l, const float* r,
+                       std::size_t frames, std::vector<std::array<double, kStages>>& least) {
+    constexpr std::uint32_t kBlock = Chain::kMaxBlock;
+    std::vector<double> bl(kBlock), br(kBlock);
+    for (std::size_t off = 0, block = 0; off < frames; off += kBlock, ++block) {
+      const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(kBlock, frames - off));
+      std::copy(l + off, l + off + n, bl.begin());
+      std::copy(r + off, r + off + n, br.begin());
+      std::size_t k = 0;
+      const auto time = [&](auto& stage) {
+        const auto t0 = Clock::now();
+        stage.process(bl.data(), br.data(), n);
+        const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+        least[block][k] = std::min(least[block][k], t);
+        ++k;
+      };
+      (time(path.template stage<typename Bindings::Stage>()), ...);
+    }
+  }
+  static std::array<const char*, kStages> names() { return {name<typename Bindings::Stage>()...}; }
+
+  template <typename S>
+  static constexpr const char* name() {
+    namespace d = lacquer::dsp;
+    if constexpr (std::is_same_v<S, d::InputStage>) return "input";
+    else if constexpr (std::is_same_v<S, d::EqStage>) return "eq";
+    else if constexpr (std::is_same_v<S, d::MultibandStage>) return "multiband";
+    else if constexpr (std::is_same_v<S, d::CompStage>) return "comp";
+    else if constexpr (std::is_same_v<S, d::StereoStage>) return "stereo";
+    else if constexpr (std::is_same_v<S, d::DeesserStage>) return "deesser";
+    else if constexpr (std::is_same_v<S, d::LimiterStage>) return "limiter";
+    else if constexpr (std::is_same_v<S, d::OutputStage>) return "output";
+    else return "?";
+  }
+};
+
+int run_stages(double seconds) {
+  const auto frames = static_cast<std::size_t>(seconds * kFs);
+  std::vector<float> l, r;
+  deinterleave(material(frames), l, r);
+  ParamStore store(Schema::instance());
+  apply(store);
+  using Times = lacquer::dsp::PrintPath::Apply<StageTimes>;
+  constexpr int kRuns = 5;
+  std::array<double, Times::kStages> none;
+  none.fill(INFINITY);
+  std::vector<std::array<double, Times::kStages>> least(
+      (frames + Chain::kMaxBlock - 1) / Chain::kMaxBlock, none);
+  for (int run = 0; run < kRuns; ++run) {
+    const auto path = std::make_unique<lacquer::dsp::PrintPath>(Schema::instance());
+    path->prepare(kFs, Chain::kMaxBlock);
+    path->reset(store);
+    Times::run_once(*path, l.data(), r.data(), frames, least);
+  }
+  std::array<double, Times::kStages> best{};
+  for (const auto& block : least) {
+    for (std::size_t k = 0; k < best.size(); ++k) best[k] += block[k];
+  }
+  double total = 0.0;
+  for (const double t : best) total += t;
+  const auto names = Times::names();
+  std::printf("stage       seconds  ns/frame  share  (%.0f s of stereo 48 kHz, each block the least of %d runs)\n",
+              seconds, kRuns);
+  for (std::size_t k = 0; k < best.size(); ++k) {
+    std::printf("%-10s %8.3f %9.2f %5.1f%%\n", names[k], best[k],
+                1e9 * best[k] / static_cast<double>(frames), 100.0 * best[k] / total);
+  }
+  std::printf("%-10s %8.3f %9.2f         = %.0fx realtime\n", "sum", total,
+              1e9 * total / static_cast<double>(frames), seconds / total);
+  return 0;
+}
+
 int run(double seconds, bool offline_only) {
   const auto frames = static_cast<std::size_t>(seconds * kFs);
   std::vector<float> l, r;
@@ -240,6 +323,7 @@ int main(int argc, char** argv) {
   const char* chain_file = nullptr;
   const char* wav_file = nullptr;
   bool offline_only = false;
+  bool stages = false;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--seconds") == 0 && has_value) {
@@ -248,15 +332,18 @@ int main(int argc, char** argv) {
       chain_file = argv[++i];
     } else if (std::strcmp(argv[i], "--offline") == 0) {
       offline_only = true;
+    } else if (std::strcmp(argv[i], "--stages") == 0) {
+      stages = true;
     } else if (std::strcmp(argv[i], "--wav") == 0 && has_value) {
       wav_file = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds N] [--offline] [--chain FILE] [--wav FILE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds N] [--offline] [--stages] [--chain FILE] [--wav FILE]\n", argv[0]);
       return 2;
     }
   }
   if (chain_file != nullptr && write_chain(chain_file) != 0) return 1;
   if (wav_file != nullptr) return write_wav(wav_file, seconds);
   if (chain_file != nullptr) return 0;
+  if (stages) return run_stages(seconds);
   return run(seconds, offline_only);
 }
