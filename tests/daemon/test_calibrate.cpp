@@ -7,12 +7,14 @@
 #include <jack/jack.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <fftw3.h>
 #include <nlohmann/json.hpp>
 
 #include "calibrate/correction.hpp"
@@ -333,6 +335,97 @@ TEST(CalibrateOffline, MeasuresTheSecondHarmonic) {
     ++checked;
   }
   EXPECT_EQ(checked, 5);
+}
+
+// |h + i·Hilbert(h)| over h[from .. from + len) (circular indices): the envelope, whose peak
+// is the impulse's place whatever its phase (an even harmonic's response is a cosine-phase one).
+std::vector<double> envelope(const std::vector<double>& h, long from, long len) {
+  const long n = static_cast<long>(h.size());
+  std::vector<fftw_complex> buf(static_cast<std::size_t>(len));
+  for (long i = 0; i < len; ++i) {
+    buf[i][0] = h[static_cast<std::size_t>(((from + i) % n + n) % n)];
+    buf[i][1] = 0.0;
+  }
+  fftw_plan fwd = fftw_plan_dft_1d(static_cast<int>(len), buf.data(), buf.data(), FFTW_FORWARD, FFTW_ESTIMATE);
+  fftw_plan inv = fftw_plan_dft_1d(static_cast<int>(len), buf.data(), buf.data(), FFTW_BACKWARD, FFTW_ESTIMATE);
+  fftw_execute(fwd);
+  for (long b = 1; b < len; ++b) {
+    const double scale = b < len / 2 ? 2.0 : (b == len / 2 ? 1.0 : 0.0);
+    buf[b][0] *= scale;
+    buf[b][1] *= scale;
+  }
+  fftw_execute(inv);
+  fftw_destroy_plan(fwd);
+  fftw_destroy_plan(inv);
+  std::vector<double> e(static_cast<std::size_t>(len));
+  for (long i = 0; i < len; ++i) e[i] = std::hypot(buf[i][0], buf[i][1]) / static_cast<double>(len);
+  return e;
+}
+
+TEST(CalibrateOffline, PlacesTheHarmonicsAtTheirLags) {
+  // y = x + a·x² + b·x³ on x = A·sin φ: a·A²/2·(1 − cos 2φ) + b·A³/4·(3 sin φ − sin 3φ), so the
+  // fundamental is A + 3bA³/4, the 2nd harmonic a·A²/2 and the 3rd b·A³/4. The sweep stops at
+  // 7 kHz, so 3·f2 stays below Nyquist and nothing aliases (as a converter's filter ensures).
+  cal::SweepSpec spec;
+  spec.duration_s = 3.0;
+  spec.f2_hz = 7000.0;
+  const auto sweep = cal::exponential_sweep(spec);
+  const double amp = std::pow(10.0, spec.level_dbfs / 20.0);
+  const double a = 2.0 * 0.01 / amp;          // 2nd harmonic near -40 dB
+  const double b = 4.0 * 0.00316 / (amp * amp);  // 3rd near -50 dB
+  const double fundamental = amp + 0.75 * b * amp * amp * amp;
+  const double h2_db = 20.0 * std::log10(0.5 * a * amp * amp / fundamental);
+  const double h3_db = 20.0 * std::log10(0.25 * b * amp * amp * amp / fundamental);
+
+  constexpr long kDelay = 150;
+  cal::Capture capture;
+  capture.sample_rate = spec.sample_rate;
+  capture.recording.assign(sweep.size() + static_cast<std::size_t>(spec.sample_rate), 0.0f);
+  for (std::size_t i = 0; i < sweep.size(); ++i) {
+    const double x = sweep[i];
+    capture.recording[i + kDelay] = static_cast<float>(x + a * x * x + b * x * x * x);
+  }
+  capture.noise.assign(static_cast<std::size_t>(spec.sample_rate / 2), 1e-6f);
+
+  // In the deconvolved signal each harmonic's envelope peaks L·ln k before the linear impulse
+  // (L = T / ln(f2/f1)), inside the window the analysis reads it from; nothing else in that
+  // window (out-of-band division, aliasing) comes near it.
+  const auto h = cal::deconvolve(spec, sweep, capture.recording);
+  const double rate = spec.sample_rate;
+  const double l = spec.duration_s / std::log(spec.f2_hz / spec.f1_hz);
+  for (int k = 2; k <= 3; ++k) {
+    const auto w = cal::harmonic_window(spec, kDelay, k, 50, static_cast<long>(0.5 * rate));
+    const long analytic = kDelay - std::lround(l * std::log(k) * rate);
+    EXPECT_EQ(w.at, analytic);
+    const auto env = envelope(h, w.first, w.last - w.first + 1);
+    const auto peak = std::max_element(env.begin(), env.end()) - env.begin();
+    EXPECT_NEAR(w.first + peak, analytic, 2) << "harmonic " << k;
+    // The window's rise is over before the impulse: its envelope 40 dB down by then.
+    EXPECT_LT(env[static_cast<std::size_t>(w.rise)], 0.01 * env[static_cast<std::size_t>(peak)])
+        << "harmonic " << k;
+  }
+
+  const auto result = cal::analyse(spec, sweep, capture);
+  ASSERT_TRUE(result.measurement) << result.error->message;
+  int second = 0;
+  int third = 0;
+  for (const auto& band : result.measurement->distortion) {
+    if (band.harmonic_db[0]) {
+      EXPECT_NEAR(*band.harmonic_db[0], h2_db, 1.0) << "2nd at " << band.freq_hz << " Hz";
+      ++second;
+    }
+    if (band.harmonic_db[1]) {
+      EXPECT_NEAR(*band.harmonic_db[1], h3_db, 1.0) << "3rd at " << band.freq_hz << " Hz";
+      ++third;
+    }
+    // No 4th or 5th harmonic in a cubic.
+    if (band.harmonic_db[2]) {
+      EXPECT_LT(*band.harmonic_db[2], h3_db - 20.0) << band.freq_hz;
+    }
+  }
+  // Bands whose harmonic lies within the sweep (k·f·√2 <= 7 kHz): 62.5 Hz to 2 kHz, to 1 kHz.
+  EXPECT_EQ(second, 6);
+  EXPECT_EQ(third, 5);
 }
 
 // A response on the 1/48-octave grid the correction works on: `bells` on a flat 0 dB.

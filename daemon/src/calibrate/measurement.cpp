@@ -67,14 +67,18 @@ class RealFft {
   fftw_plan inverse_;
 };
 
-// 1 inside the sweep's range, a half-cosine down to 0 an octave below f1 and a tenth above
-// f2 (or at Nyquist): what is outside was never played, so it is not divided out.
+// 1 inside the sweep's range, a half-cosine down to 0 an octave below f1 (the fade-in still
+// plays there, 15 dB down at f1/2) and over the last 1/24 octave up to f2. Above f2 the sweep's
+// spectrum falls 60-100 dB within a tenth, so dividing there would lift whatever the
+// microphone brings (the 2nd harmonic of the sweep's top half, noise) into a blob near the
+// 2nd harmonic's place, louder than the harmonic itself.
 double band_weight(const SweepSpec& spec, double f) {
   const double lo = spec.f1_hz * 0.5;
-  const double hi = std::min(spec.f2_hz * 1.1, spec.sample_rate * 0.5);
+  const double hi = std::min(spec.f2_hz, spec.sample_rate * 0.5);
+  const double top = hi * std::exp2(-1.0 / 24.0);
   if (f <= lo || f >= hi) return 0.0;
   if (f < spec.f1_hz) return 0.5 - 0.5 * std::cos(std::numbers::pi * (f - lo) / (spec.f1_hz - lo));
-  if (f > spec.f2_hz) return 0.5 + 0.5 * std::cos(std::numbers::pi * (f - spec.f2_hz) / (hi - spec.f2_hz));
+  if (f > top) return 0.5 + 0.5 * std::cos(std::numbers::pi * (f - top) / (hi - top));
   return 1.0;
 }
 
@@ -164,6 +168,22 @@ std::vector<double> deconvolve(const SweepSpec& spec, const std::vector<float>& 
   return h;
 }
 
+HarmonicWindow harmonic_window(const SweepSpec& spec, long onset, int k, long linear_lead,
+                               long max_length) {
+  const double fs = spec.sample_rate;
+  const double to_next = (harmonic_advance_s(spec, k + 1) - harmonic_advance_s(spec, k)) * fs;
+  const double to_previous = (harmonic_advance_s(spec, k) - harmonic_advance_s(spec, k - 1)) * fs;
+  HarmonicWindow w;
+  w.at = onset - std::lround(harmonic_advance_s(spec, k) * fs);
+  const auto lead = static_cast<long>(0.1 * to_next);
+  w.first = w.at - lead;
+  w.last = w.at + static_cast<long>(0.9 * to_previous);
+  if (k == 2) w.last = std::min(w.last, onset - linear_lead - 1);
+  w.last = std::min(w.last, w.first + max_length);
+  w.rise = lead / 2;
+  return w;
+}
+
 Analysis analyse(const SweepSpec& spec, const std::vector<float>& sweep, const Capture& capture) {
   Analysis result;
   const double fs = capture.sample_rate;
@@ -240,21 +260,11 @@ Analysis analyse(const SweepSpec& spec, const std::vector<float>& sweep, const C
   m.response = smoothed(linear, bin_hz, 1.0 / 6.0, 24, spec.f1_hz, spec.f2_hz);
   m.fine = smoothed(linear, bin_hz, 1.0 / 12.0, 48, spec.f1_hz, std::min(spec.f2_hz, 2000.0));
 
-  // Each harmonic's part lies L·ln k before the onset; its window runs from a tenth of the way
-  // back to the next harmonic to nine tenths of the way to the previous one (or the linear
-  // window's start).
   std::vector<std::vector<double>> harmonic_power;
   for (int k = 2; k <= kMaxHarmonic; ++k) {
-    const double at = static_cast<double>(onset) - harmonic_advance_s(spec, k) * fs;
-    const double to_next = (harmonic_advance_s(spec, k + 1) - harmonic_advance_s(spec, k)) * fs;
-    const double to_previous = (harmonic_advance_s(spec, k) - harmonic_advance_s(spec, k - 1)) * fs;
-    const auto lead = static_cast<long>(0.1 * to_next);
-    const long first = static_cast<long>(at) - lead;
-    auto last = static_cast<long>(at + 0.9 * to_previous);
-    if (k == 2) last = std::min(last, start - 1);
-    last = std::min(last, first + length);
+    const auto w = harmonic_window(spec, static_cast<long>(onset), k, pre, length);
     // Flat over the harmonic's impulse: the rise ends before it.
-    harmonic_power.push_back(windowed_power(fft, h, first, last, lead / 2, (last - first) / 4));
+    harmonic_power.push_back(windowed_power(fft, h, w.first, w.last, w.rise, (w.last - w.first) / 4));
   }
   for (double f = 62.5; f <= 4000.0; f *= 2.0) {
     const double lo = f / std::numbers::sqrt2;

@@ -62,6 +62,19 @@ struct Analysis {
 };
 Analysis analyse(const SweepSpec& spec, const std::vector<float>& sweep, const Capture& capture);
 
+/// Where the analysis reads the k-th harmonic's response in the deconvolved signal (indices
+/// relative to the linear onset's, circular): `at` = onset − L·ln k · rate, from a tenth of the
+/// way back to the (k+1)-th to nine tenths of the way on to the (k−1)-th, never into the
+/// linear window (which starts `linear_lead` before the onset) nor longer than `max_length`.
+struct HarmonicWindow {
+  long at = 0;
+  long first = 0;
+  long last = 0;
+  long rise = 0;  ///< samples of the window's half-Hann rise, ending before `at`
+};
+HarmonicWindow harmonic_window(const SweepSpec& spec, long onset, int k, long linear_lead,
+                               long max_length);
+
 /// The impulse response of `recording` to `sweep`, as long as the FFT (a power of two at
 /// least as long as the recording): the linear response from index 0, the k-th harmonic's
 /// from size − L·ln k · rate. Band-limited to the sweep's range.
