@@ -336,14 +336,52 @@ class Stages {
   Path path_;
 };
 
-/// The print path's output to the file, measured as written: the chain's float output, its
-/// latency dropped -> resampler -> dither -> file. Dither comes last so that the file holds
-/// exactly the dithered grid values.
+/// A pass's output kept in memory, interleaved, as it would go to the file: integer PCM with
+/// the word in the top bits (as libsndfile takes it) or float. A target search keeps each
+/// pass's output here and writes only the pass it accepts.
+struct Printed {
+  std::vector<std::int32_t> pcm;
+  std::vector<float> floats;
+};
+
+SndfilePtr create_output(const fs::path& path, const Format& format) {
+  SF_INFO info{};
+  info.samplerate = static_cast<int>(std::lround(format.rate_hz));
+  info.channels = 2;
+  info.format = sf_format(format);
+  SndfilePtr out(sf_open(path.c_str(), SFM_WRITE, &info));
+  if (!out) throw RenderError("cannot write " + path.string() + ": " + sf_strerror(nullptr));
+  return out;
+}
+
+void write_frames(SNDFILE* out, const std::int32_t* pcm, const float* floats, std::size_t frames) {
+  const auto n = static_cast<sf_count_t>(frames);
+  const sf_count_t wrote = pcm != nullptr ? sf_writef_int(out, pcm, n) : sf_writef_float(out, floats, n);
+  if (wrote != n) throw RenderError("cannot write the output: " + std::string(sf_strerror(out)));
+}
+
+/// Writes what a pass kept to `path`.
+void write_printed(const fs::path& path, const Format& format, const Printed& printed) {
+  SndfilePtr out = create_output(path, format);
+  const bool integer = format.bits > 0;
+  const std::size_t frames = (integer ? printed.pcm.size() : printed.floats.size()) / 2;
+  constexpr std::size_t kStep = 1 << 16;
+  for (std::size_t at = 0; at < frames; at += kStep) {
+    write_frames(out.get(), integer ? printed.pcm.data() + 2 * at : nullptr,
+                 integer ? nullptr : printed.floats.data() + 2 * at, std::min(kStep, frames - at));
+  }
+  if (sf_close(out.release()) != 0) throw RenderError("cannot write " + path.string());
+}
+
+/// The print path's output to the file (or kept in memory), measured as written: the chain's
+/// float output, its latency dropped -> resampler -> dither -> file. Dither comes last so that
+/// the file holds exactly the dithered grid values.
 class Output {
  public:
-  Output(const fs::path& path, const Format& format, dsp::DitherType dither, double input_rate,
-         std::uint32_t latency)
-      : format_(format), skip_(latency), loudness_(format.rate_hz) {
+  /// Writes to `path`, or keeps the output in `*printed` (cleared first) when it is given.
+  Output(const fs::path& path, Printed* printed, const Format& format, dsp::DitherType dither,
+         double input_rate, std::uint32_t latency)
+      : format_(format), skip_(latency), loudness_(format.rate_hz), printed_(printed) {
     if (format.rate_hz != input_rate) {
       try {
         resampler_ = std::make_unique<dsp::Resampler>(input_rate, format.rate_hz, 2);
@@ -360,12 +398,12 @@ class Output {
     // (libebur128's own true-peak mode costs more than the whole chain).
     true_peak_ = dsp::StereoTruePeakDetector(dsp::TruePeakDetector::Mode::kConservative,
                                              format.rate_hz);
-    SF_INFO info{};
-    info.samplerate = static_cast<int>(std::lround(format_.rate_hz));
-    info.channels = 2;
-    info.format = sf_format(format_);
-    out_.reset(sf_open(path.c_str(), SFM_WRITE, &info));
-    if (!out_) throw RenderError("cannot write " + path.string() + ": " + sf_strerror(nullptr));
+    if (printed_ != nullptr) {
+      printed_->pcm.clear();
+      printed_->floats.clear();
+    } else {
+      out_ = create_output(path, format_);
+    }
   }
 
   /// A block of the print path's output, rounded here to the float the chain hands out.
@@ -410,6 +448,7 @@ class Output {
   dsp::IntegratedLoudness loudness_;
   dsp::StereoTruePeakDetector true_peak_;
   double peak_ = 0.0;  // largest true-peak reading of the output so far (linear)
+  Printed* printed_;
   SndfilePtr out_;
   std::uint64_t written_ = 0;
   std::array<std::vector<double>, 2> wide_;  // the block being dithered
@@ -459,17 +498,19 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
         pcm_[2 * i + c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(k) << shift);
       }
     }
-    if (sf_writef_int(out_.get(), pcm_.data(), static_cast<sf_count_t>(n)) !=
-        static_cast<sf_count_t>(n)) {
-      throw RenderError("cannot write the output: " + std::string(sf_strerror(out_.get())));
+    if (printed_ != nullptr) {
+      printed_->pcm.insert(printed_->pcm.end(), pcm_.begin(), pcm_.end());
+    } else {
+      write_frames(out_.get(), pcm_.data(), nullptr, n);
     }
   } else {
     float_out_.resize(2 * n);
     for (std::size_t i = 0; i < 2 * n; ++i) float_out_[i] = static_cast<float>(interleaved_out_[i]);
     for (std::size_t i = 0; i < 2 * n; ++i) interleaved_out_[i] = float_out_[i];
-    if (sf_writef_float(out_.get(), float_out_.data(), static_cast<sf_count_t>(n)) !=
-        static_cast<sf_count_t>(n)) {
-      throw RenderError("cannot write the output: " + std::string(sf_strerror(out_.get())));
+    if (printed_ != nullptr) {
+      printed_->floats.insert(printed_->floats.end(), float_out_.begin(), float_out_.end());
+    } else {
+      write_frames(out_.get(), nullptr, float_out_.data(), n);
     }
   }
   loudness_.push(interleaved_out_.data(), n);
@@ -525,16 +566,17 @@ class Held {
 
 /// A pass of the whole chain from the file: reading and the stages in front of the limiter
 /// on one thread, the limiter on and the output on the other. When `hold` is given, the
-/// front's output is kept there for later passes (if the memory can be had).
+/// front's output is kept there for later passes (if the memory can be had). The output goes to
+/// `out_path`, or to `printed` when it is given.
 Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::path& out_path,
-                      const Format& format, dsp::DitherType dither, Progress& progress,
-                      analysis::InputCheck* check, std::optional<Held>* hold) {
+                      Printed* printed, const Format& format, dsp::DitherType dither,
+                      Progress& progress, analysis::InputCheck* check, std::optional<Held>* hold) {
   const double rate = in.info.samplerate;
   Stages<dsp::PrintFront> front(store, rate);
   Stages<dsp::PrintBack> back(store, rate);
   const std::uint32_t latency = front.latency_frames() + back.latency_frames();
   Reader reader(in, latency, check);
-  Output out(out_path, format, dither, rate, latency);
+  Output out(out_path, printed, format, dither, rate, latency);
   Held* keep = nullptr;
   if (hold != nullptr) {
     *hold = Held::make(static_cast<std::uint64_t>(in.info.frames) + latency, latency);
@@ -559,12 +601,12 @@ Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::pat
 }
 
 /// A pass of the limiter and what follows it alone, on the front's output that `held` kept:
-/// the limiter on one thread, the output on the other.
+/// the limiter on one thread, the output (kept in `printed`) on the other.
 Measurement held_pass(const dsp::ParamStore& store, const Held& held, double rate,
-                      std::uint64_t input_frames, const fs::path& out_path, const Format& format,
+                      std::uint64_t input_frames, Printed& printed, const Format& format,
                       dsp::DitherType dither, Progress& progress) {
   Stages<dsp::PrintBack> back(store, rate);
-  Output out(out_path, format, dither, rate, held.latency());
+  Output out({}, &printed, format, dither, rate, held.latency());
   const std::uint64_t end = held.frames();
   std::uint64_t at = 0, done = 0;
   pipeline(
@@ -772,9 +814,16 @@ RenderResult render(const RenderRequest& req) {
 
   analysis::InputCheck check(in.info.samplerate, in.info.channels);
   // A target may take several passes: within hold_bytes the signal in front of the limiter is
-  // computed once and kept, and the passes after the first run the limiter on alone.
-  const bool keep = target != nullptr && result.frames_in <= req.hold_bytes / (2 * sizeof(double));
+  // computed once and kept, the passes after the first run the limiter on alone, and each
+  // pass's output is kept in memory so that only the accepted one is encoded and written.
+  const double out_frames = std::ceil(static_cast<double>(result.frames_in) * format.rate_hz /
+                                      in.info.samplerate) + 1024.0;
+  const double keep_bytes = static_cast<double>(result.frames_in) * 2 * sizeof(double) +
+                            out_frames * 2 * sizeof(std::int32_t);
+  const bool keep = target != nullptr && keep_bytes <= static_cast<double>(req.hold_bytes);
   std::optional<Held> held;
+  Printed printed;
+  bool in_memory = false;  // the last pass's output is in `printed`, not yet in the file
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
@@ -785,12 +834,13 @@ RenderResult render(const RenderRequest& req) {
     Measurement m;
     {
       Progress progress(req.progress, result.frames_in + 1, pass);
+      in_memory = keep && (pass == 1 || held);
       if (pass > 1 && held) {
-        m = held_pass(store, *held, in.info.samplerate, result.frames_in, temp.path(), format,
+        m = held_pass(store, *held, in.info.samplerate, result.frames_in, printed, format,
                       dither, progress);
       } else {
-        m = full_pass(store, in, temp.path(), format, dither, progress,
-                      pass == 1 ? &check : nullptr, pass == 1 && keep ? &held : nullptr);
+        m = full_pass(store, in, temp.path(), in_memory ? &printed : nullptr, format, dither,
+                      progress, pass == 1 ? &check : nullptr, pass == 1 && keep ? &held : nullptr);
       }
     }
     if (pass == 1) result.input_warnings = check.finish();
@@ -836,6 +886,7 @@ RenderResult render(const RenderRequest& req) {
       drive = next;
     }
   }
+  if (in_memory) write_printed(temp.path(), format, printed);
   temp.commit();
   return result;
 }

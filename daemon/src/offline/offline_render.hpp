@@ -40,10 +40,11 @@ struct RenderRequest {
   std::optional<std::string> bits;                  ///< "16", "24" or "32f"
   std::optional<double> rate_hz;                    ///< deliverable sample rate
   bool progress = false;                            ///< draw a progress bar on stderr
-  /// Memory a target's passes may keep the signal in front of the limiter in (16 bytes a
-  /// frame). Within it the stages in front of the limiter run once and each further pass runs
-  /// the limiter and the output alone; a longer input runs the whole chain on every pass. The
-  /// default, 1 GiB, holds 23 min at 48 kHz (11 min at 96 kHz).
+  /// Memory a target's passes may keep the signal in front of the limiter (16 bytes an input
+  /// frame) and a pass's output (8 bytes an output frame) in. Within it the stages in front of
+  /// the limiter run once, each further pass runs the limiter and the output alone, and only
+  /// the accepted pass is encoded and written; a longer input runs the whole chain and writes
+  /// the file on every pass. The default, 1 GiB, holds 15 min at 48 kHz (7 min at 96 kHz).
   std::size_t hold_bytes = std::size_t{1} << 30;
 };
 
