@@ -824,6 +824,8 @@ RenderResult render(const RenderRequest& req) {
   std::optional<Held> held;
   Printed printed;
   bool in_memory = false;  // the last pass's output is in `printed`, not yet in the file
+  if (keep && format.bits > 0) printed.pcm.reserve(2 * static_cast<std::size_t>(out_frames));
+  if (keep && format.bits == 0) printed.floats.reserve(2 * static_cast<std::size_t>(out_frames));
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
