@@ -112,8 +112,8 @@ void MonitorPath::prepare(double sample_rate, std::uint32_t /*max_block*/) {
   delay_mask_ = ring - 1;
   for (auto& s : speaker_) {
     s.delay.assign(ring, 0.0);
-    s.gain.prepare(sample_rate, 20.0);
-    for (auto& g : s.glide) g.prepare(sample_rate, 30.0);
+    s.gain.prepare(sample_rate, kGainGlideMs);
+    for (auto& g : s.glide) g.prepare(sample_rate, kCorrectionGlideMs);
   }
   for (auto& w : source_weight_) w.prepare(sample_rate, kFadeMs);
   curve_mix_.prepare(sample_rate, kFadeMs);

@@ -14,6 +14,76 @@ Schema::Schema(std::vector<ParamSpec> params) : params_(std::move(params)) {
   }
 }
 
+void SchemaBuilder::real(ParamName name, std::string unit, double lo, double hi, double def,
+                         double smoothing_ms, std::string description, Taper taper) {
+  table_.push_back({.path = path(name),
+                    .type = ParamType::real,
+                    .unit = std::move(unit),
+                    .min_value = lo,
+                    .max_value = hi,
+                    .default_value = def,
+                    .smoothing_ms = smoothing_ms,
+                    .taper = taper,
+                    .choices = {},
+                    .description = std::move(description)});
+}
+
+void SchemaBuilder::hz(ParamName name, double lo, double hi, double def, double smoothing_ms,
+                       std::string description) {
+  real(name, "Hz", lo, hi, def, smoothing_ms, std::move(description), Taper::logarithmic);
+}
+
+void SchemaBuilder::db(ParamName name, double lo, double hi, double def, double smoothing_ms,
+                       std::string description) {
+  real(name, "dB", lo, hi, def, smoothing_ms, std::move(description));
+}
+
+void SchemaBuilder::ms(ParamName name, double lo, double hi, double def,
+                       std::string description) {
+  real(name, "ms", lo, hi, def, kAtOnce, std::move(description), Taper::logarithmic);
+}
+
+void SchemaBuilder::integer(ParamName name, double lo, double hi, double def,
+                            double smoothing_ms, std::string description) {
+  table_.push_back({.path = path(name),
+                    .type = ParamType::integer,
+                    .unit = "",
+                    .min_value = lo,
+                    .max_value = hi,
+                    .default_value = def,
+                    .smoothing_ms = smoothing_ms,
+                    .choices = {},
+                    .description = std::move(description)});
+}
+
+void SchemaBuilder::boolean(ParamName name, bool def, double smoothing_ms,
+                            std::string description) {
+  table_.push_back({.path = path(name),
+                    .type = ParamType::boolean,
+                    .unit = "",
+                    .default_value = def ? 1.0 : 0.0,
+                    .smoothing_ms = smoothing_ms,
+                    .choices = {},
+                    .description = std::move(description)});
+}
+
+void SchemaBuilder::choice(ParamName name, std::vector<std::string> choices, std::size_t def,
+                           double smoothing_ms, std::string description) {
+  const double last = static_cast<double>(choices.size() - 1);
+  table_.push_back({.path = path(name),
+                    .type = ParamType::choice,
+                    .unit = "",
+                    .max_value = last,
+                    .default_value = static_cast<double>(def),
+                    .smoothing_ms = smoothing_ms,
+                    .choices = std::move(choices),
+                    .description = std::move(description)});
+}
+
+void SchemaBuilder::bypass(ParamName name, double fade_ms) {
+  boolean(name, false, fade_ms, "Bypass the stage (crossfaded, latency kept)");
+}
+
 std::optional<ParamId> Schema::find(std::string_view path) const {
   const auto it = index_.find(std::string(path));
   if (it == index_.end()) return std::nullopt;

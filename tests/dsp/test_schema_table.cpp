@@ -6,7 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include <type_traits>
+
 #include "lacquer/dsp/param_schema.hpp"
+#include "lacquer/dsp/stage.hpp"
 #include "lacquer/dsp/targets.hpp"
 
 namespace lacquer::dsp {
@@ -19,6 +22,13 @@ const LoudnessTarget& target(std::string_view name) {
   if (t == nullptr) throw std::invalid_argument(std::string(name));
   return *t;
 }
+
+// A binding names its parameters by the constants its stage declares (the same ones its schema
+// rows take), never by a free string, whose misspelling would wait until start-up.
+static_assert(std::is_invocable_v<ParamIdList&, ParamName>);
+static_assert(!std::is_invocable_v<ParamIdList&, const char*>);
+static_assert(!std::is_invocable_v<ParamIdList&, std::string>);
+static_assert(!std::is_invocable_v<ParamIdList&, std::string_view, std::string_view>);
 
 TEST(SchemaTable, EveryEntryIsConsistent) {
   ASSERT_GT(schema().size(), 200u);

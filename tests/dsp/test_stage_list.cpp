@@ -48,7 +48,12 @@ class CountingBinding {
  public:
   using Stage = CountingGain<Tag>;
   explicit CountingBinding(const Schema& s)
-      : ids_(s, Tag == 1 ? "/one/" : "/two/"), gain_(ids_("gain")) {}
+      : ids_(s, Tag == 1 ? "/one/" : "/two/"), gain_(ids_(kGain)) {}
+  static constexpr ParamName kGain{"gain"};
+  static void declare(SchemaBuilder& t) {
+    t.under(Tag == 1 ? "/one/" : "/two/");
+    t.real(kGain, "", 0.0, 4.0, 1.0, kAtOnce, "Gain");
+  }
   typename Stage::Params read(const ParamStore& p) const noexcept {
     ++Stage::reads;
     return {.gain = p.get(gain_)};

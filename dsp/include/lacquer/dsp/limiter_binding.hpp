@@ -1,5 +1,5 @@
 #pragma once
-// /chain/limiter/* into LimiterStage::Params.
+// /chain/limiter/*: the limiter's parameters, their schema rows and LimiterStage::Params.
 
 #include "lacquer/dsp/limiter_stage.hpp"
 #include "lacquer/dsp/stage.hpp"
@@ -9,15 +9,32 @@ namespace lacquer::dsp {
 class LimiterBinding {
  public:
   using Stage = LimiterStage;
+  static constexpr std::string_view kPrefix = "/chain/limiter/";
+  static constexpr ParamName kDrive{"drive"}, kCeiling{"ceiling"}, kRelease{"release"},
+      kLookahead{"lookahead"}, kHold{"hold"}, kBypass{"bypass"};
+
+  static void declare(SchemaBuilder& t) {
+    constexpr double kGlide = LimiterStage::kSmoothingMs;  // drive, ceiling and bypass
+    t.under(std::string(kPrefix));
+    t.db(kDrive, -48.0, 24.0, 0.0, kGlide,
+         "Gain into the limiter: raises loudness while the ceiling holds the peaks");
+    t.real(kCeiling, "dBTP", -12.0, 0.0, 0.0, kGlide, "Highest true peak of the output");
+    t.ms(kRelease, LimiterStage::kMinReleaseMs, 1000.0, 100.0, "Release time constant");
+    t.real(kLookahead, "ms", LimiterStage::kMinLookaheadMs, LimiterStage::kMaxLookaheadMs, 2.0,
+           kAtOnce, "Attack ramp before a peak (the latency stays at its 5 ms maximum)");
+    t.real(kHold, "ms", 0.0, LimiterStage::kMaxHoldMs, 10.0, kAtOnce,
+           "Time the gain stays down after a peak before releasing");
+    t.bypass(kBypass, kGlide);
+  }
 
   explicit LimiterBinding(const Schema& s)
-      : ids_(s, "/chain/limiter/"),
-        drive_(ids_("drive")),
-        ceiling_(ids_("ceiling")),
-        release_(ids_("release")),
-        lookahead_(ids_("lookahead")),
-        hold_(ids_("hold")),
-        bypass_(ids_("bypass")) {}
+      : ids_(s, kPrefix),
+        drive_(ids_(kDrive)),
+        ceiling_(ids_(kCeiling)),
+        release_(ids_(kRelease)),
+        lookahead_(ids_(kLookahead)),
+        hold_(ids_(kHold)),
+        bypass_(ids_(kBypass)) {}
 
   LimiterStage::Params read(const ParamStore& p) const noexcept {
     return {.bypass = p.flag(bypass_),

@@ -85,6 +85,10 @@ class MonitorPath {
   static constexpr double kMaxDelayMs = 20.0;
   /// Crossfade for source, preview and delay switches.
   static constexpr double kFadeMs = 10.0;
+  /// Glide of each speaker's gain: level, dim, mute, calibration and trim.
+  static constexpr double kGainGlideMs = 20.0;
+  /// Glide of the room-correction bands' frequency, gain and Q.
+  static constexpr double kCorrectionGlideMs = 30.0;
   /// Glide of the preview and match gains (they follow a moving loudness estimate).
   static constexpr double kLoudnessGainMs = 200.0;
 

@@ -35,6 +35,51 @@ struct ParamSpec {
   std::string description;
 };
 
+/// smoothing_ms of a parameter its stage takes at once: time constants and switches that only
+/// reshape an envelope or take effect from the next sample.
+inline constexpr double kAtOnce = 0.0;
+
+/// A parameter's name under its stage's path, declared once per stage as a constant of the
+/// stage's binding (e.g. InputBinding::kTrim). The stage's schema rows and its reads take the
+/// same constant, so a misspelt name does not compile and rows and reads cannot disagree.
+struct ParamName {
+  explicit constexpr ParamName(std::string_view name) : text(name) {}
+  std::string_view text;
+};
+
+/// Builds the table. Each binding's declare() adds its stage's rows, in its stage's order,
+/// under the paths it sets with under().
+class SchemaBuilder {
+ public:
+  /// Rows that follow are at `prefix` + name, e.g. "/chain/eq/3/".
+  void under(std::string prefix) { prefix_ = std::move(prefix); }
+
+  void real(ParamName name, std::string unit, double lo, double hi, double def,
+            double smoothing_ms, std::string description, Taper taper = Taper::linear);
+  /// A frequency: Hz, logarithmic taper.
+  void hz(ParamName name, double lo, double hi, double def, double smoothing_ms,
+          std::string description);
+  void db(ParamName name, double lo, double hi, double def, double smoothing_ms,
+          std::string description);
+  /// A time constant (ms, logarithmic taper): it shapes an envelope, so it applies at once.
+  void ms(ParamName name, double lo, double hi, double def, std::string description);
+  void integer(ParamName name, double lo, double hi, double def, double smoothing_ms,
+               std::string description);
+  void boolean(ParamName name, bool def, double smoothing_ms, std::string description);
+  void choice(ParamName name, std::vector<std::string> choices, std::size_t def,
+              double smoothing_ms, std::string description);
+  /// A stage's bypass switch (off by default), crossfaded in `fade_ms`.
+  void bypass(ParamName name, double fade_ms);
+
+  std::vector<ParamSpec> take() { return std::move(table_); }
+
+ private:
+  std::string path(ParamName name) const { return prefix_ + std::string(name.text); }
+
+  std::string prefix_;
+  std::vector<ParamSpec> table_;
+};
+
 /// The parameter table. Built once; ids are indices and stable for a build.
 class Schema {
  public:

@@ -4,10 +4,12 @@
 //
 // A stage (PrintStage) processes two planar channels in place at a fixed latency, with an
 // allocating prepare(), a reset() that jumps to its Params and a set_params() that glides to
-// them. Its binding (StageBinding), declared in the stage's own *_binding.hpp, resolves the
-// paths it reads once from the schema and turns the store into the stage's Params. The chain
-// lists the bindings once (StageList); prepare, latency, reset, update and process are walked
-// over that list, and update() re-reads only the stages whose parameters changed.
+// them. Its binding (StageBinding), in the stage's own *_binding.hpp, declares the stage's
+// parameters once: their names, and the schema rows of those names (with the stage's own
+// glide times as smoothing_ms). It resolves the ids once from the schema and turns the store
+// into the stage's Params. The chain lists the bindings once (StageList); the schema's rows,
+// prepare, latency, reset, update and process are walked over that list, and update()
+// re-reads only the stages whose parameters changed.
 
 #include <algorithm>
 #include <concepts>
@@ -36,16 +38,19 @@ concept PrintStage = std::default_initializable<S> && std::regular<typename S::P
       { cs.latency_frames() } noexcept -> std::convertible_to<std::uint32_t>;
     };
 
-/// The ids a binding reads, resolved from paths under one prefix at construction (a wrong
-/// path throws there, naming it), and the latest change among them.
+/// The ids a binding reads, resolved at construction from the names its stage declares under
+/// one prefix (a name without a schema row throws there, naming its path), and the latest
+/// change among them. Names are ParamName constants, never free strings.
 class ParamIdList {
  public:
-  ParamIdList(const Schema& schema, std::string prefix)
-      : schema_(&schema), prefix_(std::move(prefix)) {}
+  ParamIdList(const Schema& schema, std::string_view prefix)
+      : schema_(&schema), prefix_(prefix) {}
 
-  /// The id of prefix + `path`, remembered.
-  ParamId operator()(std::string_view path) {
-    const ParamId id = schema_->id(prefix_ + std::string(path));
+  /// The id of prefix + `name`, remembered.
+  ParamId operator()(ParamName name) { return (*this)("", name); }
+  /// The id of prefix + `under` + `name` (e.g. under "3/" for a band), remembered.
+  ParamId operator()(std::string_view under, ParamName name) {
+    const ParamId id = schema_->id(prefix_ + std::string(under) + std::string(name.text));
     ids_.push_back(id);
     return id;
   }
@@ -65,11 +70,12 @@ class ParamIdList {
   std::vector<ParamId> ids_;
 };
 
-/// Reads one stage's Params from the store.
+/// Declares one stage's schema rows (declare) and reads its Params from the store.
 template <typename B>
 concept StageBinding = std::constructible_from<B, const Schema&> &&
-    requires(const B b, const ParamStore& store) {
+    requires(const B b, const ParamStore& store, SchemaBuilder& rows) {
       typename B::Stage;
+      B::declare(rows);
       { b.read(store) } noexcept -> std::same_as<typename B::Stage::Params>;
       { b.ids() } noexcept -> std::same_as<const ParamIdList&>;
     };
@@ -119,6 +125,8 @@ class StageList {
         },
         slots_);
   }
+  /// Every stage's schema rows, in order.
+  static void declare(SchemaBuilder& rows) { (Bindings::declare(rows), ...); }
   /// Reads every stage's parameters and jumps to them.
   void reset(const ParamStore& store) noexcept {
     each([&](auto& s) {
