@@ -150,57 +150,101 @@ struct Stage {
   Section* state;
 };
 
-// Sections of a steady pass.
-constexpr int kMaxPass = 4;
+// Section pairs of a steady pass: up to six sections, their state in registers.
+constexpr int kMaxPairs = 3;
 
-// K sections in series over x[0 .. n), sample by sample with the state in locals, so that the
-// K recursions overlap. `Masked` when some section keeps one lane's input.
-template <int K, bool Masked>
-void run_pass(const Stage* stage, simd::f64x2* x, std::uint32_t n) noexcept {
-  std::array<Coeffs, K> c;
-  std::array<simd::i64x2, K> lanes;
-  std::array<Section, K> s;
-  for (int k = 0; k < K; ++k) {
-    c[k] = Coeffs::splat(*stage[k].c);
-    lanes[k] = stage[k].lanes;
-    s[k] = *stage[k].state;
+// One step of the sections of a pass outside the pass's full stride (its first and last
+// frames): section s takes frame t - s when that lies in [0, n), from the output section
+// s - 1 gave the step before (`pipe`). Sections run from the last down, so each reads its
+// input before the one in front of it overwrites it.
+template <bool Masked>
+void step_sections(const Stage* stage, int count, simd::f64x2* pipe, simd::f64x2* x,
+                   std::uint32_t n, std::uint32_t t) noexcept {
+  for (int s = count - 1; s >= 0; --s) {
+    if (t < static_cast<std::uint32_t>(s) || t - static_cast<std::uint32_t>(s) >= n) continue;
+    const simd::f64x2 in = s == 0 ? x[t] : pipe[s - 1];
+    const simd::f64x2 y = stage[s].state->process(Coeffs::splat(*stage[s].c), in);
+    pipe[s] = Masked ? simd::select(stage[s].lanes, y, in) : y;
+    if (s == count - 1) x[t - static_cast<std::uint32_t>(s)] = pipe[s];
   }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    simd::f64x2 v = x[i];
-#pragma GCC unroll 4
-    for (int k = 0; k < K; ++k) {
-      const simd::f64x2 y = s[k].process(c[k], v);
-      if constexpr (Masked) {
-        v = simd::select(lanes[k], y, v);
-      } else {
-        v = y;
-      }
-    }
-    x[i] = v;
-  }
-  for (int k = 0; k < K; ++k) *stage[k].state = s[k];
 }
 
-using PassFn = void (*)(const Stage*, simd::f64x2*, std::uint32_t) noexcept;
-constexpr PassFn kPasses[2][kMaxPass] = {
-    {run_pass<1, false>, run_pass<2, false>, run_pass<3, false>, run_pass<4, false>},
-    {run_pass<1, true>, run_pass<2, true>, run_pass<3, true>, run_pass<4, true>}};
+// `count` (<= 2 kPairs) sections in series over x[0 .. n), as a wavefront: section s filters
+// frame t - s at step t, so sections 2j and 2j + 1 run side by side as one f64x4 (an odd
+// last section beside an identity), half the instructions of one f64x2 each, with the same
+// arithmetic per section and so the same result. `Masked` when some section keeps one
+// lane's input.
+template <int kPairs, bool Masked>
+void run_pass(const Stage* stage, int count, simd::f64x2* x, std::uint32_t n) noexcept {
+  using simd::f64x4;
+  simd::f64x2 pipe[2 * kPairs] = {};  // each section's last output
+  const auto first_full = static_cast<std::uint32_t>(count - 1);
+  std::uint32_t t = 0;
+  for (; t < first_full; ++t) step_sections<Masked>(stage, count, pipe, x, n, t);
+  if (t < n) {
+    std::array<VectorCoeffs<f64x4>, kPairs> c;
+    std::array<simd::i64x4, kPairs> lanes;
+    std::array<VectorSection<f64x4>, kPairs> s;
+    std::array<f64x4, kPairs> out;
+    VectorSection<simd::f64x2> identity_state;
+    for (int j = 0; j < kPairs; ++j) {
+      const int a = 2 * j;
+      const int b = a + 1;
+      const bool pair = b < count;
+      c[j].set_lanes(0, 2, *stage[a].c);
+      c[j].set_lanes(2, 2, pair ? *stage[b].c : BiquadCoeffs{});
+      const simd::i64x2 lanes_b = pair ? stage[b].lanes : simd::i64x2{-1, -1};
+      lanes[j] = simd::i64x4{stage[a].lanes[0], stage[a].lanes[1], lanes_b[0], lanes_b[1]};
+      s[j] = VectorSection<f64x4>::join(*stage[a].state, pair ? *stage[b].state : identity_state);
+      out[j] = simd::join(pipe[a], pair ? pipe[b] : simd::f64x2{});
+    }
+    for (; t < n; ++t) {
+      f64x4 in[kPairs];
+      in[0] = simd::join(x[t], simd::low_half(out[0]));
+#pragma GCC unroll 3
+      for (int j = 1; j < kPairs; ++j) in[j] = __builtin_shufflevector(out[j - 1], out[j], 2, 3, 4, 5);
+#pragma GCC unroll 3
+      for (int j = 0; j < kPairs; ++j) {
+        const f64x4 y = s[j].process(c[j], in[j]);
+        out[j] = Masked ? simd::select(lanes[j], y, in[j]) : y;
+      }
+      x[t - first_full] = count % 2 == 0 ? simd::high_half(out[kPairs - 1])
+                                         : simd::low_half(out[kPairs - 1]);
+    }
+    for (int j = 0; j < kPairs; ++j) {
+      const int a = 2 * j;
+      const int b = a + 1;
+      s[j].split(*stage[a].state, b < count ? *stage[b].state : identity_state);
+      pipe[a] = simd::low_half(out[j]);
+      if (b < count) pipe[b] = simd::high_half(out[j]);
+    }
+  }
+  for (; t < n + first_full; ++t) step_sections<Masked>(stage, count, pipe, x, n, t);
+}
+
+using PassFn = void (*)(const Stage*, int, simd::f64x2*, std::uint32_t) noexcept;
+constexpr PassFn kPasses[2][kMaxPairs] = {
+    {run_pass<1, false>, run_pass<2, false>, run_pass<3, false>},
+    {run_pass<1, true>, run_pass<2, true>, run_pass<3, true>}};
 
 // `count` sections of steady bands over x[0 .. n), on (mid, side) frames if `ms`: passes of
-// nearly equal length, as few as kMaxPass allows.
+// whole pairs where they can be, as few as kMaxPairs allows, of nearly equal length.
 void run_segment(const Stage* stages, int count, bool ms, simd::f64x2* x,
                  std::uint32_t n) noexcept {
   if (count == 0) return;
   if (ms) map_frames(x, n, [](auto v) noexcept { return to_mid_side(v); });
-  const int passes = (count + kMaxPass - 1) / kMaxPass;
-  for (int p = 0, done = 0; p < passes; ++p) {
-    const int size = (count - done) / (passes - p);
+  const int pairs = (count + 1) / 2;
+  const int passes = (pairs + kMaxPairs - 1) / kMaxPairs;
+  for (int p = 0, done_pairs = 0; p < passes; ++p) {
+    const int size_pairs = (pairs - done_pairs) / (passes - p);
+    const int first = 2 * done_pairs;
+    const int size = std::min(2 * size_pairs, count - first);
     bool masked = false;
-    for (int k = done; k < done + size; ++k) {
+    for (int k = first; k < first + size; ++k) {
       masked = masked || stages[k].lanes[0] == 0 || stages[k].lanes[1] == 0;
     }
-    kPasses[masked][size - 1](stages + done, x, n);
-    done += size;
+    kPasses[masked][size_pairs - 1](stages + first, size, x, n);
+    done_pairs += size_pairs;
   }
   if (ms) map_frames(x, n, [](auto v) noexcept { return from_mid_side(v); });
 }
@@ -377,7 +421,7 @@ void EqStage::set_mid_side(BandState& b, bool ms) noexcept {
 
 void EqStage::process_steady(const int* first, const int* last, simd::f64x2* x,
                              std::uint32_t n) noexcept {
-  // The sections of consecutive bands run in passes of up to kMaxPass over the chunk, so that
+  // The sections of consecutive bands run in passes of up to 2 kMaxPairs over the chunk, so that
   // their recursions overlap. A stereo band filters (left, right) and (mid, side) alike and
   // joins the frames of the bands around it; the frames change only between a left/right
   // band and a mid/side band.

@@ -23,6 +23,38 @@ constexpr double kReleaseFloorDb = 1e-10;
 // (1e-8 dB), so the gain applied is never above ceiling / peak.
 constexpr double kReductionMarginDb = 1e-7;
 
+// The exponential release of held reductions x[0 .. n) in place, never below them:
+// r[i] = max(x[i], c r[i - 1]) from r[-1] = `last`; returns r[n - 1]. Four frames per step, so
+// that the recursion from step to step is one product and one maximum instead of four: within
+// a step r is the largest c^k x[i - k] (a scan in two shifts), and the step before reaches its
+// frame k as c^(k+1) r. Values under the floor are 0; every reduction the detector asks for
+// is at least kReductionMarginDb, so only a released tail ever falls there.
+double release_held(double* x, std::uint32_t n, double c, double last) noexcept {
+  using simd::f64x4;
+  const f64x4 floor = simd::splat<f64x4>(kReleaseFloorDb);
+  const f64x4 c1 = simd::splat<f64x4>(c);
+  const f64x4 c2 = c1 * c1;
+  const f64x4 carried = {c, c * c, c * c * c, (c * c) * (c * c)};
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f64x4 r;
+    std::memcpy(&r, x + i, sizeof r);
+    r = simd::max(r, c1 * __builtin_shufflevector(r, f64x4{}, 4, 0, 1, 2));
+    r = simd::max(r, c2 * __builtin_shufflevector(r, f64x4{}, 4, 4, 0, 1));
+    r = simd::max(r, carried * last);
+    r = simd::select<f64x4>(r < floor, f64x4{}, r);
+    std::memcpy(x + i, &r, sizeof r);
+    last = r[3];
+  }
+  for (; i < n; ++i) {
+    last *= c;
+    last = last < kReleaseFloorDb ? 0.0 : last;
+    last = last > x[i] ? last : x[i];
+    x[i] = last;
+  }
+  return last;
+}
+
 }  // namespace
 
 void LimiterStage::MovingAverage::allocate(std::uint32_t max_len) {
@@ -217,6 +249,7 @@ void LimiterStage::process(double* left, double* right, std::uint32_t n) noexcep
 }
 
 void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) noexcept {
+  using simd::f64x4;
   // Detection: the peak of each driven frame; the delay lines take the input.
   std::uint32_t w = delay_write_;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -237,7 +270,6 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
 
   // The reduction each peak asks for, four frames at a time: 20 log10(peak / ceiling) above
   // the ceiling, else 0.
-  using simd::f64x4;
   for (std::uint32_t i = 0; i < n; i += 4) {
     f64x4 peak, ceiling;
     std::memcpy(&peak, envelope_.data() + i, sizeof peak);
@@ -250,16 +282,7 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
 
   // Hold, then the exponential release, never below the held reduction.
   hold_.process(envelope_.data(), n);
-  double release = release_db_;
-  const double release_coef = release_coef_;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const double held = envelope_[i];
-    release *= release_coef;
-    release = release < kReleaseFloorDb ? 0.0 : release;
-    release = release > held ? release : held;
-    envelope_[i] = release;
-  }
-  release_db_ = release;
+  release_db_ = release_held(envelope_.data(), n, release_coef_, release_db_);
 
   // The released gains (exactly 1 where there is no reduction), then the attack ramp.
   for (std::uint32_t i = 0; i < n; i += 4) {
@@ -275,11 +298,13 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
   double* io[2] = {left, right};
   const std::uint32_t first = (delay_write_ - latency_) & delay_mask_;
   if (!wet_mix_.ramping() && wet_mix_.current() == 1.0) {
-    for (int c = 0; c < 2; ++c) {
-      const double* wet = wet_delay_[c].data();
-      for (std::uint32_t i = 0, r = first; i < n; ++i, r = (r + 1) & delay_mask_) {
-        io[c][i] = wet[r] * envelope_[i];
-      }
+    // In at most two runs, where the ring wraps, so that each runs four frames per step.
+    const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - first);
+    for (int ch = 0; ch < 2; ++ch) {
+      const double* wet = wet_delay_[ch].data();
+      double* out = io[ch];
+      for (std::uint32_t k = 0; k < first_run; ++k) out[k] = wet[first + k] * envelope_[k];
+      for (std::uint32_t k = first_run; k < n; ++k) out[k] = wet[k - first_run] * envelope_[k];
     }
   } else {
     for (std::uint32_t i = 0, r = first; i < n; ++i, r = (r + 1) & delay_mask_) {

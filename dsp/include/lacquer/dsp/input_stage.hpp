@@ -8,7 +8,7 @@
 #include "lacquer/dsp/biquad.hpp"
 #include "lacquer/dsp/bypass.hpp"
 #include "lacquer/dsp/smoother.hpp"
-#include "lacquer/dsp/vector_section.hpp"
+#include "lacquer/dsp/simd.hpp"
 #include "lacquer/dsp/stage.hpp"
 
 namespace lacquer::dsp {
@@ -44,12 +44,17 @@ class InputStage {
 
  private:
   static std::array<double, 2> gains(const Params& p) noexcept;
+  void dc_block(double* left, double* right, std::uint32_t n) noexcept;
 
   Params params_;
   BypassFade bypass_;
   BypassFade dc_fade_;  // dry while the DC blocker is off
-  VectorCoeffs<simd::f64x2> dc_block_;
-  VectorSection<simd::f64x2> dc_state_;  // (left, right)
+  // The DC blocker, y[n] = b0 (x[n] - x[n - 1]) - a1 y[n - 1] (a first-order high-pass has
+  // b1 = -b0), on (left, right): its coefficients, and its last input and output.
+  double dc_b0_ = 1.0;
+  double dc_a1_ = 0.0;
+  simd::f64x2 dc_x1_{};
+  simd::f64x2 dc_y1_{};
   std::array<LinearSmoother, 2> gain_;  // trim x balance x polarity per channel
 };
 

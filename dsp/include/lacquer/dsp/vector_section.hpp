@@ -4,6 +4,7 @@
 // an f64x2, or the low-pass and high-pass of a crossover split for both channels in an f64x4.
 
 #include <cstdint>
+#include <type_traits>
 
 #include "lacquer/dsp/biquad.hpp"
 #include "lacquer/dsp/simd.hpp"
@@ -57,8 +58,29 @@ class VectorSection {
     s1_ = f(s1_);
     s2_ = f(s2_);
   }
+  /// The states of two f64x2 sections side by side (low lanes `low`), and back: a pair of
+  /// sections run as one f64x4.
+  static VectorSection join(const VectorSection<simd::f64x2>& low,
+                            const VectorSection<simd::f64x2>& high) noexcept
+    requires std::is_same_v<V, simd::f64x4>
+  {
+    VectorSection s;
+    s.s1_ = simd::join(low.s1_, high.s1_);
+    s.s2_ = simd::join(low.s2_, high.s2_);
+    return s;
+  }
+  void split(VectorSection<simd::f64x2>& low, VectorSection<simd::f64x2>& high) const noexcept
+    requires std::is_same_v<V, simd::f64x4>
+  {
+    low.s1_ = simd::low_half(s1_);
+    low.s2_ = simd::low_half(s2_);
+    high.s1_ = simd::high_half(s1_);
+    high.s2_ = simd::high_half(s2_);
+  }
 
  private:
+  template <typename>
+  friend class VectorSection;
   V s1_{};
   V s2_{};
 };
