@@ -175,7 +175,7 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
     case Action::snapshot_recall: {
       if (sessions_ == nullptr) return no_store();
       const auto& name = std::get<std::string>(value);
-      auto state = sessions_->load_snapshot(name);
+      auto state = sessions_->recall_snapshot(name);
       if (!state.ok()) return state.error();
       auto count = apply_state(*state, command.origin);
       if (!count.ok()) return count.error();

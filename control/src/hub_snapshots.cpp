@@ -35,7 +35,8 @@ Expected<std::size_t> ControlHub::load_snapshot_into(int which) {
   if (!state->is_object()) {
     return make_error(ErrorCode::internal, std::string("snapshot ") + name + " is not an object");
   }
-  // Paths the snapshot lacks (stored by an older schema) play as the chain has them now.
+  // Read, not recalled: the compare leaves the track's applied snapshot as it is. Paths the
+  // snapshot lacks (stored by an older schema) play as the chain has them now.
   dsp::ParamStore& store = engine_->snapshot_params(which);
   const dsp::Schema& schema = params_.schema();
   for (dsp::ParamId id = 0; id < static_cast<dsp::ParamId>(schema.size()); ++id) store.set(id, params_.get(id));

@@ -131,10 +131,14 @@ class StoreSessions : public control::SessionPort {
   }
 
   Expected<nlohmann::json> load_snapshot(std::string_view name) override {
-    auto track = current_track();
-    if (!track.ok()) return track.error();
-    auto snapshot = store_.snapshot_by_name(*track, name);
-    if (!snapshot.ok()) return from_store(snapshot.error());
+    auto snapshot = newest_snapshot(name);
+    if (!snapshot.ok()) return snapshot.error();
+    return snapshot->state;
+  }
+
+  Expected<nlohmann::json> recall_snapshot(std::string_view name) override {
+    auto snapshot = newest_snapshot(name);
+    if (!snapshot.ok()) return snapshot.error();
     auto applied = store_.recall_snapshot(snapshot->id);
     if (!applied.ok()) return from_store(applied.error());
     return applied->state;
@@ -210,6 +214,15 @@ class StoreSessions : public control::SessionPort {
       return make_error(ErrorCode::not_found, "no session with tracks is open");
     }
     return tracks_[index].id;
+  }
+
+  /// The newest snapshot of that name of the current track.
+  Expected<session::Snapshot> newest_snapshot(std::string_view name) const {
+    auto track = current_track();
+    if (!track.ok()) return track.error();
+    auto snapshot = store_.snapshot_by_name(*track, name);
+    if (!snapshot.ok()) return from_store(snapshot.error());
+    return *snapshot;
   }
 
   control::NoteRecord record(const session::Note& n) const {

@@ -68,6 +68,7 @@ class FakeSessions : public SessionPort {
   Expected<std::int64_t> store_snapshot(std::string_view name,
                                         const nlohmann::json& state) override {
     snapshots[std::string(name)] = state;
+    applied = name;
     return static_cast<std::int64_t>(snapshots.size());
   }
   Expected<nlohmann::json> load_snapshot(std::string_view name) override {
@@ -75,9 +76,15 @@ class FakeSessions : public SessionPort {
     if (it == snapshots.end()) return make_error(ErrorCode::not_found, "no snapshot");
     return it->second;
   }
+  Expected<nlohmann::json> recall_snapshot(std::string_view name) override {
+    auto state = load_snapshot(name);
+    if (state.ok()) applied = name;
+    return state;
+  }
 
   std::vector<NoteRecord> stored;
   std::map<std::string, nlohmann::json> snapshots;
+  std::string applied;  ///< name of the snapshot the track has applied (stored or recalled)
   std::int64_t next_id = 1;
 };
 

@@ -92,8 +92,12 @@ class SessionPort {
   /// its version.
   virtual Expected<std::int64_t> store_snapshot(std::string_view name,
                                                 const nlohmann::json& state) = 0;
-  /// The newest snapshot of that name of the current track.
+  /// The newest snapshot of that name of the current track, only read: comparing A and B
+  /// leaves the snapshot the track has applied as it is.
   virtual Expected<nlohmann::json> load_snapshot(std::string_view name) = 0;
+  /// The same, made the track's applied snapshot: the engineer's recall puts it on the
+  /// chain, so it is what the track is now mastered with.
+  virtual Expected<nlohmann::json> recall_snapshot(std::string_view name) = 0;
 };
 
 /// The reference tracks of the open session, as control needs them; the daemon loads the
