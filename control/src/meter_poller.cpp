@@ -18,7 +18,7 @@ double louder(const std::array<double, 2>& v) { return std::max(v[0], v[1]); }
 // The one table of meters: adding a field to dsp::MeterSnapshot means one line here, and
 // the protocol document and the pushes follow.
 using M = dsp::MeterSnapshot;
-constexpr std::array<MeterField, 26> kMeters = {{
+constexpr std::array<MeterField, 33> kMeters = {{
     {"/meter/in/lufs_m", [](const M& m) { return m.in.loudness.momentary_lufs; }},
     {"/meter/in/lufs_s", [](const M& m) { return m.in.loudness.short_term_lufs; }},
     {"/meter/in/lufs_i", [](const M& m) { return m.in.loudness.integrated_lufs; }},
@@ -44,9 +44,19 @@ constexpr std::array<MeterField, 26> kMeters = {{
     {"/meter/multiband/3/gr", [](const M& m) { return m.multiband_gr_db[2]; }},
     {"/meter/multiband/4/gr", [](const M& m) { return m.multiband_gr_db[3]; }},
     {"/meter/comp/gr", [](const M& m) { return m.comp_gr_db; }},
+    {"/meter/deesser/gr", [](const M& m) { return m.deesser_gr_db; }},
     {"/meter/limiter/gr", [](const M& m) { return m.limiter_gr_db; }},
+    // The detector levels the dynamics stages' static curves act on (consoles draw each
+    // stage's operating point on its curve from the level and the gain reduction).
+    {"/meter/multiband/1/detector", [](const M& m) { return m.multiband_level_db[0]; }},
+    {"/meter/multiband/2/detector", [](const M& m) { return m.multiband_level_db[1]; }},
+    {"/meter/multiband/3/detector", [](const M& m) { return m.multiband_level_db[2]; }},
+    {"/meter/multiband/4/detector", [](const M& m) { return m.multiband_level_db[3]; }},
+    {"/meter/comp/detector", [](const M& m) { return m.comp_level_db; }},
+    {"/meter/deesser/detector", [](const M& m) { return m.deesser_level_db; }},
 }};
-static_assert(dsp::MultibandStage::kBands == 4, "one /meter/multiband/N/gr line per band");
+static_assert(dsp::MultibandStage::kBands == 4,
+              "one /meter/multiband/N/gr and /detector line per band");
 
 constexpr std::array<std::string_view, kMeters.size()> make_paths() {
   std::array<std::string_view, kMeters.size()> paths{};

@@ -81,8 +81,14 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
   const auto& multiband = print_.stage<MultibandStage>();
   for (int b = 0; b < MultibandStage::kBands; ++b) {
     meters_.multiband_gr_db[b] = multiband.band_gain_reduction_db(b);
+    meters_.multiband_level_db[b] = multiband.band_detector_level_db(b);
   }
-  meters_.comp_gr_db = print_.stage<CompStage>().gain_reduction_db();
+  const auto& comp = print_.stage<CompStage>();
+  meters_.comp_gr_db = comp.gain_reduction_db();
+  meters_.comp_level_db = comp.detector_level_db();
+  const auto& deesser = print_.stage<DeesserStage>();
+  meters_.deesser_gr_db = deesser.gain_reduction_db();
+  meters_.deesser_level_db = deesser.detector_level_db();
   meters_.limiter_gr_db = print_.stage<LimiterStage>().gain_reduction_db();
 
   if (mon != nullptr) {

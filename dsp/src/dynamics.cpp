@@ -35,6 +35,7 @@ double static_gain_reduction_db(double level_db, double threshold_db, double slo
 template <typename V>
 void Dynamics<V>::prepare(double sample_rate) noexcept {
   sample_rate_ = sample_rate;
+  level_fall_ = simd::splat<V>(std::pow(10.0, -kLevelFallDbPerS / (10.0 * sample_rate)));
   for (int k = 0; k < kPairs; ++k) {
     threshold_glide_[k].prepare(sample_rate, kCurveGlideMs);
     slope_glide_[k].prepare(sample_rate, kCurveGlideMs);
@@ -51,7 +52,15 @@ void Dynamics<V>::reset(int pair, const DynamicsSettings& s, Detector detector,
   knee_glide_[pair].reset(std::max(s.knee_db, 0.0));
   load_curve();
   set_pair(power_, pair, 0.0);
+  set_pair(held_power_, pair, 0.0);
   set_pair(gr_db_, pair, 0.0);
+}
+
+template <typename V>
+double Dynamics<V>::detector_level_db(int pair) const noexcept {
+  const double power = std::max(static_cast<double>(held_power_[2 * pair]),
+                                static_cast<double>(held_power_[2 * pair + 1]));
+  return 10.0 * std::log10(std::max(power, 1e-31));
 }
 
 template <typename V>

@@ -1,7 +1,8 @@
 // The console at the sizes people use, against a real daemon playing the demo: at 1024×768,
 // 768×1024 and 390×844, with every stage's panel open in turn and the meters running, no
-// two controls (meters included) overlap, no title or caption is cut off, and the page does
-// not scroll sideways. Every parameter has a human label and its help text.
+// two controls (meters and the EQ's and dynamics stages' canvases included) overlap, no title
+// or caption is cut off, and the page does not scroll sideways. Every parameter has a human
+// label and its help text.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,10 @@ for (const [name, width, height] of SIZES) {
     assert.ok(stages.length >= 8, stages.join());
     for (const stage of stages) {
       await page.click(`.stage-tile[data-stage="${stage}"] .stage-open`);
+      // The dynamics stages' curves, histories and bands view are among the boxes checked.
+      const canvases = await page.$$eval(`.stage-panel[data-stage="${stage}"] canvas`, (nodes) => nodes.filter((n) => n.clientWidth > 0 && n.clientHeight > 0).length);
+      const wanted = { comp: 2, deesser: 2, multiband: 1 + 4 * 2, eq: 1 }[stage] ?? 0;
+      assert.equal(canvases, wanted, `${name}, ${stage} open: drawn canvases`);
       const found = await overlaps(page);
       assert.deepEqual(found, [], `${name}, ${stage} open: ${found.length} overlaps`);
       assert.deepEqual(await cutOff(page), [], `${name}, ${stage} open: text cut off`);

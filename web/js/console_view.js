@@ -27,7 +27,7 @@ export class ConsoleView {
     this.timeline = new Timeline({ interactive: true });
     this.notes = new NotesView(this.session, { engineer: true });
     this.invites = new InvitesView({ token, session: this.session, toast });
-    this.stages = buildStages(schema, store);
+    this.stages = buildStages(schema, store, { editable: conn.role === 'engineer' });
     this.album = new AlbumView({ token, session: this.session, toast });
     this.album.element.hidden = true;
     this.listener = listeningSupported() ? new Listener(token) : null;
@@ -68,9 +68,11 @@ export class ConsoleView {
     this.session.addEventListener('notes', () => this.timeline.setNotes(this.session.threads()));
     this.session.addEventListener('loaded', () => this.onSession());
     const eq = this.stages.panels.querySelector('.stage-panel[data-stage="eq"]')?.eqView;
+    const bands = this.stages.panels.querySelector('.stage-panel[data-stage="multiband"]')?.bandsView;
     if (this.listener) {
       const spectrum = new Spectrum();
       if (eq) eq.spectrum = spectrum;
+      if (bands) bands.spectrum = spectrum;
       this.listener.startAnalysis((l, r) => spectrum.push(l, r));
     }
     // The reference's spectrum at the loudness of the track being mastered, as the match plays it.

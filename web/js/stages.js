@@ -1,12 +1,14 @@
 // The chain and the monitor section drawn from the schema: one stage per /chain/<stage>
 // (in chain order) plus /monitor, each with its bypass, its gain-reduction meters and its
 // controls grouped by band. Nothing here knows a parameter by name except the EQ, whose
-// bands also get the response curve.
+// bands also get the response curve, and the dynamics stages, which get their transfer
+// curves and the multiband's bands over the spectrum (dynamics_view.js).
 
 import { controlFor } from './widgets.js';
 import { el } from './store.js';
 import { labelOfSegments, nameOf } from './labels.js';
 import { EqView } from './eq_view.js';
+import { addDynamicsViews } from './dynamics_view.js';
 
 const TITLES = { input: 'Input', eq: 'EQ', multiband: 'Multiband', comp: 'Comp', stereo: 'Stereo',
   deesser: 'De-esser', limiter: 'Limiter', output: 'Output', monitor: 'Monitor' };
@@ -51,8 +53,11 @@ function bindAll(root, store) {
   }
 }
 
-/** Builds the stage strip (a tile per stage) and the panels; returns {strip, panels, show}. */
-export function buildStages(schema, store) {
+/**
+ * Builds the stage strip (a tile per stage) and the panels; returns {strip, panels, show}.
+ * `editable` false draws the multiband's crossovers without handles to drag.
+ */
+export function buildStages(schema, store, { editable = true } = {}) {
   const stages = groupStages(schema);
   const strip = el('nav', { class: 'stage-strip', 'aria-label': 'Stages' });
   const panels = el('div', { class: 'stage-panels' });
@@ -92,6 +97,7 @@ export function buildStages(schema, store) {
         if (!bands) panel.append(bands = el('div', { class: 'bands' }));
         bands.append(groupElement(group));
       }
+      panel.bandsView = addDynamicsViews(panel, stage, store, { editable });
     }
     panels.append(panel);
     views.set(stage.id, panel);

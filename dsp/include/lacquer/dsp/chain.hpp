@@ -36,7 +36,12 @@ struct MeterSnapshot {
   MeterReading in;   ///< chain input: loudness, LRA, peaks, PLR, correlation
   MeterReading out;  ///< print output
   double multiband_gr_db[MultibandStage::kBands] = {};  ///< per band, >= 0
+  /// Per band, the detector level its static curve acts on (dB, held at its peaks).
+  double multiband_level_db[MultibandStage::kBands] = {};
   double comp_gr_db = 0.0;     ///< gain reduction, >= 0
+  double comp_level_db = 0.0;  ///< detector level (dB, held at its peaks)
+  double deesser_gr_db = 0.0;     ///< the high band's gain reduction, >= 0
+  double deesser_level_db = 0.0;  ///< the high band's detector level (dB)
   double limiter_gr_db = 0.0;  ///< gain reduction, >= 0
   std::uint64_t frames = 0;    ///< frames processed by this chain so far
 };

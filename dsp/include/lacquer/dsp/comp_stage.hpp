@@ -50,6 +50,8 @@ class CompStage {
   std::uint32_t latency_frames() const noexcept { return 0; }
   /// Current gain reduction (dB, >= 0), the larger of the two channels.
   double gain_reduction_db() const noexcept { return dynamics_.gain_reduction_db(0); }
+  /// The side chain's detector level (dB, held at its peaks; Dynamics::detector_level_db).
+  double detector_level_db() const noexcept { return dynamics_.detector_level_db(0); }
 
  private:
   void apply(const Params& p, bool jump) noexcept;

@@ -43,6 +43,8 @@ class DeesserStage {
   std::uint32_t latency_frames() const noexcept { return 0; }
   /// Current reduction of the high band (dB, >= 0).
   double gain_reduction_db() const noexcept;
+  /// The high band's RMS detector level (dB, held at its peaks).
+  double detector_level_db() const noexcept { return dynamics_.detector_level_db(0); }
 
  private:
   // Follows params_: at once (jump) or gliding.

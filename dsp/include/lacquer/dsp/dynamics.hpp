@@ -146,6 +146,8 @@ class Dynamics {
   static constexpr double kRmsWindowMs = 10.0;
   /// Glide of threshold, ratio and knee (so that moving them cannot step the gain).
   static constexpr double kCurveGlideMs = 20.0;
+  /// Fall of the held detector level that meters read (detector_level_db).
+  static constexpr double kLevelFallDbPerS = 20.0;
 
   void prepare(double sample_rate) noexcept;
   /// Jumps compressor `pair` to the settings and clears its detector and gain state.
@@ -157,8 +159,9 @@ class Dynamics {
   /// One frame: the side-chain samples in, each lane's gain reduction (dB, >= 0) out.
   V process(V sidechain) noexcept {
     if (gliding_) glide();
-    const V gr = step(sidechain, power_, gr_db_);
+    const V gr = step(sidechain, power_, held_power_, gr_db_);
     gr_db_ = settle(gr);
+    held_power_ = settle(held_power_);
     return gr;
   }
 
@@ -173,6 +176,7 @@ class Dynamics {
       return;
     }
     V power = power_;
+    V held = held_power_;
     V gr = gr_db_;
     std::uint32_t i = 0;
     if constexpr (kFramesPerWide == 2) {
@@ -182,15 +186,16 @@ class Dynamics {
                                 twice(curve_.link)};
       const Wide floor = twice(floor_power_);
       for (; i + 2 <= n; i += 2) {
-        const V first = detect(sidechain[i], power);
-        const Wide powers = simd::join(first, detect(sidechain[i + 1], power));
+        const V first = detect(sidechain[i], power, held);
+        const Wide powers = simd::join(first, detect(sidechain[i + 1], power, held));
         const Wide target = simd::any(powers > floor) ? target_of(powers, wide) : Wide{};
         gr_db[i] = gr = ballistics(simd::low_half(target), gr);
         gr_db[i + 1] = gr = ballistics(simd::high_half(target), gr);
       }
     }
-    for (; i < n; ++i) gr_db[i] = gr = step(sidechain[i], power, gr);
+    for (; i < n; ++i) gr_db[i] = gr = step(sidechain[i], power, held, gr);
     power_ = power;
+    held_power_ = settle(held);
     gr_db_ = settle(gr);
   }
 
@@ -200,6 +205,12 @@ class Dynamics {
     const auto r = static_cast<double>(gr_db_[2 * pair + 1]);
     return l > r ? l : r;
   }
+
+  /// The level the static curve of `pair` acts on, in dB (10 log10 of the detector's mean
+  /// square; with peak detection the squared sample): the louder channel's, held at its peaks
+  /// and falling kLevelFallDbPerS, so that a meter read at any moment shows the level of
+  /// the peaks the gain reduction follows. Below -300 dB for silence.
+  double detector_level_db(int pair) const noexcept;
 
  private:
   void glide() noexcept;
@@ -233,26 +244,27 @@ class Dynamics {
   }
 
   // The detector's power after one frame: the square of the side chain (peak: rms_coef_ 0)
-  // or its running mean.
-  V detect(V sidechain, V& power) const noexcept {
+  // or its running mean; `held` follows its peaks for the meters.
+  V detect(V sidechain, V& power, V& held) const noexcept {
     const V level = sidechain * sidechain;
     power = simd::fma(rms_coef_, power - level, level);
+    held = simd::max<V>(power, held * level_fall_);
     return power;
   }
 
   // Detector, curve and ballistics of one frame on the state (power, gr_db). Below
   // T - W/2 the curve gives no reduction, so the log is not needed there.
-  V step(V sidechain, V& power, V gr_db) const noexcept {
-    detect(sidechain, power);
+  V step(V sidechain, V& power, V& held, V gr_db) const noexcept {
+    detect(sidechain, power, held);
     const V target = simd::any(power > floor_power_) ? target_of(power, curve_) : V{};
     return ballistics(target, gr_db);
   }
 
   // Ends the release's exponential tail at a reduction no meter shows, so that a compressor
   // at rest returns to unity gain exactly (and never reaches denormals); once per block, off
-  // the per-sample recursion.
-  static V settle(V gr) noexcept {
-    return simd::select<V>(gr < simd::splat<V>(1e-9), V{}, gr);
+  // the per-sample recursion. The held level's fall ends the same way, at -90 dB.
+  static V settle(V v) noexcept {
+    return simd::select<V>(v < simd::splat<V>(1e-9), V{}, v);
   }
 
   double sample_rate_ = 48000.0;
@@ -268,8 +280,10 @@ class Dynamics {
   V attack_coef_{};
   V release_coef_{};
   V rms_coef_{};
-  V power_{};  // detector state: mean square per lane
-  V gr_db_{};  // smoothed gain reduction per lane
+  V level_fall_{};  // per-sample factor of held_power_'s fall
+  V power_{};       // detector state: mean square per lane
+  V held_power_{};  // power_ held at its peaks, falling (meters only)
+  V gr_db_{};       // smoothed gain reduction per lane
 };
 
 extern template class Dynamics<simd::f64x2>;

@@ -67,6 +67,10 @@ class MultibandStage {
   double band_gain_reduction_db(int band) const noexcept {
     return dynamics_.gain_reduction_db(band);
   }
+  /// Detector level of one band (0-based; dB, held at its peaks).
+  double band_detector_level_db(int band) const noexcept {
+    return dynamics_.detector_level_db(band);
+  }
 
  private:
   // One band's per-sample gains.
