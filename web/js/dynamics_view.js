@@ -186,7 +186,6 @@ export class TransferView {
     g.setLineDash([]);
     // The operating point: the level the detector reads, out at the reduction applied.
     const level = this.level;
-    this.canvas.dataset.point = level === null ? '' : `${level.toFixed(2)} ${this.gr.toFixed(2)}`;
     if (level === null || level < DB_LO) return;
     const px = this.x(Math.min(level, DB_HI), w);
     const py = this.y(m.output(Math.min(level, DB_HI), this.gr), h);
@@ -229,7 +228,7 @@ const SPEC_FLOOR_DB = -96;
 const POINTS = 256;
 const HANDLE_HIT_PX = 28;
 /** Neighbouring crossovers stay at least this ratio apart (about 1/7 octave). */
-export const CROSSOVER_GAP = 1.1;
+const CROSSOVER_GAP = 1.1;
 const BAND_COLOURS = ['#e8a25c', '#8fc76a', '#5ca7d9', '#c784d6'];
 
 /**
