@@ -40,6 +40,14 @@ Entry trigger(std::string path, Action action, Role write_role, std::string desc
   return e;
 }
 
+// An engineer's action that names what it acts on (SET/SPEAKER): one text argument, so a
+// surface's button can carry it.
+Entry text_trigger(std::string path, Action action, std::string description) {
+  Entry e = trigger(std::move(path), action, Role::engineer, std::move(description));
+  e.type = ValueType::text;
+  return e;
+}
+
 Entry status(std::string path, ValueType type, std::string unit, Action action,
              std::string description) {
   Entry e;
@@ -166,6 +174,19 @@ CommandTable::CommandTable(const dsp::Schema& schema) : schema_(schema) {
       "Select the open session's reference track by its 1-based position (0: none); "
       "/monitor/compare reference plays it";
   add(std::move(reference));
+  add(text_trigger("/calibration/measure", Action::calibration_measure,
+                   "Measure a speaker of the room with a sine sweep, SET/SPEAKER (e.g. "
+                   "main/left); the result is stored and the set aligned and corrected. "
+                   "Progress on /calibration/status"));
+  add(text_trigger("/calibration/verify", Action::calibration_verify,
+                   "Measure a speaker again through its correction (SET/SPEAKER): the response "
+                   "after correction, stored beside the measurement; nothing is applied"));
+  Entry calibration = status("/calibration/status", ValueType::text, "", Action::calibration_status,
+                             "The room measurement: idle, measuring or verifying SET/SPEAKER, "
+                             "measured or verified SET/SPEAKER, or failed SET/SPEAKER: why (read "
+                             "only; sent on every change)");
+  calibration.read_role = Role::engineer;
+  add(std::move(calibration));
   Entry current = status("/note/current", ValueType::text, "", Action::note_current,
                          "Text of the note the surface walked to (read only; sent on every "
                          "/note/next, /note/prev and /note/resolve)");
@@ -290,7 +311,11 @@ std::string example_json(const Entry& entry) {
                                                   : entry.choices[entry.choices.size() > 1 ? 1 : 0])
           .dump();
     case ValueType::text:
-      return entry.action == Action::note_add ? R"("kick too loud at the drop")" : R"("A")";
+      if (entry.action == Action::note_add) return R"("kick too loud at the drop")";
+      if (entry.action == Action::calibration_measure || entry.action == Action::calibration_verify) {
+        return R"("main/left")";
+      }
+      return R"("A")";
     case ValueType::trigger: return "null";
     case ValueType::real: break;
   }

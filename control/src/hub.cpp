@@ -111,6 +111,10 @@ Expected<Change> ControlHub::query(const Target& target) {
     if (references_ == nullptr) return make_error(ErrorCode::unavailable, "no reference tracks here");
     return Change{&e, Value{std::int64_t{references_->selected()}}, std::nullopt};
   }
+  if (e.action == Action::calibration_status) {
+    if (calibration_ == nullptr) return make_error(ErrorCode::unavailable, "no room calibration here");
+    return Change{&e, Value{calibration_->status()}, std::nullopt};
+  }
   if (transport_ == nullptr) return no_transport();
   if (auto change = transport_value(e, transport_->state())) return *change;
   return make_error(ErrorCode::bad_request, e.path + " cannot be queried");
@@ -200,6 +204,8 @@ Expected<Change> ControlHub::apply(const Target& target, const Value& value,
       if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
       return resolve_current_note(who);
     case Action::reference: return select_reference(e, value);
+    case Action::calibration_measure:
+    case Action::calibration_verify: return start_calibration(e, value);
     case Action::meter_reset: {
       if (!std::get<bool>(value)) return Change{&e, value, std::nullopt};
       if (engine_ == nullptr) return make_error(ErrorCode::unavailable, "no engine is running");
@@ -278,6 +284,15 @@ Expected<Change> ControlHub::select_reference(const Entry& e, const Value& value
   return change;
 }
 
+Expected<Change> ControlHub::start_calibration(const Entry& e, const Value& value) {
+  if (calibration_ == nullptr) return make_error(ErrorCode::unavailable, "no room calibration here");
+  auto started = calibration_->measure(std::get<std::string>(value),
+                                       e.action == Action::calibration_verify);
+  if (!started.ok()) return started.error();
+  broadcast(Change{table_.find("/calibration/status"), Value{*started}, std::nullopt});
+  return Change{&e, value, std::nullopt};
+}
+
 void ControlHub::enable_eq_band_of(const Entry& e) {
   // A surface that moves a disabled EQ band's gain, frequency or type means to hear it.
   constexpr std::string_view kEq = "/chain/eq/";
@@ -314,6 +329,10 @@ std::vector<Change> ControlHub::current(Role role) const {
     }
     if (e.action == Action::note_current) {
       out.push_back(note_current_change());
+      continue;
+    }
+    if (e.action == Action::calibration_status) {
+      if (calibration_ != nullptr) out.push_back(Change{&e, Value{calibration_->status()}, std::nullopt});
       continue;
     }
     if (!transport) continue;

@@ -190,7 +190,14 @@ CREATE TABLE calibrations (
 CREATE INDEX calibrations_by_speaker ON calibrations(speaker_set, speaker, created_unix_ms);
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// A measurement taken again through the speaker's correction (its "after" response) is kept
+// beside the measurements but never applied: only kind 'measurement' aligns and corrects.
+constexpr std::string_view kV7 = R"sql(
+ALTER TABLE calibrations ADD COLUMN kind TEXT NOT NULL DEFAULT 'measurement'
+  CHECK (kind IN ('measurement', 'verification'));
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "sessions, tracks, snapshots, clients and their invitations, notes", kV1},
     {2, "observations reported back and analysis reports", kV2},
     {3, "the studio a session's mixes came from, indexes for the feedback queries", kV3},
@@ -198,6 +205,7 @@ constexpr std::array<Migration, 6> kMigrations{{
         "crossfade and vinyl side of a track; reports found by label", kV4},
     {5, "reference tracks; a note records the reference heard and may say it was one", kV5},
     {6, "room calibrations per speaker set and speaker, with their date", kV6},
+    {7, "a calibration's kind: a measurement, or its verification through the correction", kV7},
 }};
 
 static_assert(kMigrations.size() == kSchemaVersion);

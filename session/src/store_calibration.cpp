@@ -10,11 +10,11 @@ namespace {
 using detail::invalid;
 
 constexpr std::string_view kColumns =
-    "id, speaker_set, speaker, result_json, created_unix_ms";
+    "id, speaker_set, speaker, result_json, created_unix_ms, kind";
 
 Calibration read_calibration(const sqlite::Statement& st) {
   return Calibration{st.int64(0), st.text(1), st.text(2), detail::parse_stored_json(st.text(3)),
-                     st.int64(4)};
+                     st.int64(4), st.text(5)};
 }
 
 bool finite_number(const nlohmann::json& result, const char* key) {
@@ -25,9 +25,12 @@ bool finite_number(const nlohmann::json& result, const char* key) {
 }  // namespace
 
 Result<Calibration> Store::add_calibration(std::string_view speaker_set, std::string_view speaker,
-                                           const nlohmann::json& result) {
+                                           const nlohmann::json& result, std::string_view kind) {
   if (speaker_set.empty() || speaker.empty()) {
     return invalid("a calibration needs its speaker set and speaker");
+  }
+  if (kind != "measurement" && kind != "verification") {
+    return invalid("a calibration's kind is measurement or verification");
   }
   if (!result.is_object()) return invalid("a calibration result is a JSON object");
   for (const char* key : {"delay_ms", "level_db"}) {
@@ -37,25 +40,26 @@ Result<Calibration> Store::add_calibration(std::string_view speaker_set, std::st
   }
   const auto now = now_unix_ms();
   auto inserted = impl_->db.run(
-      "INSERT INTO calibrations (speaker_set, speaker, result_json, created_unix_ms) "
-      "VALUES (?, ?, ?, ?)",
-      "add calibration", speaker_set, speaker, result.dump(), now);
+      "INSERT INTO calibrations (speaker_set, speaker, result_json, created_unix_ms, kind) "
+      "VALUES (?, ?, ?, ?, ?)",
+      "add calibration", speaker_set, speaker, result.dump(), now, kind);
   if (!inserted) return inserted.error();
   return Calibration{impl_->db.last_insert_rowid(), std::string(speaker_set),
-                     std::string(speaker), result, now};
+                     std::string(speaker), result, now, std::string(kind)};
 }
 
-Result<std::vector<Calibration>> Store::latest_calibrations(std::string_view speaker_set) const {
-  // The newest row per speaker; the id breaks a tie within one millisecond. An empty view
-  // binds as NULL, hence IFNULL.
+Result<std::vector<Calibration>> Store::latest_calibrations(std::string_view speaker_set,
+                                                           std::string_view kind) const {
+  // The newest row of the kind per speaker; the id breaks a tie within one millisecond. An
+  // empty view binds as NULL, hence IFNULL.
   return detail::query_all<Calibration>(
       impl_->db,
       "SELECT " + std::string(kColumns) +
           " FROM calibrations c WHERE (IFNULL(?1, '') = '' OR speaker_set = ?1) AND id = ("
           "SELECT id FROM calibrations n WHERE n.speaker_set = c.speaker_set AND "
-          "n.speaker = c.speaker ORDER BY created_unix_ms DESC, id DESC LIMIT 1) "
+          "n.speaker = c.speaker AND n.kind = ?2 ORDER BY created_unix_ms DESC, id DESC LIMIT 1) "
           "ORDER BY speaker_set, speaker",
-      "list calibrations", read_calibration, speaker_set);
+      "list calibrations", read_calibration, speaker_set, kind);
 }
 
 Result<std::vector<Calibration>> Store::calibration_history(std::string_view speaker_set,

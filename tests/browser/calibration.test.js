@@ -2,13 +2,18 @@
 // left speaker (a +8 dB, Q 4 room mode at 63 Hz, written into the daemon's database as
 // `lacquer calibrate --store` would) is drawn with its date; the correction entered in the
 // band fields (the cookbook's inverse bell) flattens the drawn response; a band's bypass and
-// the A/B of the whole correction set the daemon's gains to 0 and back; Measure without a
-// microphone shows the daemon's reason; the SPL reference sets the noise and shows the
-// monitor level in dB SPL; at tablet and phone sizes nothing overlaps.
+// the A/B of the whole correction set the daemon's gains to 0 and back; the response measured
+// again through the correction (a stored verification) drawn beside it; Measure and Measure
+// again, from this console or another, show the daemon's pushed status: measuring, then the
+// reason it failed (the microphone, the dummy driver's silent capture port, hears nothing);
+// the SPL reference sets the noise and shows the monitor level in dB SPL; at tablet and phone
+// sizes nothing overlaps.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, startBrowser, waitFor, wsClient, screenshotDir } from './harness.js';
 import { overlaps, sideways } from './layout.js';
@@ -18,7 +23,8 @@ const MODE = { freq: 63, gain: 8, q: 4 };
 const LEVEL_DB = -9;
 const PLOT = { lo: 20, hi: 20000, top: 12, bottom: -24, width: 600, height: 200 };
 
-let daemon, browser, page, ws;
+const AFTER_DB = -9.2;
+let daemon, browser, page, ws, configDir;
 
 // |H| in dB of the RBJ cookbook's peaking EQ, written out here from the cookbook.
 function bellDb(f, { freq, gain, q }) {
@@ -40,7 +46,9 @@ const curve = (side, cls) => page.$eval(`.cal-speaker[data-side="${side}"] polyl
   }), PLOT);
 
 before(async () => {
-  daemon = await startDaemon({ demo: false });
+  configDir = mkdtempSync(join(tmpdir(), 'lacquer-cal-'));
+  writeFileSync(join(configDir, 'lacquer.toml'), '[calibration]\nmicrophone = "system:capture_1"\n');
+  daemon = await startDaemon({ demo: false, args: ['--config', join(configDir, 'lacquer.toml')] });
   const freq = [], level = [];
   for (let f = 20; f <= 20000; f *= 2 ** (1 / 24)) {
     freq.push(f);
@@ -50,7 +58,11 @@ before(async () => {
     noise_floor: { rms_dbfs: -90, peak_dbfs: -85 }, response: { smoothing_octaves: 1 / 6, freq_hz: freq, level_db: level },
     correction: [{ type: 'bell', freq: MODE.freq, gain: -MODE.gain, q: MODE.q }] };
   const measured = Date.UTC(2026, 11, 1, 9, 30);
-  const sql = `INSERT INTO calibrations (speaker_set, speaker, result_json, created_unix_ms) VALUES ('main', 'left', '${JSON.stringify(result)}', ${measured});`;
+  // Measured again through the correction a minute later: flat around its level.
+  const verified = { ...result, level_db: AFTER_DB, response: { smoothing_octaves: 1 / 6, freq_hz: freq, level_db: freq.map(() => AFTER_DB) },
+    correction: [], through_correction: result.correction };
+  const sql = `INSERT INTO calibrations (speaker_set, speaker, result_json, created_unix_ms) VALUES ('main', 'left', '${JSON.stringify(result)}', ${measured});`
+    + `INSERT INTO calibrations (speaker_set, speaker, result_json, created_unix_ms, kind) VALUES ('main', 'left', '${JSON.stringify(verified)}', ${measured + 60000}, 'verification');`;
   const r = spawnSync('sqlite3', [join(daemon.dir, 'lacquer.db'), sql], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   browser = await startBrowser();
@@ -62,6 +74,7 @@ after(async () => {
   ws?.close();
   await browser?.close();
   await daemon?.stop();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 test('shows each speaker with its last measurement and draws the measured response', async () => {
@@ -78,6 +91,13 @@ test('shows each speaker with its last measurement and draws the measured respon
   assert.ok(Math.max(...drawn.map((p) => p.db)) > 7.5);
   // No correction applied yet: the corrected curve is the measured one.
   assert.deepEqual(await curve('left', 'after'), drawn);
+  // The response measured again through the correction, flat within a pixel of its level.
+  const remeasured = await curve('left', 'remeasured');
+  assert.ok(remeasured.length > 100);
+  for (const { f, db } of remeasured) assert.ok(Math.abs(db) < pixel, `measured after correction at ${f.toFixed(1)} Hz: ${db}`);
+  assert.match(await page.textContent('.cal-speaker[data-side="left"] .cal-after-date'), /Measured again .*2026/);
+  assert.match(await page.textContent('.cal-speaker[data-side="right"] .cal-after-date'), /Not measured again/);
+  assert.equal(await page.getAttribute('.cal-speaker[data-side="right"] polyline.remeasured', 'points'), null);
   assert.deepEqual(page.errors, []);
 });
 
@@ -111,12 +131,29 @@ test('the correction entered flattens the drawn response; bypass and A/B set the
   await page.waitForFunction(() => document.querySelector('.cal-speaker[data-side="left"] tr[data-band="2"] .cal-gain').value === '-2.50');
 });
 
-test('Measure without a microphone shows the daemon\'s reason', async () => {
-  await page.click('.cal-speaker[data-side="right"] .cal-measure');
-  await page.waitForFunction(() => document.querySelector('.cal-speaker[data-side="right"] .cal-status.error'));
-  assert.match(await page.textContent('.cal-speaker[data-side="right"] .cal-status'), /no measurement microphone/);
-  assert.match(await page.textContent('.cal-mic'), /No microphone configured/);
-  page.errors.length = 0;  // Chromium logs the 503 the daemon answered
+test('Measure and Measure again show the daemon\'s status as it goes, from any console', async () => {
+  assert.match(await page.textContent('.cal-mic'), /Microphone: system:capture_1/);
+  const card = '.cal-speaker[data-side="right"]';
+  await page.click(`${card} .cal-measure`);
+  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status`).textContent.startsWith('Measuring…'), card);
+  assert.equal(await page.isDisabled(`${card} .cal-measure`), true);
+  assert.equal(await page.isDisabled('.cal-speaker[data-side="left"] .cal-verify'), true);
+  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status.error`), card, { timeout: 20000 });
+  assert.match(await page.textContent(`${card} .cal-status`), /system:capture_1: no response above the noise floor/);
+  assert.equal(await page.isDisabled(`${card} .cal-measure`), false);
+  assert.match(await page.textContent(`${card} .cal-date`), /never measured/);  // nothing stored
+
+  // Another console starts the left speaker's verification: this one follows it.
+  const left = '.cal-speaker[data-side="left"]';
+  assert.equal((await ws.request({ op: 'set', path: '/calibration/verify', value: 'main/left' })).ok, true);
+  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status`).textContent.startsWith('Measuring again'), left);
+  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status.error`), left, { timeout: 20000 });
+  assert.match(await page.textContent(`${left} .cal-status`), /no response above the noise floor/);
+  // A speaker that is not one is refused by the daemon before anything plays.
+  const refused = await ws.request({ op: 'set', path: '/calibration/measure', value: 'main/centre' });
+  assert.equal(refused.op, 'error');
+  assert.match(refused.message, /no speaker 'main\/centre'/);
+  assert.deepEqual(page.errors, []);
 });
 
 test('the SPL reference plays the noise and shows the level in dB SPL', async () => {

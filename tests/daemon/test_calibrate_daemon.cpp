@@ -4,11 +4,17 @@
 // right: 2.0 ms, -6 dB), and the daemon stores each result and sets the monitor path: the
 // right speaker turned down to the left's level, delayed to arrive with it, the left's
 // correction bells in its EQ. A speaker that is not patched fails clearly and stores nothing.
+// The same from OSC (oscsend, replies read by oscdump) and the WebSocket, engineer only, with
+// /calibration/status pushed as it goes; a verification measured through the applied
+// correction (flat around the mode); and the JACK server killed mid-sweep: a clear error,
+// nothing stored, and a measurement again once the server is back.
 #include <gtest/gtest.h>
 #include <jack/jack.h>
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -18,6 +24,7 @@
 
 #include "process_helpers.hpp"
 #include "rbj_bell.hpp"
+#include "ws_client.hpp"
 
 namespace lacquer::test {
 namespace {
@@ -61,11 +68,12 @@ class CalibrateDaemonTest : public ::testing::Test {
       config << "[calibration]\nmicrophone = \"room:mic\"\n";
     }
     port_ = free_port();
+    osc_port_ = free_port();
     daemon_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{LACQUER_BINARY, "serve", "--config", dir_ + "/lacquer.toml",
                                  "--jack-server", jack_->name(), "--http",
                                  "127.0.0.1:" + std::to_string(port_), "--osc",
-                                 std::to_string(free_port()), "--db", dir_ + "/lacquer.db"},
+                                 std::to_string(osc_port_), "--db", dir_ + "/lacquer.db"},
         std::vector<std::string>{"LACQUER_TOKEN=" + kToken});
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (http_get(port_, "/healthz", 500).status != 200) {
@@ -73,16 +81,23 @@ class CalibrateDaemonTest : public ::testing::Test {
           << daemon_->stderr_text();
       std::this_thread::sleep_for(50ms);
     }
+    open_probe(deadline);
+    ASSERT_EQ(jack_connect(probe_, "lacquer:mon_1", "room:speaker"), 0);
+  }
+
+  // A client of our own on the server, once room_sim's and the daemon's ports are there.
+  void open_probe(std::chrono::steady_clock::time_point deadline) {
     probe_ = jack_client_open("cald_probe",
                               static_cast<jack_options_t>(JackNoStartServer | JackServerName),
                               nullptr, jack_->name().c_str());
     ASSERT_NE(probe_, nullptr);
-    while (jack_port_by_name(probe_, "room:speaker_2") == nullptr) {
-      ASSERT_TRUE(std::chrono::steady_clock::now() < deadline && room_->running())
-          << room_->stderr_text();
-      std::this_thread::sleep_for(20ms);
+    for (const char* port : {"room:speaker_2", "lacquer:mon_1"}) {
+      while (jack_port_by_name(probe_, port) == nullptr) {
+        ASSERT_TRUE(std::chrono::steady_clock::now() < deadline && room_->running())
+            << port << room_->stderr_text() << daemon_->stderr_text();
+        std::this_thread::sleep_for(20ms);
+      }
     }
-    ASSERT_EQ(jack_connect(probe_, "lacquer:mon_1", "room:speaker"), 0);
   }
 
   void TearDown() override {
@@ -93,10 +108,28 @@ class CalibrateDaemonTest : public ::testing::Test {
     room_->wait(5000);
   }
 
-  HttpResult measure(const std::string& speaker, const std::string& token = kToken) {
-    return http_call(port_, "POST", "/api/calibration/measure", token,
-                     json{{"set", "main"}, {"speaker", speaker}, {"duration_s", 3}}.dump(),
-                     30000);
+  HttpResult measure(const std::string& speaker, const std::string& token = kToken,
+                     json extra = json::object()) {
+    json body{{"set", "main"}, {"speaker", speaker}, {"duration_s", 3}};
+    body.update(extra);
+    return http_call(port_, "POST", "/api/calibration/measure", token, body.dump(), 40000);
+  }
+
+  json calibrations() {
+    const auto r = http_call(port_, "GET", "/api/calibration", kToken);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
+  std::string client_token() {
+    const auto session = http_call(port_, "POST", "/api/sessions", kToken, json{{"title", "S"}}.dump());
+    EXPECT_EQ(session.status, 201) << session.body;
+    const auto invite = http_call(
+        port_, "POST",
+        "/api/sessions/" + std::to_string(json::parse(session.body)["id"].get<int>()) + "/invites",
+        kToken, json{{"name", "Mara"}}.dump());
+    EXPECT_EQ(invite.status, 201) << invite.body;
+    return json::parse(invite.body)["token"];
   }
 
   json state() {
@@ -111,7 +144,42 @@ class CalibrateDaemonTest : public ::testing::Test {
   jack_client_t* probe_ = nullptr;
   std::string dir_;
   std::uint16_t port_ = 0;
+  std::uint16_t osc_port_ = 0;
 };
+
+void oscsend(std::uint16_t port, const std::string& message) {
+  const std::string command = "oscsend localhost " + std::to_string(port) + " " + message;
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+// Waits until oscdump has printed a line holding `text`; returns that line.
+std::string wait_for_line(ChildProcess& dump, const std::string& text, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string out = dump.stdout_text();
+    if (const auto at = out.find(text); at != std::string::npos) {
+      const auto start = out.rfind('\n', at);
+      const auto end = out.find('\n', at);
+      return out.substr(start == std::string::npos ? 0 : start + 1,
+                        end == std::string::npos ? std::string::npos : end - start - 1);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return {};
+}
+
+// Reads WebSocket frames until one matches.
+json read_until(WsClient& ws, const std::function<bool(const json&)>& matches) {
+  for (;;) {
+    json m = ws.read();
+    if (matches(m)) return m;
+  }
+}
+
+bool status_is(const json& m, const std::string& prefix) {
+  return m.value("op", "") == "param" && m.value("path", "") == "/calibration/status" &&
+         m["value"].get<std::string>().starts_with(prefix);
+}
 
 TEST_F(CalibrateDaemonTest, MeasuresEachSpeakerStoresItAndAlignsTheSet) {
   const auto left = measure("left");
@@ -198,6 +266,158 @@ TEST_F(CalibrateDaemonTest, RefusesBadRequestsAndOthersThanTheEngineer) {
   EXPECT_EQ(http_call(port_, "GET", "/api/calibration", client_token).status, 403);
   EXPECT_TRUE(json::parse(http_call(port_, "GET", "/api/calibration", kToken).body)["speakers"]
                   .empty());
+}
+
+}  // namespace
+}  // namespace lacquer::test
+
+namespace lacquer::test {
+namespace {
+
+TEST_F(CalibrateDaemonTest, MeasuresFromOscAndTheWebSocketForTheEngineerOnly) {
+  // A surface subscribed for replies: oscdump listens on its port.
+  const std::uint16_t surface = free_port();
+  ChildProcess dump({"oscdump", "-L", std::to_string(surface)});
+  std::this_thread::sleep_for(300ms);
+  oscsend(osc_port_, "/lacquer/subscribe fi 20 " + std::to_string(surface));
+  ASSERT_FALSE(wait_for_line(dump, "/lacquer/subscribed", 5s).empty()) << dump.stdout_text();
+
+  oscsend(osc_port_, "/calibration/measure s main/centre");
+  const auto unknown = wait_for_line(dump, "no speaker 'main/centre'", 5s);
+  EXPECT_NE(unknown.find("/lacquer/error"), std::string::npos) << dump.stdout_text();
+
+  oscsend(osc_port_, "/calibration/measure s main/left");
+  EXPECT_FALSE(wait_for_line(dump, "/calibration/status s \"measuring main/left\"", 5s).empty())
+      << dump.stdout_text();
+  // One at a time.
+  oscsend(osc_port_, "/calibration/measure s main/right");
+  EXPECT_FALSE(wait_for_line(dump, "a measurement is running", 5s).empty()) << dump.stdout_text();
+  EXPECT_FALSE(wait_for_line(dump, "/calibration/status s \"measured main/left\"", 40s).empty())
+      << dump.stdout_text() << daemon_->stderr_text();
+  json listed = calibrations();
+  ASSERT_EQ(listed["speakers"].size(), 1u);
+  EXPECT_EQ(listed["speakers"][0]["speaker"], "left");
+  EXPECT_EQ(listed["speakers"][0]["kind"], "measurement");
+  EXPECT_NEAR(listed["speakers"][0]["result"]["delay_samples"].get<long>(),
+              std::lround(kLeftDelayMs * 48.0), 1);
+  // Its correction is on the monitor path.
+  const json cut = listed["speakers"][0]["result"]["correction"][0];
+  EXPECT_NEAR(state()["/monitor/speakers/main/left/eq/1/gain"].get<double>(),
+              cut["gain"].get<double>(), 1e-6);
+
+  // Over the WebSocket: a client may neither start one nor hear of it.
+  WsClient guest(port_);
+  ASSERT_EQ(guest.call({{"op", "auth"}, {"token", client_token()}}).value("role", ""), "client");
+  const json refused = guest.call({{"op", "set"}, {"path", "/calibration/measure"}, {"value", "main/left"}});
+  EXPECT_EQ(refused.value("op", ""), "error") << refused;
+  EXPECT_NE(refused.dump().find("the client role may not change /calibration/measure"), std::string::npos)
+      << refused;
+
+  WsClient engineer(port_);
+  ASSERT_EQ(engineer.call({{"op", "auth"}, {"token", kToken}}).value("role", ""), "engineer");
+  ASSERT_EQ(engineer.call({{"op", "subscribe"}, {"topics", {"params"}}}).value("ok", false), true);
+  EXPECT_EQ(engineer.call({{"op", "get"}, {"path", "/calibration/status"}})["value"], "measured main/left");
+  // The right speaker is not patched: the failure reaches the subscribers with its reason.
+  // The set's reply and the status it pushes may come in either order.
+  const json first = engineer.call({{"op", "set"}, {"path", "/calibration/measure"}, {"value", "main/right"}});
+  const json reply = first.value("op", "") == "set"
+                         ? first
+                         : read_until(engineer, [](const json& m) { return m.value("op", "") == "set"; });
+  ASSERT_TRUE(reply.value("ok", false)) << reply;
+  const json failed = read_until(engineer, [](const json& m) { return status_is(m, "failed"); });
+  EXPECT_NE(failed["value"].get<std::string>().find("failed main/right: room:mic: no response above the noise floor"),
+            std::string::npos)
+      << failed;
+  EXPECT_EQ(calibrations()["speakers"].size(), 1u);  // nothing stored for it
+}
+
+TEST_F(CalibrateDaemonTest, VerifiesTheCorrectionByMeasuringAgainThroughIt) {
+  const auto before = measure("left");
+  ASSERT_EQ(before.status, 200) << before.body << daemon_->stderr_text();
+  const json b = json::parse(before.body)["calibration"]["result"];
+  json applied = state();
+  applied.erase("/calibration/status");
+
+  const auto after = measure("left", kToken, {{"verify", true}});
+  ASSERT_EQ(after.status, 200) << after.body << daemon_->stderr_text();
+  const json a = json::parse(after.body);
+  EXPECT_EQ(a["calibration"]["kind"], "verification");
+  EXPECT_TRUE(a["applied"].empty());
+  const json& ar = a["calibration"]["result"];
+  EXPECT_EQ(ar["through_correction"], b["correction"]);
+
+  // Before: the mode stands out; after, measured through the correction, flat around it.
+  double peak_before = -100.0;
+  for (std::size_t i = 0; i < b["response"]["freq_hz"].size(); ++i) {
+    const double f = b["response"]["freq_hz"][i];
+    if (f >= 40.0 && f <= 300.0) peak_before = std::max(peak_before, b["response"]["level_db"][i].get<double>());
+  }
+  EXPECT_GT(peak_before - b["level_db"].get<double>(), 6.0);
+  int checked = 0;
+  for (std::size_t i = 0; i < ar["response"]["freq_hz"].size(); ++i) {
+    const double f = ar["response"]["freq_hz"][i];
+    if (f < 40.0 || f > 300.0) continue;
+    EXPECT_NEAR(ar["response"]["level_db"][i].get<double>(), ar["level_db"].get<double>(), 2.0)
+        << "at " << f << " Hz";
+    ++checked;
+  }
+  EXPECT_GT(checked, 40);
+  EXPECT_NEAR(ar["delay_samples"].get<long>(), b["delay_samples"].get<long>(), 1);
+
+  // Nothing changed on the monitor path, and the listing shows both, the verification as
+  // the measurement's "after".
+  json now = state();
+  EXPECT_EQ(now["/calibration/status"], "verified main/left");
+  now.erase("/calibration/status");
+  EXPECT_EQ(now, applied);
+  const json listed = calibrations();
+  ASSERT_EQ(listed["speakers"].size(), 1u);
+  EXPECT_EQ(listed["speakers"][0]["id"], json::parse(before.body)["calibration"]["id"]);
+  EXPECT_EQ(listed["speakers"][0]["after"]["id"], a["calibration"]["id"]);
+  // A new measurement leaves no "after" until it is verified again.
+  ASSERT_EQ(measure("left").status, 200);
+  EXPECT_TRUE(calibrations()["speakers"][0]["after"].is_null());
+}
+
+TEST_F(CalibrateDaemonTest, AJackRestartMidSweepFailsCleanlyAndTheNextMeasurementWorks) {
+  HttpResult interrupted;
+  std::thread request([&] {
+    interrupted = http_call(port_, "POST", "/api/calibration/measure", kToken,
+                            json{{"set", "main"}, {"speaker", "left"}, {"duration_s", 10}}.dump(), 40000);
+  });
+  std::this_thread::sleep_for(2500ms);
+  jack_client_close(probe_);
+  probe_ = nullptr;
+  jack_->kill_hard();
+  request.join();
+  EXPECT_EQ(interrupted.status, 400) << interrupted.body;
+  EXPECT_NE(interrupted.body.find("the JACK server went away during the measurement"), std::string::npos)
+      << interrupted.body;
+  ASSERT_TRUE(daemon_->running()) << daemon_->stderr_text();
+  EXPECT_TRUE(calibrations()["speakers"].empty());
+  // Without a server there is nothing to measure with.
+  const auto no_jack = measure("left");
+  EXPECT_EQ(no_jack.status, 503) << no_jack.body;
+  EXPECT_NE(no_jack.body.find("not connected to JACK"), std::string::npos) << no_jack.body;
+
+  // The server and the room come back; the daemon rejoins and restores its connections.
+  room_->wait(5000);
+  ASSERT_TRUE(jack_->start());
+  room_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+      ROOM_SIM_BINARY, "--server", jack_->name(), "--delay-ms", std::to_string(kLeftDelayMs),
+      "--gain-db", std::to_string(kLeftGainDb), "--mode", "63,8,4", "--delay2-ms",
+      std::to_string(kRightDelayMs), "--gain2-db", std::to_string(kRightGainDb)});
+  open_probe(std::chrono::steady_clock::now() + 20s);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (jack_port_connected_to(jack_port_by_name(probe_, "lacquer:mon_1"), "room:speaker") == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon_->stderr_text();
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto again = measure("left");
+  ASSERT_EQ(again.status, 200) << again.body << daemon_->stderr_text();
+  EXPECT_NEAR(json::parse(again.body)["calibration"]["result"]["delay_samples"].get<long>(),
+              std::lround(kLeftDelayMs * 48.0), 1);
+  EXPECT_EQ(calibrations()["speakers"].size(), 1u);
 }
 
 }  // namespace

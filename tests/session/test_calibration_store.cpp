@@ -1,5 +1,7 @@
 // Room calibrations in the store: per speaker set and speaker, dated, the newest one found;
-// migration 6 keeping a version-5 file's data.
+// migration 6 keeping a version-5 file's data; verifications (measured again through the
+// correction) kept beside the measurements, never taken for them, and migration 7 keeping a
+// version-6 file's calibrations as measurements.
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -101,11 +103,64 @@ TEST(CalibrationStore, MigrationSixKeepsAVersionFiveFile) {
     sqlite3_close(db);
   }
   auto store = ls::Store::open(path);
-  EXPECT_EQ(store->schema_version(), 6);
+  EXPECT_EQ(store->schema_version(), ls::kSchemaVersion);
   EXPECT_EQ(store->session(4)->title, "Night Drive");
   EXPECT_EQ(store->references(4)->size(), 1u);
   EXPECT_TRUE(store->latest_calibrations()->empty());
   ASSERT_TRUE(store->add_calibration("main", "left", result(3.0, -6.0)));
   EXPECT_EQ(store->latest_calibrations("main")->size(), 1u);
+  EXPECT_EQ(store->integrity_check().value(), "ok");
+}
+
+TEST(CalibrationStore, KeepsVerificationsBesideMeasurements) {
+  ls::testing::TempDir dir;
+  auto store = ls::Store::open(dir / "lacquer.db");
+  auto measured = store->add_calibration("main", "left", result(3.2, -9.0));
+  ASSERT_TRUE(measured) << measured.error().message;
+  EXPECT_EQ(measured->kind, "measurement");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto verified = store->add_calibration("main", "left", result(3.2, -9.1), "verification");
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(verified->kind, "verification");
+  EXPECT_FALSE(store->add_calibration("main", "left", result(3.2, -9.0), "guess"));
+
+  // The newer verification is not what the monitor path applies.
+  auto applied = store->latest_calibrations("main");
+  ASSERT_EQ(applied->size(), 1u);
+  EXPECT_EQ((*applied)[0].id, measured->id);
+  EXPECT_EQ((*applied)[0].kind, "measurement");
+  auto after = store->latest_calibrations("main", "verification");
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].id, verified->id);
+  EXPECT_EQ((*after)[0].result["level_db"], -9.1);
+  auto history = store->calibration_history("main", "left");
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].kind, "verification");
+  EXPECT_EQ((*history)[1].kind, "measurement");
+}
+
+TEST(CalibrationStore, MigrationSevenKeepsVersionSixCalibrationsAsMeasurements) {
+  ls::testing::TempDir dir;
+  const auto path = dir / "v6.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    for (const auto& m : ls::migrations()) {
+      if (m.version > 6) break;
+      exec(db, "BEGIN;" + std::string(m.sql) + ";PRAGMA user_version = " +
+                   std::to_string(m.version) + ";COMMIT;");
+    }
+    exec(db, "INSERT INTO calibrations (speaker_set, speaker, result_json, created_unix_ms) "
+             "VALUES ('alt', 'right', '{\"delay_ms\": 2.0, \"level_db\": -6.0}', 1000);");
+    sqlite3_close(db);
+  }
+  auto store = ls::Store::open(path);
+  EXPECT_EQ(store->schema_version(), 7);
+  auto kept = store->latest_calibrations();
+  ASSERT_TRUE(kept) << kept.error().message;
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].kind, "measurement");
+  EXPECT_EQ((*kept)[0].result["level_db"], -6.0);
+  EXPECT_TRUE(store->latest_calibrations("", "verification")->empty());
   EXPECT_EQ(store->integrity_check().value(), "ok");
 }

@@ -1,8 +1,11 @@
 // The room's calibration (engineer, `#view=calibration`): per speaker of the chosen set, when it
-// was last measured, a Measure button (the daemon plays the sweep on that speaker's monitor
-// output and records the configured microphone), the measured response and the response the
-// correction EQ makes of it (the bells designed as the monitor path designs them), the four
-// correction bands to edit or bypass, and an A/B of the whole correction. Below, the SPL
+// was last measured, a Measure button (/calibration/measure: the daemon plays the sweep on that
+// speaker's monitor output and records the configured microphone; /calibration/status, pushed
+// to every console, says measuring, done or why it failed), the measured response and the
+// response the correction EQ makes of it (the bells designed as the monitor path designs
+// them), Measure again (/calibration/verify: the sweep through the correction) and the response
+// it measured after correction, the four correction bands to edit or bypass, and an A/B of the
+// whole correction. Below, the SPL
 // reference: pink noise on one speaker at a set level, the SPL a meter reads with it, and the
 // monitor level in dB SPL. Every value shown is the daemon's (echoed changes from any console).
 
@@ -17,6 +20,10 @@ const PLOT = { lo: 20, hi: 20000, top: 12, bottom: -24, width: 600, height: 200 
 
 const fixed = (v, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 const signed = (v, digits = 1) => (Number.isFinite(v) ? `${v > 0 ? '+' : ''}${v.toFixed(digits)}` : '–');
+// "measuring main/left", "failed main/right: why", ... (the daemon's /calibration/status).
+const STATUS = /^(measuring|verifying|measured|verified|failed) (\w+)\/(\w+)(?:: (.*))?$/s;
+const STATUS_TEXT = { measuring: 'Measuring… the sweep plays on this speaker',
+  verifying: 'Measuring again through the correction…', measured: 'Measured', verified: 'Measured again through the correction' };
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
@@ -37,7 +44,9 @@ export class CalibrationView {
     this.measured = new Map();  // "set/side" -> the stored calibration
     this.heldGains = new Map();  // band path -> gain kept while bypassed or compared flat
     this.speakers = {};
+    this.statuses = new Map();  // side -> the card's status line, buttons
     conn.addEventListener('param', (e) => store.update(e.detail.path, e.detail.value));
+    store.watch('/calibration/status', (s) => this.onStatus(s));
     conn.addEventListener('online', () => this.refresh());
 
     this.setSelect = el('select', { 'aria-label': 'Speaker set', class: 'cal-set' },
@@ -82,7 +91,9 @@ export class CalibrationView {
   draw() {
     this.unwatch?.forEach((u) => u());
     this.unwatch = [];
+    this.statuses.clear();
     this.cards.replaceChildren(...SIDES.map((side) => this.card(side)));
+    this.showStatus(this.store.get('/calibration/status'));
   }
 
   card(side) {
@@ -90,8 +101,12 @@ export class CalibrationView {
     const result = stored?.result;
     const when = stored ? new Date(stored.measured_unix_ms).toLocaleString() : 'never measured';
     const measure = el('button', { type: 'button', class: 'cal-measure', text: 'Measure' });
+    const again = el('button', { type: 'button', class: 'cal-verify', text: 'Measure again',
+      title: 'Measure through the correction: the response after it' });
     const status = el('p', { class: 'cal-status', role: 'status' });
-    measure.addEventListener('click', () => this.measure(side, measure, status));
+    measure.addEventListener('click', () => this.measure(side, false));
+    again.addEventListener('click', () => this.measure(side, true));
+    this.statuses.set(side, { status, buttons: [measure, again] });
     const ab = el('button', { type: 'button', class: 'toggle cal-ab', 'aria-pressed': 'true', text: 'Correction A/B' });
     ab.addEventListener('click', () => this.compare(side, ab));
 
@@ -105,7 +120,13 @@ export class CalibrationView {
     }
     const before = svg('polyline', { class: 'before' });
     const after = svg('polyline', { class: 'after' });
-    plot.append(before, after);
+    const remeasured = svg('polyline', { class: 'remeasured' });
+    plot.append(before, after, remeasured);
+    const verified = stored?.after?.result;
+    if (verified) {
+      remeasured.setAttribute('points', verified.response.freq_hz.map((f, i) =>
+        `${xOf(f).toFixed(1)},${yOf(verified.response.level_db[i] - verified.level_db).toFixed(1)}`).join(' '));
+    }
 
     const bands = el('table', { class: 'cal-bands' },
       el('thead', {}, el('tr', {}, ['Band', 'Freq (Hz)', 'Gain (dB)', 'Q', 'On'].map((h) => el('th', { text: h })))));
@@ -134,12 +155,15 @@ export class CalibrationView {
     const facts = result
       ? `Delay ${fixed(result.delay_ms, 2)} ms · level ${signed(result.level_db)} dB · noise floor ${fixed(result.noise_floor?.rms_dbfs)} dBFS`
       : 'No measurement yet';
+    const afterWhen = stored?.after ? `Measured again ${new Date(stored.after.measured_unix_ms).toLocaleString()}` : 'Not measured again since';
     return el('section', { class: 'cal-speaker', 'data-side': side },
       el('header', {}, el('h2', { text: side === 'left' ? 'Left' : 'Right' }),
-        el('span', { class: 'cal-date', text: `Last measured: ${when}` }), measure, ab),
+        el('span', { class: 'cal-date', text: `Last measured: ${when}` }), measure, again, ab),
       status, el('p', { class: 'cal-facts', text: facts }), plot,
       el('p', { class: 'cal-legend' }, el('span', { class: 'before', text: 'measured' }), ' ',
-        el('span', { class: 'after', text: 'with correction' })),
+        el('span', { class: 'after', text: 'with correction' }), ' ',
+        el('span', { class: 'remeasured', text: 'measured after correction' }), ' · ',
+        el('span', { class: 'cal-after-date', text: afterWhen })),
       bands, alignment);
   }
 
@@ -194,19 +218,36 @@ export class CalibrationView {
     for (let b = 1; b <= BANDS; ++b) this.bypass(this.path(side, `eq/${b}/gain`), flat);
   }
 
-  async measure(side, button, status) {
-    button.disabled = true;
-    status.textContent = 'Measuring… the sweep plays on this speaker';
-    status.classList.remove('error');
+  /** Starts a measurement (or one through the correction); its progress comes as status. */
+  async measure(side, verify) {
+    const { status } = this.statuses.get(side);
     try {
-      await api(this.token, 'POST', '/api/calibration/measure', { set: this.set, speaker: side });
-      this.heldGains.clear();
-      await this.refresh();
+      await this.conn.set(verify ? '/calibration/verify' : '/calibration/measure', `${this.set}/${side}`);
     } catch (err) {
       status.textContent = err.message;
       status.classList.add('error');
-      button.disabled = false;
     }
+  }
+
+  /** The daemon's /calibration/status, from whichever console or surface started it. */
+  onStatus(text) {
+    const m = this.showStatus(text);
+    // The whole state comes again on every refresh: only a new status is news.
+    if (text === this.lastStatus) return;
+    this.lastStatus = text;
+    if (m?.[1] === 'measured') this.heldGains.clear();
+    if (m?.[1] === 'measured' || m?.[1] === 'verified') this.refresh();
+  }
+
+  showStatus(text) {
+    const m = STATUS.exec(text || '');
+    const running = m && (m[1] === 'measuring' || m[1] === 'verifying');
+    for (const { buttons } of this.statuses.values()) buttons.forEach((b) => { b.disabled = Boolean(running); });
+    if (!m || m[2] !== this.set || !this.statuses.has(m[3])) return m;
+    const { status } = this.statuses.get(m[3]);
+    status.textContent = m[1] === 'failed' ? m[4] : STATUS_TEXT[m[1]];
+    status.classList.toggle('error', m[1] === 'failed');
+    return m;
   }
 
   send(path, value) {

@@ -84,9 +84,14 @@ bool JackBackend::open_client() {
   int options = JackNoStartServer;
   if (!options_.server_name.empty()) options |= JackServerName;
   jack_status_t status{};
-  client_ = jack_client_open(options_.client_name.c_str(), static_cast<jack_options_t>(options),
-                             &status, options_.server_name.c_str());
+  jack_client_t* opened = jack_client_open(options_.client_name.c_str(),
+                                           static_cast<jack_options_t>(options), &status,
+                                           options_.server_name.c_str());
   g_jack_joining = false;
+  {
+    const std::lock_guard lock(client_mutex_);
+    client_ = opened;
+  }
   if (client_ == nullptr) return false;
   if ((status & JackNameNotUnique) != 0) {
     spdlog::warn("another JACK client is called '{}'; joined as '{}'", options_.client_name,
@@ -135,11 +140,14 @@ bool JackBackend::open_client() {
 }
 
 void JackBackend::close_client() {
+  const std::lock_guard lock(client_mutex_);
   if (client_ == nullptr) return;
   connected_ = false;
   if (!server_lost_) jack_deactivate(client_);
   jack_client_close(client_);
   client_ = nullptr;
+  // No callback of this client runs any more; the next one starts without the measurement.
+  calibration_.store(nullptr, std::memory_order_release);
   std::fill(std::begin(in_), std::end(in_), nullptr);
   std::fill(std::begin(out_), std::end(out_), nullptr);
   std::fill(std::begin(mon_), std::end(mon_), nullptr);
@@ -212,9 +220,15 @@ bool JackBackend::supervise() {
 
 void JackBackend::set_calibration_stream(calibrate::SignalStream* stream, int channel) {
   calibration_channel_.store(channel, std::memory_order_relaxed);
-  const bool had = calibration_.exchange(stream, std::memory_order_acq_rel) != nullptr;
-  // The monitors' capture latency is the chain's only while they play the chain.
-  if (client_ != nullptr && connected_.load()) jack_recompute_total_latencies(client_);
+  bool had = false;
+  {
+    // The executor may be closing the client (a lost server) while this runs.
+    const std::lock_guard lock(client_mutex_);
+    if (stream != nullptr && client_ == nullptr) return;  // nothing would play it
+    had = calibration_.exchange(stream, std::memory_order_acq_rel) != nullptr;
+    // The monitors' capture latency is the chain's only while they play the chain.
+    if (client_ != nullptr && connected_.load()) jack_recompute_total_latencies(client_);
+  }
   if (!had) return;
   // A callback that loaded the old stream has finished once two more cycles have.
   const std::uint64_t seen = cycles_.load(std::memory_order_acquire);
@@ -279,7 +293,7 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
 
   if (auto* cal = calibration_.load(std::memory_order_acquire)) {
     const int c = calibration_channel_.load(std::memory_order_relaxed);
-    cal->run(mon[c], nframes);
+    cal->run(mon[c], nframes, jack_last_frame_time(client_));
     std::fill(mon[1 - c], mon[1 - c] + nframes, 0.0f);
   }
   cycles_.fetch_add(1, std::memory_order_release);

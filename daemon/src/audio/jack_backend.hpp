@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,12 +39,13 @@ class JackBackend {
   /// The reference track the monitors can compare with; set before start().
   void set_reference_player(ReferencePlayer* reference) noexcept { reference_ = reference; }
 
-  /// Plays a measurement on monitor output `channel` (0 left, 1 right) in place of the
-  /// monitors' feed, the other monitor silent; nullptr gives the monitors back. Returns once
-  /// the process callback has let go of the stream it replaced.
+  /// Any thread (a measurement's worker): plays a measurement on monitor output `channel`
+  /// (0 left, 1 right) in place of the monitors' feed, the other monitor silent; nullptr
+  /// gives the monitors back. Returns once the process callback has let go of the stream it
+  /// replaced. Losing the server takes the stream back too: a client that rejoins never
+  /// plays a measurement begun before.
   void set_calibration_stream(calibrate::SignalStream* stream, int channel);
-  /// The client and a monitor port while connected: a measurement's clock and latency.
-  jack_client_t* client() const noexcept { return client_; }
+  /// Control executor: a monitor port while connected (nullptr otherwise).
   jack_port_t* monitor_port(int channel) const noexcept { return mon_[channel]; }
 
   /// Joins the server, registers ports and activates. Throws std::runtime_error with a
@@ -89,6 +91,9 @@ class JackBackend {
   dsp::Engine& engine_;
   Player& player_;
   jack_client_t* client_ = nullptr;
+  // Held while client_ is replaced or closed, and by another thread using it (a
+  // measurement's latency recompute); never by the process callback.
+  std::mutex client_mutex_;
   jack_port_t* in_[2] = {nullptr, nullptr};
   jack_port_t* out_[2] = {nullptr, nullptr};
   jack_port_t* mon_[2] = {nullptr, nullptr};

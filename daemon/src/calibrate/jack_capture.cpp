@@ -76,15 +76,10 @@ CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<
     s->xruns = &xruns;
   }
   recorder.recorder = true;
-  recorder.owns_client = true;
   const bool own_player = !options.player;
   if (own_player) {
-    player.owns_client = true;
     player.client = open_client("lacquer_calibrate", options.server_name);
     if (player.client == nullptr) return {std::nullopt, no_server(options.server_name)};
-  } else {
-    player.client = options.player->client;
-    player.port = options.player->port;
   }
   recorder.client = open_client("lacquer_calibrate_mic", options.server_name);
   if (recorder.client == nullptr) return {std::nullopt, no_server(options.server_name)};
@@ -97,8 +92,15 @@ CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<
       !error.empty()) {
     return {std::nullopt, std::move(error)};
   }
+  // Another client's port is only read through our recorder's handle on it.
+  jack_port_t* played_port = own_player ? nullptr
+                                        : jack_port_by_name(recorder.client,
+                                                            options.player->port_name.c_str());
+  if (!own_player && played_port == nullptr) {
+    return {std::nullopt, "no JACK port '" + options.player->port_name + "' to play from"};
+  }
 
-  const double fs = jack_get_sample_rate(player.client);
+  const double fs = jack_get_sample_rate(recorder.client);
   const auto noise = static_cast<std::size_t>(options.noise_s * fs);
   const auto tail = static_cast<std::size_t>(options.tail_s * fs);
   // Room for the cycles between arming the recorder and the player starting.
@@ -112,7 +114,7 @@ CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<
         jack_port_register(player.client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   }
   recorder.port = jack_port_register(recorder.client, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
-  if (player.port == nullptr || recorder.port == nullptr) {
+  if ((own_player && player.port == nullptr) || recorder.port == nullptr) {
     return {std::nullopt, "cannot register JACK ports"};
   }
   std::vector<SignalStream*> own = {&recorder};
@@ -141,11 +143,11 @@ CaptureResult jack_capture(const JackCaptureOptions& options, const std::vector<
     return {std::nullopt, "cannot connect from '" + options.input_port + "'"};
   }
   // Let the server propagate the new connections' latencies before they are read.
-  jack_recompute_total_latencies(player.client);
+  jack_recompute_total_latencies(recorder.client);
   std::this_thread::sleep_for(200ms);
   jack_latency_range_t playback{};
   jack_latency_range_t capture{};
-  jack_port_get_latency_range(player.port, JackPlaybackLatency, &playback);
+  jack_port_get_latency_range(own_player ? player.port : played_port, JackPlaybackLatency, &playback);
   jack_port_get_latency_range(recorder.port, JackCaptureLatency, &capture);
 
   const std::string lost_message =

@@ -18,12 +18,12 @@ namespace lacquer::daemon::calibrate {
 struct SignalStream;
 
 /// Another client's output port that plays the signal (the daemon's monitor output): its
-/// process callback runs the attached stream on that port's buffer.
+/// process callback runs the attached stream on that port's buffer. Only its name is held
+/// here: that client may go and come back with the server while the capture runs.
 struct ExternalPlayer {
-  jack_client_t* client = nullptr;
-  jack_port_t* port = nullptr;
-  /// Hands the stream to that callback; nullptr takes it back and returns only once the
-  /// callback has let go of it.
+  std::string port_name;
+  /// Hands the stream to that callback; nullptr takes it back and returns only once no
+  /// callback can reach it any more.
   std::function<void(SignalStream*)> attach;
 };
 

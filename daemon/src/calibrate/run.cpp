@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lacquer/dsp/biquad.hpp"
 #include "sweep.hpp"
 
 namespace lacquer::daemon::calibrate {
@@ -14,6 +15,26 @@ nlohmann::json optional_json(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
+nlohmann::json bands_json(const std::vector<CorrectionBand>& bands) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& b : bands) {
+    out.push_back({{"type", "bell"}, {"freq", b.freq_hz}, {"gain", b.gain_db}, {"q", b.q}});
+  }
+  return out;
+}
+
+// `x` through RBJ bells designed as the monitor path designs its correction.
+std::vector<float> through_bells(std::vector<float> x, const std::vector<CorrectionBand>& bands,
+                                 double rate) {
+  for (const auto& b : bands) {
+    if (b.gain_db == 0.0) continue;
+    const auto c = dsp::design_biquad(dsp::BiquadShape::bell, rate, b.freq_hz, b.q, b.gain_db);
+    dsp::BiquadState state;
+    for (auto& v : x) v = static_cast<float>(state.process(c, v));
+  }
+  return x;
+}
+
 nlohmann::json to_json(const RunOptions& opt, const SweepSpec& spec, const Capture& capture,
                        const Measurement& m, const std::vector<CorrectionBand>& bands) {
   nlohmann::json distortion = nlohmann::json::array();
@@ -23,11 +44,7 @@ nlohmann::json to_json(const RunOptions& opt, const SweepSpec& spec, const Captu
     distortion.push_back({{"freq_hz", d.freq_hz}, {"harmonics_db", harmonics},
                           {"thd_percent", d.thd_percent}});
   }
-  nlohmann::json correction = nlohmann::json::array();
-  for (const auto& b : bands) {
-    correction.push_back({{"type", "bell"}, {"freq", b.freq_hz}, {"gain", b.gain_db}, {"q", b.q}});
-  }
-  return {
+  nlohmann::json out = {
       {"speaker", opt.speaker.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.speaker)},
       {"output_port", opt.output_label.empty() ? opt.capture.output_port : opt.output_label},
       {"input_port", opt.capture.input_port},
@@ -46,9 +63,11 @@ nlohmann::json to_json(const RunOptions& opt, const SweepSpec& spec, const Captu
                     {"freq_hz", m.response.freq_hz},
                     {"level_db", m.response.level_db}}},
       {"distortion", {{"harmonics", {2, 3, 4, 5}}, {"bands", distortion}}},
-      {"correction", correction},
+      {"correction", bands_json(bands)},
       {"correction_max_freq_hz", opt.limits.max_freq_hz},
   };
+  if (!opt.through.empty()) out["through_correction"] = bands_json(opt.through);
+  return out;
 }
 
 }  // namespace
@@ -67,10 +86,11 @@ RunResult run_measurement(const RunOptions& opt,
   spec.duration_s = opt.duration_s;
   spec.level_dbfs = opt.level_dbfs;
   const auto sweep = exponential_sweep(spec);
+  const auto played = opt.through.empty() ? sweep : through_bells(sweep, opt.through, spec.sample_rate);
 
   CaptureResult captured;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    captured = jack_capture(opt.capture, sweep);
+    captured = jack_capture(opt.capture, played);
     if (captured.capture || !captured.xrun) break;
     if (attempt < kAttempts) note(captured.error + "; measuring again");
   }

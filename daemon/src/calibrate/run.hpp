@@ -23,6 +23,10 @@ struct RunOptions {
   double level_dbfs = -20.0;
   double duration_s = 5.0;
   CorrectionLimits limits;
+  /// Bells the played sweep passes through first, as the monitor path's correction would
+  /// filter it; the recording is still deconvolved by the plain sweep, so the response
+  /// measured is the room's after that correction.
+  std::vector<CorrectionBand> through;
 };
 
 struct RunResult {

@@ -13,9 +13,8 @@
 namespace lacquer::daemon::calibrate {
 
 struct SignalStream {
-  jack_client_t* client = nullptr;  // whose cycles run this stream
-  jack_port_t* port = nullptr;      // its port, for a client of our own (process())
-  bool owns_client = false;         // closed with the stream
+  jack_client_t* client = nullptr;  // a client of our own that runs this stream, or nullptr
+  jack_port_t* port = nullptr;      // its port (process())
   bool recorder = false;
   std::vector<float> buffer;        // player: what to play; recorder: what was recorded
   std::size_t pos = 0;              // process thread only, published through `frames`
@@ -33,19 +32,20 @@ struct SignalStream {
   SignalStream& operator=(const SignalStream&) = delete;
 
   ~SignalStream() {
-    if (client == nullptr || !owns_client) return;
+    if (client == nullptr) return;
     if (!lost->load()) jack_deactivate(client);
     jack_client_close(client);
   }
 
   /// Process thread: plays into or records from `io` (the cycle's buffer of the stream's
-  /// port). A player that is not armed plays silence.
-  void run(float* io, jack_nframes_t nframes) noexcept {
+  /// port), `now` the cycle's frame time (jack_last_frame_time of the client running it). A
+  /// player that is not armed plays silence.
+  void run(float* io, jack_nframes_t nframes, jack_nframes_t now) noexcept {
     if (!armed.load(std::memory_order_acquire)) {
       if (!recorder) std::fill(io, io + nframes, 0.0f);
       return;
     }
-    const std::size_t n = advance(nframes);
+    const std::size_t n = advance(nframes, now);
     if (recorder) {
       std::copy(io, io + n, buffer.data() + pos);
     } else {
@@ -58,7 +58,8 @@ struct SignalStream {
 
   static int on_process(jack_nframes_t nframes, void* arg) {
     auto* self = static_cast<SignalStream*>(arg);
-    self->run(static_cast<float*>(jack_port_get_buffer(self->port, nframes)), nframes);
+    self->run(static_cast<float*>(jack_port_get_buffer(self->port, nframes)), nframes,
+              jack_last_frame_time(self->client));
     return 0;
   }
   static void on_shutdown(void* arg) { static_cast<SignalStream*>(arg)->lost->store(true); }
@@ -69,8 +70,7 @@ struct SignalStream {
 
  private:
   // This cycle's share of `buffer`, after checking the cycles follow each other.
-  std::size_t advance(jack_nframes_t nframes) noexcept {
-    const jack_nframes_t now = jack_last_frame_time(client);
+  std::size_t advance(jack_nframes_t nframes, jack_nframes_t now) noexcept {
     if (!started.load(std::memory_order_relaxed)) {
       start_frame.store(now, std::memory_order_relaxed);
       started.store(true, std::memory_order_release);

@@ -34,6 +34,10 @@ control::Expected<CalibrationRequest> parse_request(const HttpRequest& req) {
     }
     *field = body[key].get<std::string>();
   }
+  if (body.contains("verify")) {
+    if (!body["verify"].is_boolean()) return make_error(ErrorCode::invalid_value, "verify is true or false");
+    r.verify = body["verify"].get<bool>();
+  }
   for (auto [key, field] :
        {std::pair{"level_dbfs", &r.level_dbfs}, std::pair{"duration_s", &r.duration_s}}) {
     if (!body.contains(key)) continue;

@@ -606,6 +606,7 @@ void attach_control(DaemonContext& ctx) {
   c->calibration = std::make_unique<CalibrationService>(
       *ctx.jack, *c->store, c->hub, ctx.config.calibration_microphone, ctx.config.jack_server,
       [&ctx](std::function<void()> f) { boost::asio::post(ctx.io, std::move(f)); });
+  c->hub.set_calibration(c->calibration.get());
   add_calibration_routes(*ctx.http, *c->api, *c->calibration);
 
   if (ctx.config.demo) ctx.on_started.push_back([c, &ctx] { open_demo_session(ctx, *c); });

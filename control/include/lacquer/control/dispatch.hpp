@@ -48,6 +48,9 @@ enum class Action : std::uint8_t {
   note_current,     ///< /note/current (read only)
   meter_reset,      ///< /meter/reset
   reference,        ///< /reference/select
+  calibration_measure,  ///< /calibration/measure
+  calibration_verify,   ///< /calibration/verify
+  calibration_status,   ///< /calibration/status (read only)
 };
 
 /// One path of the protocol.

@@ -114,6 +114,20 @@ class ReferencePort {
   virtual bool ready() const = 0;
 };
 
+/// Room calibration as control drives it; the daemon measures on a worker of its own and
+/// announces /calibration/status as it goes. Runs on the executor.
+class CalibrationPort {
+ public:
+  virtual ~CalibrationPort() = default;
+  /// Starts measuring `speaker` ("SET/SPEAKER"), through its correction when `verify`.
+  /// Returns the status it starts with, or why not: an unknown speaker, a measurement
+  /// running, no microphone configured, no JACK.
+  virtual Expected<std::string> measure(std::string_view speaker, bool verify) = 0;
+  /// idle, measuring or verifying SET/SPEAKER, measured or verified SET/SPEAKER, or
+  /// failed SET/SPEAKER: why.
+  virtual std::string status() const = 0;
+};
+
 /// An applied value, as every listener hears it.
 struct Change {
   const Entry* entry = nullptr;
@@ -141,6 +155,7 @@ class ControlHub {
   void set_transport(TransportPort* transport) noexcept { transport_ = transport; }
   void set_sessions(SessionPort* sessions) noexcept { sessions_ = sessions; }
   void set_references(ReferencePort* references) noexcept { references_ = references; }
+  void set_calibration(CalibrationPort* calibration) noexcept { calibration_ = calibration; }
   /// The engine. Its snapshot chains play snapshots A and B: setting /monitor/compare to A
   /// or B loads the current track's snapshots named A and B into them (and refuses the
   /// change when either is missing). Its meters start a new measurement on /meter/reset
@@ -193,6 +208,7 @@ class ControlHub {
                          const Principal& who);
   Expected<Change> apply_transport(const Entry& entry, const Value& value);
   Expected<Change> select_reference(const Entry& entry, const Value& value);
+  Expected<Change> start_calibration(const Entry& entry, const Value& value);
   /// Enables the EQ band whose gain, frequency or type `entry` is, when it is disabled.
   void enable_eq_band_of(const Entry& entry);
   Expected<Change> walk_notes(int direction);
@@ -211,6 +227,7 @@ class ControlHub {
   TransportPort* transport_ = nullptr;
   SessionPort* sessions_ = nullptr;
   ReferencePort* references_ = nullptr;
+  CalibrationPort* calibration_ = nullptr;
   dsp::Engine* engine_ = nullptr;
   const Entry* compare_entry_;  // /monitor/compare
   std::vector<HubListener*> listeners_;

@@ -148,6 +148,9 @@ struct Calibration {
   std::string speaker{};      ///< "left", "right"
   nlohmann::json result = nlohmann::json::object();
   std::int64_t created_unix_ms = 0;  ///< when it was measured
+  /// "measurement" (what the monitor path applies) or "verification" (measured again
+  /// through the correction: the response after it).
+  std::string kind = "measurement";
 };
 
 /// What the engineer reports back to a client or mix engineer.

@@ -10,7 +10,7 @@
 namespace lacquer::session {
 
 /// The version this build writes and understands (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 /// PRAGMA application_id of a Lacquer database ("LACQ").
 inline constexpr std::int32_t kApplicationId = 0x4c414351;

@@ -218,12 +218,15 @@ class Store {
   // Room calibration: speakers measured, per speaker set -----------------------------
 
   /// Stores a measurement of `speaker` of `speaker_set`, dated now. `result` must be an
-  /// object with finite numbers delay_ms and level_db (what the monitor path aligns by).
+  /// object with finite numbers delay_ms and level_db (what the monitor path aligns by);
+  /// `kind` is "measurement" or "verification".
   Result<Calibration> add_calibration(std::string_view speaker_set, std::string_view speaker,
-                                      const nlohmann::json& result);
-  /// The newest measurement of every speaker of `speaker_set` (of every set when empty),
-  /// ordered by set and speaker.
-  Result<std::vector<Calibration>> latest_calibrations(std::string_view speaker_set = {}) const;
+                                      const nlohmann::json& result,
+                                      std::string_view kind = "measurement");
+  /// The newest calibration of `kind` of every speaker of `speaker_set` (of every set when
+  /// empty), ordered by set and speaker.
+  Result<std::vector<Calibration>> latest_calibrations(std::string_view speaker_set = {},
+                                                       std::string_view kind = "measurement") const;
   /// Every measurement of one speaker, newest first.
   Result<std::vector<Calibration>> calibration_history(std::string_view speaker_set,
                                                        std::string_view speaker) const;
