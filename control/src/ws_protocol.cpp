@@ -267,6 +267,17 @@ json WsDispatcher::dispatch(WsClient& client, const json& req, Clock::time_point
     }
     return reply;
   }
+  if (const auto added = ops_.find(op); added != ops_.end()) {
+    if (static_cast<int>(role) < static_cast<int>(added->second.role)) {
+      return error_json(make_error(ErrorCode::forbidden, op + " is for the " +
+                                                             std::string(to_string(added->second.role))));
+    }
+    auto result = added->second.run(client.principal, req);
+    if (!result.ok()) return error_json(result.error());
+    json reply = ok_reply(op);
+    for (const auto& [key, value] : result->items()) reply[key] = value;
+    return reply;
+  }
   return error_json(make_error(ErrorCode::bad_request, "unknown op '" + op.substr(0, 64) + "'"));
 }
 

@@ -40,7 +40,7 @@ struct WsServer::Core {
        Options opts)
       : io(io_context),
         hub(control_hub),
-        dispatcher(control_hub, authenticator),
+        dispatcher(control_hub, authenticator, opts.ops),
         options(std::move(opts)),
         meter_period(push_period(options.meter_rate_hz)),
         transport_period(push_period(options.transport_rate_hz)) {}

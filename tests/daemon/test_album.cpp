@@ -224,6 +224,60 @@ TEST_F(AlbumRoutesTest, EditsTheAlbumAndPushesEachChange) {
   EXPECT_EQ((*tracks)[1].title, "Loud");
 }
 
+TEST_F(AlbumRoutesTest, TheAlbumIsEditedOverTheWebSocketAsOverHttp) {
+  const auto s = api("POST", "/api/sessions", {{"title", "Night Drive"}, {"artist", "The Band"}});
+  ASSERT_EQ(s.status, 201) << s.body;
+  const int session = json::parse(s.body)["id"];
+  const int first = add_tone(session, "First", 4.0, -20.0);
+  const int second = add_tone(session, "Second", 4.0, -20.0);
+
+  WsClient editor(port_), watcher(port_);
+  for (WsClient* ws : {&editor, &watcher}) {
+    ASSERT_EQ(ws->call({{"op", "auth"}, {"token", kToken}}).value("role", ""), "engineer");
+  }
+  ASSERT_EQ(watcher.call({{"op", "subscribe"}, {"topics", {"params"}}}).value("ok", false), true);
+  const json pushed{{"op", "album"}, {"session_id", session}};
+
+  json r = editor.call({{"op", "album.set"}, {"session", session}, {"fields", {{"catalogue", "5012345678900"}, {"year", 2026}}}});
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  EXPECT_EQ(r["album"]["catalogue"], "5012345678900");
+  EXPECT_EQ(watcher.read(), pushed);
+  r = editor.call({{"op", "album.track"}, {"session", session}, {"track", second}, {"fields", {{"isrc", "GBAYE2600002"}, {"pregap_s", 2.0}}}});
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  EXPECT_EQ(r["album"]["tracks"][1]["isrc"], "GBAYE2600002");
+  EXPECT_EQ(watcher.read(), pushed);
+  r = editor.call({{"op", "album.order"}, {"session", session}, {"track_ids", {second, first}}});
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  EXPECT_EQ(r["album"]["tracks"][0]["id"], second);
+  EXPECT_EQ(watcher.read(), pushed);
+  // What HTTP reads is what the WebSocket wrote, and "album" reads it too.
+  const json over_http = json::parse(api("GET", "/api/sessions/" + std::to_string(session) + "/album").body);
+  EXPECT_EQ(over_http["tracks"][0]["id"], second);
+  EXPECT_EQ(over_http["year"], 2026);
+  EXPECT_EQ(editor.call({{"op", "album"}, {"session", session}})["album"]["catalogue"], "5012345678900");
+
+  // Refusals carry the reason and change nothing.
+  r = editor.call({{"op", "album.set"}, {"session", session}, {"fields", {{"catalogue", "5012345678901"}}}});
+  EXPECT_EQ(r["op"], "error");
+  EXPECT_NE(r.value("message", "").find("EAN-13 check digit"), std::string::npos) << r.dump();
+  r = editor.call({{"op", "album.track"}, {"session", session}, {"track", first}, {"fields", {{"isrc", "GBAYE26000"}}}});
+  EXPECT_EQ(r["op"], "error");
+  EXPECT_NE(r.value("message", "").find("isrc"), std::string::npos) << r.dump();
+  EXPECT_EQ(editor.call({{"op", "album.set"}, {"session", session}})["message"], "fields: is an object of the album's fields");
+  EXPECT_EQ(editor.call({{"op", "album"}, {"session", "3"}})["code"], "bad_request");
+  EXPECT_EQ(editor.call({{"op", "album.order"}, {"session", session}, {"track_ids", {first}}})["op"], "error");
+  EXPECT_EQ(editor.call({{"op", "album"}, {"session", 999}})["code"], "not_found");
+  EXPECT_EQ(json::parse(api("GET", "/api/sessions/" + std::to_string(session) + "/album").body)["tracks"][0]["id"], second);
+  // A client invited to the session may not edit its album.
+  const auto invite = api("POST", "/api/sessions/" + std::to_string(session) + "/invites", {{"name", "Artist"}});
+  ASSERT_EQ(invite.status, 201) << invite.body;
+  WsClient guest(port_);
+  ASSERT_EQ(guest.call({{"op", "auth"}, {"token", json::parse(invite.body)["token"]}}).value("role", ""), "client");
+  r = guest.call({{"op", "album.set"}, {"session", session}, {"fields", {{"label", "Mine"}}}});
+  EXPECT_EQ(r["code"], "forbidden") << r.dump();
+  EXPECT_EQ(json::parse(api("GET", "/api/sessions/" + std::to_string(session) + "/album").body)["label"], "");
+}
+
 TEST_F(AlbumRoutesTest, ANewOrderReachesTheOpenSessionsPlayer) {
   const auto s = api("POST", "/api/sessions", {{"title", "Order"}});
   const int session = json::parse(s.body)["id"].get<int>();

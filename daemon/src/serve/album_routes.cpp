@@ -139,4 +139,54 @@ Expected<json> put_album_order(ApiContext& api, session::Id session_id, const js
   return changed(api, session_id);
 }
 
+namespace {
+
+/// The request's integer `key`, refused with its name when missing or not an integer.
+Expected<session::Id> id_field(const json& request, const char* key) {
+  const auto it = request.find(key);
+  if (it == request.end() || !it->is_number_integer()) return refused(key, "is an integer id");
+  return it->get<session::Id>();
+}
+
+/// The request's object `fields` (what the HTTP route takes as its body).
+Expected<json> fields_of(const json& request) {
+  const auto it = request.find("fields");
+  if (it == request.end() || !it->is_object()) return refused("fields", "is an object of the album's fields");
+  return *it;
+}
+
+/// The op's reply: {"album": the album after it}.
+Expected<json> album_reply(Expected<json> album) {
+  if (!album.ok()) return album.error();
+  return json{{"album", std::move(*album)}};
+}
+
+}  // namespace
+
+control::WsOps album_ws_ops(std::function<ApiContext&()> api) {
+  const auto op = [api](auto run) {
+    return control::WsOp{control::Role::engineer, [api, run](const control::Principal&, const json& request) {
+                           auto session_id = id_field(request, "session");
+                           if (!session_id.ok()) return Expected<json>(session_id.error());
+                           return album_reply(run(api(), *session_id, request));
+                         }};
+  };
+  control::WsOps ops;
+  ops["album"] = op([](ApiContext& a, session::Id id, const json&) { return get_album(a, id); });
+  ops["album.set"] = op([](ApiContext& a, session::Id id, const json& request) -> Expected<json> {
+    auto fields = fields_of(request);
+    if (!fields.ok()) return fields.error();
+    return patch_album(a, id, *fields);
+  });
+  ops["album.track"] = op([](ApiContext& a, session::Id id, const json& request) -> Expected<json> {
+    auto track = id_field(request, "track");
+    if (!track.ok()) return track.error();
+    auto fields = fields_of(request);
+    if (!fields.ok()) return fields.error();
+    return patch_album_track(a, id, *track, *fields);
+  });
+  ops["album.order"] = op([](ApiContext& a, session::Id id, const json& request) { return put_album_order(a, id, request); });
+  return ops;
+}
+
 }  // namespace lacquer::daemon

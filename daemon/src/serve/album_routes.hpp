@@ -9,8 +9,17 @@
 //     -> 400 {"error":"catalogue: '5012345678901' fails the EAN-13 check digit ..."}
 //   PATCH /api/sessions/3/tracks/11 {"isrc":"GBAYE2600001","pregap_s":2} -> 200 album
 //   PUT /api/sessions/3/album/order {"track_ids":[12,11,13]} -> 200 album
+// and the same over the WebSocket (engineer only), each replying {"op":OP,"ok":true,"album":{...}}:
+//   {"op":"album","session":3}
+//   {"op":"album.set","session":3,"fields":{"catalogue":"5012345678900"}}
+//   {"op":"album.track","session":3,"track":11,"fields":{"isrc":"GBAYE2600001"}}
+//   {"op":"album.order","session":3,"track_ids":[12,11,13]}
+
+#include <functional>
 
 #include <nlohmann/json.hpp>
+
+#include "lacquer/control/ws_protocol.hpp"
 
 #include "serve/api_routes.hpp"
 
@@ -32,5 +41,8 @@ control::Expected<nlohmann::json> patch_album_track(ApiContext& api, session::Id
 /// Body: {"track_ids": [every track id of the session, in the new order]}.
 control::Expected<nlohmann::json> put_album_order(ApiContext& api, session::Id session_id,
                                                   const nlohmann::json& body);
+
+/// The album.* WebSocket ops above; `api` gives the context when an op runs.
+control::WsOps album_ws_ops(std::function<ApiContext&()> api);
 
 }  // namespace lacquer::daemon

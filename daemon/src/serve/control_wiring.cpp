@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "serve/album_routes.hpp"
 #include "serve/api_routes.hpp"
 #include "serve/delivery_routes.hpp"
 #include "serve/calibration_routes.hpp"
@@ -516,7 +517,8 @@ void attach_control(DaemonContext& ctx) {
   c->ws = std::make_unique<control::WsServer>(
       ctx.io, c->hub, c->auth,
       control::WsServer::Options{.origins = ctx.config.ws_origins,
-                                 .auth_deadline = auth_deadline(ctx.config)});
+                                 .auth_deadline = auth_deadline(ctx.config),
+                                 .ops = album_ws_ops([c]() -> ApiContext& { return *c->api; })});
   ctx.http->upgrade_route("/ws", [c](boost::asio::ip::tcp::socket socket, auto request,
                                      auto ticket) {
     c->ws->handle_upgrade(std::move(socket), std::move(request), std::move(ticket));

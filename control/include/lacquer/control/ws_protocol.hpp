@@ -1,10 +1,13 @@
 #pragma once
 // The WebSocket protocol without the socket: parsing a text frame, the ops (auth, set, get,
-// state, subscribe, note, notes, snapshot.*, compare, schema, ping) and the JSON of every
+// state, subscribe, note, notes, snapshot.*, compare, schema, ping, and the daemon's own such
+// as album.*) and the JSON of every
 // reply and push. The Beast server (ws_server.hpp) only moves frames; this is what the
 // fuzz target and the unit tests drive.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -39,10 +42,20 @@ inline constexpr int kMaxJsonDepth = 16;
 /// missing "op" string or nesting deeper than kMaxJsonDepth.
 Expected<nlohmann::json> parse_ws_request(std::string_view text);
 
+/// An op the daemon adds for parts that live outside control/ (the album): run on the control
+/// executor for a client of at least `role`; the fields it returns join the reply
+/// `{"op":OP,"ok":true,...}`, an error becomes the error reply.
+struct WsOp {
+  Role role = Role::engineer;
+  std::function<Expected<nlohmann::json>(const Principal&, const nlohmann::json& request)> run;
+};
+using WsOps = std::map<std::string, WsOp, std::less<>>;
+
 /// Runs requests for connections; one per server, on the control executor.
 class WsDispatcher {
  public:
-  WsDispatcher(ControlHub& hub, Authenticator& auth) : hub_(hub), auth_(auth) {}
+  WsDispatcher(ControlHub& hub, Authenticator& auth, WsOps ops = {})
+      : hub_(hub), auth_(auth), ops_(std::move(ops)) {}
 
   /// Handles one text frame and returns the reply: `{"op":OP,"ok":true,...}` or
   /// `{"op":"error","code":...,"message":...}`, with the request's "id" when it had one.
@@ -54,6 +67,7 @@ class WsDispatcher {
 
   ControlHub& hub_;
   Authenticator& auth_;
+  WsOps ops_;
 };
 
 /// `{"op":"error","code":CODE,"message":MESSAGE}`.

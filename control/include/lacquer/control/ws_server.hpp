@@ -39,6 +39,7 @@ class WsServer : public HubListener, public MeterSink {
     double transport_rate_hz = 10.0;
     /// A connection not authenticated by then is closed (pings do not keep it open).
     std::chrono::milliseconds auth_deadline{10000};
+    WsOps ops;  ///< the daemon's own ops
   };
 
   /// The io_context must be run by one thread (the control executor).
