@@ -15,6 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -365,14 +366,33 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void write(const HttpResponse& response, bool keep_alive, unsigned version) {
-    auto message = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), version);
-    message->set(http::field::server, "lacquer");
-    message->set(http::field::content_type, response.content_type);
-    message->set(http::field::cache_control, "no-store");
-    for (const auto& [name, value] : options_.response_headers) message->set(name, value);
-    for (const auto& [name, value] : response.headers) message->set(name, value);
-    message->body() = response.body;
+    if (!response.file.empty()) {
+      http::file_body::value_type file;
+      beast::error_code ec;
+      file.open(response.file.c_str(), beast::file_mode::scan, ec);
+      if (ec) return write(error_response(404, "the file is no longer there"), keep_alive, version);
+      send(make_message<http::file_body>(response, version, std::move(file)), keep_alive);
+      return;
+    }
+    send(make_message<http::string_body>(response, version, response.body), keep_alive);
+  }
+
+  template <class Body>
+  http::response<Body> make_message(const HttpResponse& response, unsigned version,
+                                    typename Body::value_type body) const {
+    http::response<Body> message(static_cast<http::status>(response.status), version);
+    message.set(http::field::server, "lacquer");
+    message.set(http::field::content_type, response.content_type);
+    message.set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : options_.response_headers) message.set(name, value);
+    for (const auto& [name, value] : response.headers) message.set(name, value);
+    message.body() = std::move(body);
+    return message;
+  }
+
+  template <class Body>
+  void send(http::response<Body>&& response, bool keep_alive) {
+    auto message = std::make_shared<http::response<Body>>(std::move(response));
     message->keep_alive(keep_alive);
     message->prepare_payload();
     http::async_write(stream_, *message,

@@ -1,8 +1,8 @@
 // The console's delivery panel (in the album panel) against a real daemon: the engineer
 // chooses formats and starts a delivery; each format's bar follows the daemon's pushes to
 // the end; the verdicts are the daemon's reports; a file downloads with the token and is the
-// daemon's own; a delivery that fails a rule lists it and starts again accepting it; at
-// tablet and phone sizes nothing overlaps.
+// daemon's own; a delivery that fails a rule lists it and starts again accepting it; one
+// waiting behind another is cancelled; at tablet and phone sizes nothing overlaps.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -131,6 +131,7 @@ test('a failed rule is listed, and the delivery starts again accepting it', asyn
   assert.equal(await page.textContent(`${shown} .delivery-failed li`),
     `${failed.d.failed_rules[0].file}: isrc: ${failed.d.failed_rules[0].detail}`);
   assert.equal(await page.textContent(`${shown} .delivery-accept`), 'Deliver again, accepting isrc');
+  assert.equal(await page.textContent(`${shown} .delivery-error`), '1 compliance rule failed; nothing delivered');
   const again = await deliverFromPanel(`${shown} .delivery-accept`);
   assert.equal(again.d.state, 'done', JSON.stringify(again.d));
   assert.deepEqual(again.d.options.overrides, ['isrc']);
@@ -139,6 +140,30 @@ test('a failed rule is listed, and the delivery starts again accepting it', asyn
   assert.deepEqual(order, [...order].sort((a, b) => b - a));
   assert.equal(order[0], again.id);
   assert.deepEqual(page.errors.filter((e) => !/status of 400/.test(e)), []);
+});
+
+test('a delivery waiting behind another is cancelled from its Cancel button', async () => {
+  await page.check('#deliver-cd');
+  await page.check('#deliver-vinyl');
+  const known = new Set((await deliveries()).map((d) => d.id));
+  await page.click('#deliver-start');
+  await page.click('#deliver-start');
+  let waiting;
+  await waitFor('two deliveries queued', async () => {
+    const fresh = (await deliveries()).filter((d) => !known.has(d.id)).map((d) => d.id);
+    waiting = fresh.length === 2 ? Math.max(...fresh) : undefined;
+    return waiting !== undefined;
+  }, 5000);
+  const shown = `.delivery[data-delivery="${waiting}"]`;
+  await page.waitForSelector(`${shown} .delivery-cancel:not([hidden])`, { timeout: 5000 });
+  await page.click(`${shown} .delivery-cancel`);
+  await page.waitForSelector(`${shown}[data-state="cancelled"]`, { timeout: 120000 });
+  assert.equal(await page.textContent(`${shown} .delivery-state`), 'Cancelled');
+  assert.equal(await page.textContent(`${shown} .delivery-error`), 'cancelled before it started');
+  assert.equal(await page.isHidden(`${shown} .delivery-cancel`), true);
+  assert.equal((await deliveries()).find((d) => d.id === waiting).state, 'cancelled');
+  await waitFor('the first delivery ended', async () => (await deliveries()).every((d) => d.state !== 'running' && d.state !== 'queued'), 120000);
+  assert.deepEqual(page.errors, []);
 });
 
 test('at tablet and phone sizes the delivery panel fits without overlaps', async () => {

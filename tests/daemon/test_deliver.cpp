@@ -424,6 +424,7 @@ TEST_F(Deliver, FailedRuleFailsTheDeliveryUnlessOverridden) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("hires/02 Slow _One_.flac: isrc: no ISRC"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("1 compliance rule failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--override RULE"), std::string::npos) << r.err;
   expect_nothing_delivered();
   r = deliver("--formats hires --override isrc");
   ASSERT_EQ(r.exit_code, 0) << r.err;

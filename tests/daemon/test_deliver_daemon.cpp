@@ -209,6 +209,41 @@ TEST_F(DeliveryRoutesTest, DeliversTheAlbumWithProgressAndDownloads) {
   EXPECT_EQ(download(base, id, "cd/album.cue").filename(), "album.cue");
 }
 
+TEST_F(DeliveryRoutesTest, CancelsARunningAndAQueuedDeliveryLeavingNothing) {
+  const std::string base = make_album();
+  WsClient ws(port_);
+  ASSERT_EQ(ws.call({{"op", "auth"}, {"token", kToken}}).value("role", ""), "engineer");
+  ASSERT_EQ(ws.call({{"op", "subscribe"}, {"topics", {"params"}}}).value("ok", false), true);
+  // Two deliveries: the first runs (every format: seconds of work), the second waits for it.
+  const json all{{"formats", {"cd", "streaming", "hires", "vinyl"}}};
+  const int running = json::parse(api("POST", base + "/deliveries", all).body)["id"];
+  const int queued = json::parse(api("POST", base + "/deliveries", all).body)["id"];
+  std::map<std::string, std::vector<double>> fractions;
+  for (;;) {  // until the first has started
+    const json m = ws.read();
+    if (m.value("op", "") == "delivery" && m["delivery"]["id"] == running && m["delivery"]["state"] == "running") break;
+  }
+  const std::string route = base + "/deliveries/";
+  EXPECT_EQ(http_call(port_, "DELETE", route + std::to_string(queued), kToken).status, 202);
+  const auto asked = http_call(port_, "DELETE", route + std::to_string(running), kToken);
+  EXPECT_EQ(asked.status, 202) << asked.body;
+  const json first = follow(ws, running, fractions);
+  EXPECT_EQ(first["state"], "cancelled") << first.dump(1);
+  const json second = follow(ws, queued, fractions);
+  EXPECT_EQ(second["state"], "cancelled") << second.dump(1);
+  EXPECT_EQ(second["error"], "cancelled before it started");
+  for (const auto& e : fs::directory_iterator(fs::path(dir_) / "lacquer.db.deliveries")) {
+    EXPECT_FALSE(e.is_directory()) << e.path() << " left behind";
+  }
+  // An ended delivery cannot be cancelled; the refusal says why.
+  const auto again = http_call(port_, "DELETE", route + std::to_string(running), kToken);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_NE(again.body.find("has ended (cancelled)"), std::string::npos) << again.body;
+  EXPECT_EQ(http_call(port_, "DELETE", route + "99", kToken).status, 404);
+  // The state is on disk as the console will list it.
+  EXPECT_EQ(json::parse(api("GET", route + std::to_string(running)).body)["state"], "cancelled");
+}
+
 TEST_F(DeliveryRoutesTest, RefusesBadRequestsClientsAndPathsOutsideTheDelivery) {
   const std::string base = make_album();
   // Options refused with the field named.
@@ -241,6 +276,8 @@ TEST_F(DeliveryRoutesTest, RefusesBadRequestsClientsAndPathsOutsideTheDelivery) 
   ASSERT_EQ(failed["failed_rules"].size(), 1U) << failed.dump(1);
   EXPECT_EQ(failed["failed_rules"][0]["rule"], "isrc");
   EXPECT_EQ(failed["failed_rules"][0]["file"], "hires/04 Coda.flac");
+  // The console offers the override itself: the reason names no command-line option.
+  EXPECT_EQ(failed["error"], "1 compliance rule failed; nothing delivered");
   EXPECT_FALSE(fs::exists(fs::path(dir_) / "lacquer.db.deliveries" / failed["name"].get<std::string>()));
   r = api("POST", base + "/deliveries", {{"formats", {"hires"}}, {"overrides", {"isrc"}}, {"out", "Night Drive hires"}});
   ASSERT_EQ(r.status, 202) << r.body;

@@ -1,8 +1,8 @@
 // The delivery panel, inside the album panel: choose the formats (CD, streaming, hi-res,
-// vinyl) and the streaming loudness and service, start a delivery in the daemon, and follow
-// each format's progress as the daemon pushes it. When a delivery is done it shows each
-// format's compliance verdict with a link to its report and every file for download; when
-// rules failed, which ones, and a start again that accepts them. Downloads need the engineer
+// vinyl) and the streaming loudness and service, start a delivery in the daemon, follow each
+// format's progress as the daemon pushes it, and cancel it while it waits or runs. When a
+// delivery is done it shows each format's compliance verdict with a link to its report and
+// every file for download; when rules failed, which ones, and a start again that accepts them. Downloads need the engineer
 // token, which a plain link cannot carry: a click fetches the file with it and saves it.
 
 import { el } from './store.js';
@@ -15,7 +15,7 @@ const FORMATS = [
   { key: 'vinyl', label: 'Vinyl', title: 'One 24-bit file per side, unlimited, high-passed at 20 Hz, with a timing sheet' },
 ];
 const SERVICES = ['spotify', 'apple', 'youtube', 'tidal', 'deezer', 'amazon'];
-const STATES = { queued: 'Queued', running: 'Running', done: 'Delivered', failed: 'Failed', interrupted: 'Interrupted' };
+const STATES = { queued: 'Queued', running: 'Running', done: 'Delivered', failed: 'Failed', interrupted: 'Interrupted', cancelled: 'Cancelled' };
 
 export class DeliveryView {
   constructor({ token, session, toast }) {
@@ -78,6 +78,15 @@ export class DeliveryView {
     }
   }
 
+  /** Asks the daemon to cancel delivery `id`; its end comes as a push. */
+  async cancel(id) {
+    try {
+      await api(this.token, 'DELETE', this.path(`/${id}`));
+    } catch (err) {
+      this.toast(`Cancel: ${err.message}`, 'error');
+    }
+  }
+
   /** A pushed delivery of this session. */
   onPush(delivery) {
     if (delivery.session_id === this.session.id) this.show(delivery);
@@ -96,6 +105,7 @@ export class DeliveryView {
     item.state.textContent = STATES[d.state] || d.state;
     item.li.dataset.state = d.state;
     item.current.textContent = d.state === 'running' ? d.current : '';
+    item.cancel.hidden = d.state !== 'queued' && d.state !== 'running';
     for (const [format, bar] of item.bars) {
       const f = d.progress?.[format] ?? 0;
       bar.fill.style.width = `${(f * 100).toFixed(1)}%`;
@@ -112,6 +122,8 @@ export class DeliveryView {
     item.state = el('span', { class: 'delivery-state' });
     item.current = el('span', { class: 'delivery-current' });
     item.outcome = el('div', { class: 'delivery-outcome' });
+    item.cancel = el('button', { type: 'button', class: 'delivery-cancel', 'aria-label': `Cancel ${d.name}` }, 'Cancel');
+    item.cancel.addEventListener('click', () => this.cancel(d.id));
     const rows = d.formats.map((format) => {
       const fill = el('span', { class: 'delivery-fill' });
       const meter = el('span', { class: 'delivery-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': `${format} progress` }, fill);
@@ -120,7 +132,7 @@ export class DeliveryView {
       return el('div', { class: 'delivery-format', 'data-format': format }, el('span', { class: 'delivery-format-name', text: format }), meter, verdict);
     });
     item.li = el('li', { class: 'delivery', 'data-delivery': String(d.id) },
-      el('div', { class: 'delivery-head' }, el('span', { class: 'delivery-name', text: d.name }), item.state, item.current),
+      el('div', { class: 'delivery-head' }, el('span', { class: 'delivery-name', text: d.name }), item.state, item.current, item.cancel),
       ...rows, item.outcome);
     return item;
   }
@@ -142,6 +154,7 @@ export class DeliveryView {
           el('ul', {}, ...d.files.map((f) => el('li', {}, this.fileLink(d, f, f))))),
       ];
     }
+    if (d.state === 'cancelled') return [el('p', { class: 'delivery-error', text: d.error || 'cancelled' })];
     if (d.state !== 'failed' && d.state !== 'interrupted') return [];
     const out = [el('p', { class: 'bad delivery-error', role: 'alert', text: d.error || 'failed' })];
     const rules = d.failed_rules || [];

@@ -95,7 +95,7 @@ std::function<int()> setup_deliver(CLI::App& app) {
       for (const auto& rule : e.failed()) {
         std::fprintf(stderr, "lacquer deliver: %s: %s: %s\n", rule.file.c_str(), rule.rule.c_str(), rule.detail.c_str());
       }
-      std::fprintf(stderr, "lacquer deliver: %s\n", e.what());
+      std::fprintf(stderr, "lacquer deliver: %s (--override RULE accepts a rule's failure)\n", e.what());
       return 1;
     } catch (const deliver::DeliverError& e) {
       std::fprintf(stderr, "lacquer deliver: %s\n", e.what());

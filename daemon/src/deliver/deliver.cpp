@@ -676,7 +676,7 @@ DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
   }
   if (!failed.empty()) {
     const std::string what = std::to_string(failed.size()) + " compliance rule" + (failed.size() == 1 ? "" : "s") +
-                             " failed; nothing delivered (overriding a rule accepts its failure: --override RULE)";
+                             " failed; nothing delivered";
     throw ComplianceFailure(what, std::move(failed));
   }
   fs::remove_all(staging.path() / ".work");

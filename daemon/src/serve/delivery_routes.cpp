@@ -184,6 +184,7 @@ struct Deliveries::Job {
   session::Id session = 0;
   deliver::Release release;
   deliver::DeliverOptions options;
+  std::atomic<bool> cancel{false};  // by the engineer or the daemon's stop
 };
 
 Deliveries::Deliveries(fs::path folder, std::function<void(std::function<void()>)> post,
@@ -215,9 +216,12 @@ Deliveries::Deliveries(fs::path folder, std::function<void(std::function<void()>
 Deliveries::~Deliveries() { stop(); }
 
 void Deliveries::stop() {
-  cancel_ = true;
+  {
+    std::lock_guard lock(active_mutex_);
+    stopping_ = true;
+    for (const auto& [id, job] : active_) job->cancel = true;
+  }
   worker_.stop();
-  reader_.stop();
 }
 
 void Deliveries::save(const json& state) const {
@@ -266,7 +270,7 @@ Expected<json> Deliveries::start(const session::Store& store, session::Id sessio
   job->release = deliver::release_of(*album, fs::path());
   job->options = std::move(*options);
   job->options.out = folder_ / name;
-  job->options.cancel = &cancel_;
+  job->options.cancel = &job->cancel;
   json formats = json::array(), progress = json::object();
   for (const auto f : job->options.formats) {
     formats.push_back(deliver::format_name(f));
@@ -289,13 +293,45 @@ Expected<json> Deliveries::start(const session::Store& store, session::Id sessio
              {"rules", json::array()}};
   deliveries_[id] = state;
   save(state);
+  {
+    std::lock_guard lock(active_mutex_);
+    active_[id] = job;
+  }
   worker_.post([this, job] { run(job); });
   spdlog::info("delivery {} of session {} queued: {}", id, session, formats.dump());
   return state;
 }
 
+Expected<json> Deliveries::cancel(session::Id session, int id) {
+  auto state = get(session, id);
+  if (!state.ok()) return state.error();
+  std::lock_guard lock(active_mutex_);
+  const auto job = active_.find(id);
+  if (job == active_.end()) {
+    return make_error(ErrorCode::bad_request,
+                      "delivery " + std::to_string(id) + " has ended (" + (*state)["state"].get<std::string>() + ")");
+  }
+  job->second->cancel = true;
+  spdlog::info("delivery {}: cancel asked", id);
+  return state;
+}
+
 void Deliveries::run(const std::shared_ptr<Job>& job) {
   const int id = job->id;
+  const auto ended = [this, id] {
+    std::lock_guard lock(active_mutex_);
+    active_.erase(id);
+  };
+  const auto stopped = [this] {
+    std::lock_guard lock(active_mutex_);
+    return stopping_;
+  };
+  if (job->cancel) {
+    ended();
+    const json outcome{{"state", stopped() ? "interrupted" : "cancelled"}, {"error", "cancelled before it started"}};
+    post_([this, id, outcome] { finish(id, outcome); });
+    return;
+  }
   post_([this, id] { update(id, [](json& s) { s["state"] = "running"; }, true); });
   job->options.on_progress = [this, id](const deliver::ProgressEvent& e) {
     post_([this, id, e] {
@@ -340,22 +376,25 @@ void Deliveries::run(const std::shared_ptr<Job>& job) {
     }
     outcome = {{"state", "failed"}, {"error", e.what()}, {"failed_rules", failed}};
   } catch (const deliver::DeliverError& e) {
-    outcome = {{"state", cancel_ ? "interrupted" : "failed"}, {"error", e.what()}};
+    outcome = {{"state", !job->cancel ? "failed" : stopped() ? "interrupted" : "cancelled"}, {"error", e.what()}};
   } catch (const std::exception& e) {
     outcome = {{"state", "failed"}, {"error", std::string("internal error: ") + e.what()}};
   }
+  ended();
   spdlog::info("delivery {}: {}{}", id, outcome["state"].get<std::string>(),
                outcome.contains("error") ? ": " + outcome["error"].get<std::string>() : "");
-  post_([this, id, outcome] {
-    update(id, [&](json& s) {
-      for (const auto& [key, value] : outcome.items()) s[key] = value;
-      if (s["state"] == "done") {
-        for (auto& [format, fraction] : s["progress"].items()) fraction = 1.0;
-      }
-      s["current"] = "";
-      s["finished_ms"] = now_ms();
-    }, true);
-  });
+  post_([this, id, outcome] { finish(id, outcome); });
+}
+
+void Deliveries::finish(int id, const json& outcome) {
+  update(id, [&](json& s) {
+    for (const auto& [key, value] : outcome.items()) s[key] = value;
+    if (s["state"] == "done") {
+      for (auto& [format, fraction] : s["progress"].items()) fraction = 1.0;
+    }
+    s["current"] = "";
+    s["finished_ms"] = now_ms();
+  }, true);
 }
 
 json Deliveries::list(session::Id session) const {
@@ -386,20 +425,17 @@ void Deliveries::download(session::Id session, int id, const std::string& relati
     return respond(api_error(make_error(ErrorCode::not_found, "no such file in this delivery")));
   }
   const fs::path file = folder_ / (*state)["name"].get<std::string>() / *path;
-  reader_.post([file, name = fs::path(*path).filename().string(), respond] {
-    control::HttpResponse r;
-    std::ifstream in(file, std::ios::binary);
-    std::error_code ec;
-    if (!in || fs::is_symlink(file, ec)) {
-      return respond(api_error(make_error(ErrorCode::not_found, "the file is no longer there")));
-    }
-    r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    r.content_type = content_type(file);
-    std::string quoted = name;
-    std::replace(quoted.begin(), quoted.end(), '"', '\'');
-    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + quoted + "\"");
-    respond(std::move(r));
-  });
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(file, ec))) {
+    return respond(api_error(make_error(ErrorCode::not_found, "the file is no longer there")));
+  }
+  control::HttpResponse r;
+  r.file = file;
+  r.content_type = content_type(file);
+  std::string quoted = fs::path(*path).filename().string();
+  std::replace(quoted.begin(), quoted.end(), '"', '\'');
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + quoted + "\"");
+  respond(std::move(r));
 }
 
 void delivery_route(ApiContext& api, Deliveries& deliveries, const control::HttpRequest& req, session::Id session,
@@ -413,8 +449,10 @@ void delivery_route(ApiContext& api, Deliveries& deliveries, const control::Http
     auto started = deliveries.start(api.store, session, body);
     return respond(started.ok() ? api_json(*started, 202) : api_error(started.error()));
   }
-  if (req.method != "GET") return respond(api_error(make_error(ErrorCode::not_found, "no such route")));
-  if (parts.size() == 2) return respond(api_json(deliveries.list(session)));
+  if (req.method != "GET" && req.method != "DELETE") {
+    return respond(api_error(make_error(ErrorCode::not_found, "no such route")));
+  }
+  if (parts.size() == 2 && req.method == "GET") return respond(api_json(deliveries.list(session)));
   int id = 0;
   try {
     std::size_t used = 0;
@@ -423,6 +461,11 @@ void delivery_route(ApiContext& api, Deliveries& deliveries, const control::Http
   } catch (const std::exception&) {
     return respond(api_error(make_error(ErrorCode::not_found, "no such delivery")));
   }
+  if (parts.size() == 3 && req.method == "DELETE") {
+    auto state = deliveries.cancel(session, id);
+    return respond(state.ok() ? api_json(*state, 202) : api_error(state.error()));
+  }
+  if (req.method != "GET") return respond(api_error(make_error(ErrorCode::not_found, "no such route")));
   if (parts.size() == 3) {
     auto state = deliveries.get(session, id);
     return respond(state.ok() ? api_json(*state) : api_error(state.error()));

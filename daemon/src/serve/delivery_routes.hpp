@@ -16,6 +16,7 @@
 //   GET /api/sessions/3/deliveries/4 -> 200 {..., "state":"done", "files":["cd/album.cue",...],
 //         "reports":{"cd":{"passed":true,"rules":25,"failed":0,"warnings":0}}, "rules":[...]}
 //   GET /api/sessions/3/deliveries/4/files/cd/album.cue -> 200 the file
+//   DELETE /api/sessions/3/deliveries/5 -> 202 {...,"state":"running"}; pushed: "cancelled"
 
 #include <atomic>
 #include <condition_variable>
@@ -76,8 +77,11 @@ class Deliveries {
                                           const nlohmann::json& body);
   nlohmann::json list(session::Id session) const;
   control::Expected<nlohmann::json> get(session::Id session, int id) const;
-  /// Reads a file of a finished delivery (a path its manifest lists, percent-decoded) on
-  /// the reader thread and answers with it.
+  /// Cancels a queued or running delivery: it ends "cancelled" (pushed), at its next render or
+  /// check, leaving nothing in the folder. Refused once it has ended.
+  control::Expected<nlohmann::json> cancel(session::Id session, int id);
+  /// Answers with a file of a finished delivery (a path its manifest lists, percent-decoded),
+  /// which the HTTP server sends from disk.
   void download(session::Id session, int id, const std::string& relative,
                 control::HttpResponder respond);
 
@@ -87,6 +91,8 @@ class Deliveries {
   struct Job;
   void run(const std::shared_ptr<Job>& job);
   void update(int id, const std::function<void(nlohmann::json&)>& change, bool save);
+  /// The delivery's outcome into its state, saved and pushed.
+  void finish(int id, const nlohmann::json& outcome);
   void save(const nlohmann::json& state) const;
 
   std::filesystem::path folder_;
@@ -94,9 +100,10 @@ class Deliveries {
   std::function<void(session::Id, const nlohmann::json&)> push_;
   std::map<int, nlohmann::json> deliveries_;  // by id: each delivery's state, as the API shows it
   int next_id_ = 1;
-  std::atomic<bool> cancel_{false};
+  std::mutex active_mutex_;  // the executor, the worker and stop() reach the two below
+  std::map<int, std::shared_ptr<Job>> active_;  // queued or running, by id
+  bool stopping_ = false;
   WorkQueue worker_;  // the deliveries, one at a time
-  WorkQueue reader_;  // downloads: never behind a delivery, never on the executor
 };
 
 /// /api/sessions/ID/deliveries[...] (engineer only): POST starts, GET lists or shows one,

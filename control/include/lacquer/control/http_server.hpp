@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +45,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, the body is this file, sent from disk as the connection takes it (a
+  /// deliverable of gigabytes is never held in memory); `body` is then unused.
+  std::filesystem::path file;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
