@@ -51,19 +51,23 @@ void CompStage::apply(const Params& p, bool jump) noexcept {
 void CompStage::process(double* left, double* right, std::uint32_t n) noexcept {
   if (bypass_.idle()) return;
   bypass_.capture(left, right, n);
-  // In chunks: the side-chain filter, then the detector and ballistics, each over the whole
-  // chunk with its state in registers; then the gains.
+  // In chunks: the side-chain filter (two frames per step), then the detector and
+  // ballistics, each over the whole chunk with its state in registers; then the gains.
+  const TwoFrameCoeffs<simd::f64x2> two_frames(sidechain_hpf_);
   for (std::uint32_t offset = 0; offset < n; offset += kChunk) {
     const std::uint32_t m = std::min(kChunk, n - offset);
     double* l = left + offset;
     double* r = right + offset;
     VectorSection<simd::f64x2> hpf = sidechain_state_;
-    for (std::uint32_t i = 0; i < m; ++i) {
-      sidechain_[i] = hpf.process(sidechain_hpf_, simd::load_frame(l, r, i));
+    std::uint32_t i = 0;
+    for (; i + 2 <= m; i += 2) {
+      hpf.process_two(two_frames, simd::load_frame(l, r, i), simd::load_frame(l, r, i + 1),
+                      sidechain_[i], sidechain_[i + 1]);
     }
+    if (i < m) sidechain_[i] = hpf.process(sidechain_hpf_, simd::load_frame(l, r, i));
     sidechain_state_ = hpf;
     dynamics_.process_block(sidechain_.data(), reduction_.data(), m);
-    std::uint32_t i = 0;
+    i = 0;
     if (!makeup_gain_.ramping() && !mix_.ramping()) {
       // Steady gains: two frames per vector.
       using simd::f64x4;
