@@ -252,20 +252,46 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
   using simd::f64x4;
   // Detection: the peak of each driven frame; the delay lines take the input.
   std::uint32_t w = delay_write_;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const double drive = drive_.next();
-    const double ceiling = ceiling_gain_.next();
-    const double xl = left[i] * drive;
-    const double xr = right[i] * drive;
+  if (!drive_.ramping() && !ceiling_gain_.ramping()) {
+    // Still drive and ceiling: the delay lines in the ring's two runs, four frames per
+    // instruction, and the detector alone frame by frame.
+    const double drive = drive_.current();
+    const double ceiling = ceiling_gain_.current();
+    const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - w);
+    const double* in[2] = {left, right};
+    for (int ch = 0; ch < 2; ++ch) {
+      double* wet = wet_delay_[ch].data();
+      double* dry = dry_delay_[ch].data();
+      for (std::uint32_t k = 0; k < first_run; ++k) {
+        wet[w + k] = in[ch][k] * drive;
+        dry[w + k] = in[ch][k];
+      }
+      for (std::uint32_t k = first_run; k < n; ++k) {
+        wet[k - first_run] = in[ch][k] * drive;
+        dry[k - first_run] = in[ch][k];
+      }
+    }
     // Only readings above the ceiling matter, which lets the detector skip interpolating
     // quiet passages.
-    envelope_[i] = detector_.push_above(xl, xr, ceiling);
-    ceiling_chunk_[i] = ceiling;
-    wet_delay_[0][w] = xl;
-    wet_delay_[1][w] = xr;
-    dry_delay_[0][w] = left[i];
-    dry_delay_[1][w] = right[i];
-    w = (w + 1) & delay_mask_;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      envelope_[i] = detector_.push_above(left[i] * drive, right[i] * drive, ceiling);
+    }
+    std::fill_n(ceiling_chunk_.begin(), n, ceiling);
+    w = (w + n) & delay_mask_;
+  } else {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const double drive = drive_.next();
+      const double ceiling = ceiling_gain_.next();
+      const double xl = left[i] * drive;
+      const double xr = right[i] * drive;
+      envelope_[i] = detector_.push_above(xl, xr, ceiling);
+      ceiling_chunk_[i] = ceiling;
+      wet_delay_[0][w] = xl;
+      wet_delay_[1][w] = xr;
+      dry_delay_[0][w] = left[i];
+      dry_delay_[1][w] = right[i];
+      w = (w + 1) & delay_mask_;
+    }
   }
 
   // The reduction each peak asks for, four frames at a time: 20 log10(peak / ceiling) above
