@@ -11,6 +11,7 @@
 #   - alone, in memory on one core (lacquer_bench_chain --offline, its best of three);
 #   - as `lacquer render`, one pass with file reading and writing;
 #   - as `lacquer render --target spotify`, its passes until -14 LUFS / -1 dBTP.
+# Then where the chain's time goes: lacquer_bench_chain --stages on 60 s of the material.
 # ffmpeg's nearest: highpass x2, shelves, equalizer x4, lowpass, acompressor, alimiter; then
 # the same with loudnorm (dynamic mode) for the target. ffmpeg has no Linkwitz-Riley
 # multiband compressor, so that stage has no counterpart.
@@ -74,3 +75,5 @@ row "lacquer render (one pass, file to file)" "$t_render" "$t_ff_chain"
 row "ffmpeg eq + acompressor + alimiter" "$t_ff_chain"
 row "lacquer render --target spotify (all passes)" "$t_target" "$t_ff_target"
 row "ffmpeg eq + acompressor + alimiter + loudnorm" "$t_ff_target"
+echo
+"$bench" --stages --seconds 60
