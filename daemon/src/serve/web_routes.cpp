@@ -26,9 +26,14 @@ std::string content_type_for(const fs::path& file) {
 
 fs::path resolve_web_root(const std::string& configured) {
   if (!configured.empty()) return fs::path(configured);
-  // An installed build finds the UI beside its prefix; a build tree finds the sources.
-  for (const fs::path& candidate : {fs::path(LACQUER_WEB_INSTALL_DIR), fs::path(LACQUER_WEB_SOURCE_DIR)}) {
-    if (fs::exists(candidate / "index.html")) return candidate;
+  // Installed, the UI lies at a fixed place relative to the executable whatever the prefix
+  // (/usr for the Debian package, /usr/local or --prefix for cmake --install, a scratch root
+  // in tests); a build tree has none there and serves the source folder.
+  std::error_code error;
+  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const fs::path installed = executable.parent_path() / LACQUER_WEB_RELATIVE_DIR;
+    if (fs::exists(installed / "index.html")) return installed;
   }
   return fs::path(LACQUER_WEB_SOURCE_DIR);
 }
@@ -37,7 +42,7 @@ fs::path resolve_web_root(const std::string& configured) {
 
 void add_web_routes(DaemonContext& ctx) {
   const fs::path root = fs::weakly_canonical(resolve_web_root(ctx.config.web_root));
-  spdlog::debug("serving the UI from {}", root.string());
+  spdlog::info("serving the UI from {}", root.string());
   ctx.http->route("GET", "/*", [root](const control::HttpRequest& request) {
     control::HttpResponse response;
     std::string relative = request.path.substr(1);
