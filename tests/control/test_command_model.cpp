@@ -60,10 +60,11 @@ TEST(CommandTable, HoldsEverySchemaPathAndTheActionPaths) {
                            "/transport/track", "/transport/loop", "/snapshot/store",
                            "/snapshot/recall", "/note/add", "/note/next", "/note/prev",
                            "/note/resolve", "/meter/reset", "/reference/select", "/monitor/level",
-                           "/monitor/compare"}) {
+                           "/monitor/compare", "/calibration/measure", "/calibration/verify",
+                           "/calibration/status"}) {
     EXPECT_NE(t.find(path), nullptr) << path;
   }
-  EXPECT_EQ(t.entries().size(), schema().size() + 16);
+  EXPECT_EQ(t.entries().size(), schema().size() + 19);
 }
 
 TEST(CommandTable, NormPathsResolveForParametersOnly) {
