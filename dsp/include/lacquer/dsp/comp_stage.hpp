@@ -39,14 +39,8 @@ class CompStage {
     bool operator==(const Params&) const = default;
   };
 
-  /// Allocates; not real-time.
-  void prepare(double sample_rate, std::uint32_t max_block);
-  /// Jumps to `p` with no glide and clears the detector and filter state.
-  void reset(const Params& p) noexcept;
-  /// Audio thread, once per sub-block: glides to `p`.
-  void set_params(const Params& p) noexcept;
-  /// In place, n <= max_block.
-  void process(double* left, double* right, std::uint32_t n) noexcept;
+  // reset() also clears the detector and the side-chain filter.
+  LACQUER_PRINT_STAGE_MEMBERS;
   std::uint32_t latency_frames() const noexcept { return 0; }
   /// Current gain reduction (dB, >= 0), the larger of the two channels.
   double gain_reduction_db() const noexcept { return dynamics_.gain_reduction_db(0); }

@@ -36,10 +36,7 @@ class DeesserStage {
 
   // The PrintStage interface (stage.hpp): reset jumps and clears the split and detector,
   // set_params glides the split frequency and the curve.
-  void prepare(double sample_rate, std::uint32_t max_block);
-  void reset(const Params& p) noexcept;
-  void set_params(const Params& p) noexcept;
-  void process(double* left, double* right, std::uint32_t n) noexcept;
+  LACQUER_PRINT_STAGE_MEMBERS;
   std::uint32_t latency_frames() const noexcept { return 0; }
   /// Current reduction of the high band (dB, >= 0).
   double gain_reduction_db() const noexcept;

@@ -62,15 +62,10 @@ class LimiterStage {
     bool operator==(const Params&) const = default;
   };
 
-  /// Allocates the delay lines and windows for `sample_rate`; not real-time.
-  void prepare(double sample_rate, std::uint32_t max_block);
-  /// Jumps to `p` and clears all state (silence in the delay lines, no gain reduction).
-  void reset(const Params& p) noexcept;
-  /// Audio thread, once per sub-block: drive, ceiling and bypass glide; timing changes
-  /// apply at once (they only reshape the envelope).
-  void set_params(const Params& p) noexcept;
-  /// In place, n <= max_block.
-  void process(double* left, double* right, std::uint32_t n) noexcept;
+  // prepare() sizes the delay lines and windows for the rate; reset() leaves silence in them
+  // and no gain reduction; in set_params() drive, ceiling and bypass glide and timing changes
+  // apply at once (they only reshape the envelope).
+  LACQUER_PRINT_STAGE_MEMBERS;
 
   std::uint32_t latency_frames() const noexcept { return latency_; }
   /// Gain reduction (dB, >= 0) applied to the last output sample.

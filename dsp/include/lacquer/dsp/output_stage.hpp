@@ -29,12 +29,9 @@ class OutputStage {
     bool operator==(const Params&) const = default;
   };
 
-  void prepare(double sample_rate, std::uint32_t max_block);
-  void reset(const Params& p) noexcept;
-  /// Gain and bypass glide; a change of bits or dither applies from the next sample.
-  void set_params(const Params& p) noexcept;
-  /// In place, n <= max_block.
-  void process(double* left, double* right, std::uint32_t n) noexcept;
+  // set_params(): gain and bypass glide; a change of bits or dither applies from the next
+  // sample.
+  LACQUER_PRINT_STAGE_MEMBERS;
 
   std::uint32_t latency_frames() const noexcept { return 0; }
   /// True when dither was asked for a noise-shaping set that has no design for this

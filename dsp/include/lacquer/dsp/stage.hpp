@@ -38,6 +38,14 @@ concept PrintStage = std::default_initializable<S> && std::regular<typename S::P
       { cs.latency_frames() } noexcept -> std::convertible_to<std::uint32_t>;
     };
 
+/// The member functions every PrintStage declares, as the concept above describes them, in
+/// one place: a stage's class names its Params, then this; its .cpp defines them.
+#define LACQUER_PRINT_STAGE_MEMBERS                                  \
+  void prepare(double sample_rate, std::uint32_t max_block);        \
+  void reset(const Params& p) noexcept;                             \
+  void set_params(const Params& p) noexcept;                        \
+  void process(double* left, double* right, std::uint32_t n) noexcept
+
 /// The ids a binding reads, resolved at construction from the names its stage declares under
 /// one prefix (a name without a schema row throws there, naming its path), and the latest
 /// change among them. Names are ParamName constants, never free strings.

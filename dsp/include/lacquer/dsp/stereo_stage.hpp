@@ -27,14 +27,7 @@ class StereoStage {
     bool operator==(const Params&) const = default;
   };
 
-  /// Allocates; not real-time.
-  void prepare(double sample_rate, std::uint32_t max_block);
-  /// Jumps to `p` with no glide and clears the filter state.
-  void reset(const Params& p) noexcept;
-  /// Audio thread, once per sub-block: glides to `p`.
-  void set_params(const Params& p) noexcept;
-  /// In place, n <= max_block.
-  void process(double* left, double* right, std::uint32_t n) noexcept;
+  LACQUER_PRINT_STAGE_MEMBERS;
   std::uint32_t latency_frames() const noexcept { return 0; }
 
  private:
