@@ -142,16 +142,17 @@ test('a failed rule is listed, and the delivery starts again accepting it', asyn
   assert.deepEqual(page.errors.filter((e) => !/status of 400/.test(e)), []);
 });
 
-test('a delivery waiting behind another is cancelled from its Cancel button', async () => {
+test('a delivery waiting behind others is cancelled from its Cancel button', async () => {
   await page.check('#deliver-cd');
   await page.check('#deliver-vinyl');
   const known = new Set((await deliveries()).map((d) => d.id));
-  await page.click('#deliver-start');
-  await page.click('#deliver-start');
+  // Three at once: the last waits behind two whole deliveries, long enough to be cancelled
+  // before it starts.
+  for (let i = 0; i < 3; ++i) await page.click('#deliver-start');
   let waiting;
-  await waitFor('two deliveries queued', async () => {
+  await waitFor('three deliveries queued', async () => {
     const fresh = (await deliveries()).filter((d) => !known.has(d.id)).map((d) => d.id);
-    waiting = fresh.length === 2 ? Math.max(...fresh) : undefined;
+    waiting = fresh.length === 3 ? Math.max(...fresh) : undefined;
     return waiting !== undefined;
   }, 5000);
   const shown = `.delivery[data-delivery="${waiting}"]`;
