@@ -188,11 +188,14 @@ std::uint32_t block_at(std::uint64_t done, std::uint64_t input_frames, std::uint
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(kIoBlock, limit - done));
 }
 
-/// Planar doubles handed from one thread of a pass to the other.
+/// Planar doubles handed from one thread of a pass to the other, and the file's frames they
+/// were read from (interleaved, `read` of them; none for the zeros that flush the latency).
 struct Block {
   std::array<std::vector<double>, 2> x{std::vector<double>(kIoBlock),
                                        std::vector<double>(kIoBlock)};
   std::uint32_t n = 0;
+  std::vector<float> input;
+  std::uint32_t read = 0;
 };
 
 /// Runs `produce` on a worker thread and `consume` on this one, at most kSlots blocks apart,
@@ -259,15 +262,11 @@ void pipeline(const std::function<bool(Block&)>& produce,
 }
 
 /// The input as planar doubles in block_at's steps, then the zeros that flush the chain's
-/// latency. `check`, when given, sees the input as it is read.
+/// latency.
 class Reader {
  public:
-  Reader(InputFile& in, std::uint32_t latency, analysis::InputCheck* check)
-      : in_(in),
-        total_(static_cast<std::uint64_t>(in.info.frames)),
-        end_(total_ + latency),
-        check_(check),
-        interleaved_(static_cast<std::size_t>(kIoBlock) * in.info.channels) {
+  Reader(InputFile& in, std::uint32_t latency)
+      : in_(in), total_(static_cast<std::uint64_t>(in.info.frames)), end_(total_ + latency) {
     if (sf_seek(in_.file.get(), 0, SEEK_SET) != 0) {
       throw RenderError("cannot rewind the input: " + std::string(sf_strerror(in_.file.get())));
     }
@@ -277,6 +276,7 @@ class Reader {
   bool next(Block& b) {
     if (done_ == end_) return false;
     b.n = block_at(done_, total_, end_);
+    b.read = 0;
     if (done_ >= total_) {
       std::fill_n(b.x[0].begin(), b.n, 0.0);
       std::fill_n(b.x[1].begin(), b.n, 0.0);
@@ -284,8 +284,9 @@ class Reader {
       return true;
     }
     const int channels = in_.info.channels;
+    b.input.resize(static_cast<std::size_t>(kIoBlock) * channels);
     for (sf_count_t got = 0; got < b.n;) {
-      const sf_count_t k = sf_readf_float(in_.file.get(), interleaved_.data() + got * channels,
+      const sf_count_t k = sf_readf_float(in_.file.get(), b.input.data() + got * channels,
                                           b.n - got);
       if (k <= 0) {
         throw RenderError("the input ends early (read error after " +
@@ -293,10 +294,10 @@ class Reader {
       }
       got += k;
     }
-    if (check_ != nullptr) check_->push(interleaved_.data(), b.n);
+    b.read = b.n;
     for (std::uint32_t i = 0; i < b.n; ++i) {
-      const float l = interleaved_[static_cast<std::size_t>(i) * channels];
-      const float r = channels == 2 ? interleaved_[2 * static_cast<std::size_t>(i) + 1] : l;
+      const float l = b.input[static_cast<std::size_t>(i) * channels];
+      const float r = channels == 2 ? b.input[2 * static_cast<std::size_t>(i) + 1] : l;
       if (!std::isfinite(l) || !std::isfinite(r)) {
         throw RenderError("the input holds a non-finite sample at frame " +
                           std::to_string(done_ + i));
@@ -312,8 +313,6 @@ class Reader {
   InputFile& in_;
   std::uint64_t total_, end_;
   std::uint64_t done_ = 0;
-  analysis::InputCheck* check_;
-  std::vector<float> interleaved_;
 };
 
 /// A part of the print path (chain.hpp's PrintFront or PrintBack) run as Chain::process runs
@@ -336,12 +335,75 @@ class Stages {
   Path path_;
 };
 
+/// `count` values of T in one anonymous mapping that asks for huge pages: touching 4 KiB pages
+/// one by one costs more than the copy into them.
+template <typename T>
+class HugeArray {
+ public:
+  /// Empty when the memory cannot be had.
+  static std::optional<HugeArray> make(std::size_t count) {
+    void* p = ::mmap(nullptr, bytes(count), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return std::nullopt;
+    ::madvise(p, bytes(count), MADV_HUGEPAGE);
+    return HugeArray(static_cast<T*>(p), count);
+  }
+  HugeArray(HugeArray&& o) noexcept : data_(std::exchange(o.data_, nullptr)), count_(o.count_) {}
+  HugeArray& operator=(HugeArray&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(count_, o.count_);
+    return *this;
+  }
+  ~HugeArray() {
+    if (data_ != nullptr) ::munmap(data_, bytes(count_));
+  }
+  T* data() noexcept { return data_; }
+  const T* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return count_; }
+
+ private:
+  HugeArray(T* data, std::size_t count) : data_(data), count_(count) {}
+  static std::size_t bytes(std::size_t count) { return std::max<std::size_t>(count, 1) * sizeof(T); }
+  T* data_;
+  std::size_t count_;
+};
+
 /// A pass's output kept in memory, interleaved, as it would go to the file: integer PCM with
 /// the word in the top bits (as libsndfile takes it) or float. A target search keeps each
 /// pass's output here and writes only the pass it accepts.
-struct Printed {
-  std::vector<std::int32_t> pcm;
-  std::vector<float> floats;
+class Printed {
+ public:
+  /// Room for `frames` stereo frames of integer PCM or float; empty when the memory cannot be
+  /// had.
+  static std::optional<Printed> make(std::size_t frames, bool integer) {
+    Printed p;
+    if (integer) {
+      p.pcm_ = HugeArray<std::int32_t>::make(2 * frames);
+      if (!p.pcm_) return std::nullopt;
+    } else {
+      p.floats_ = HugeArray<float>::make(2 * frames);
+      if (!p.floats_) return std::nullopt;
+    }
+    return p;
+  }
+  void clear() noexcept { values_ = 0; }
+  void append(const std::int32_t* v, std::size_t n) { std::copy_n(v, n, room(pcm_, n)); }
+  void append(const float* v, std::size_t n) { std::copy_n(v, n, room(floats_, n)); }
+  const std::int32_t* pcm() const noexcept { return pcm_ ? pcm_->data() : nullptr; }
+  const float* floats() const noexcept { return floats_ ? floats_->data() : nullptr; }
+  std::size_t frames() const noexcept { return values_ / 2; }
+
+ private:
+  template <typename T>
+  T* room(std::optional<HugeArray<T>>& array, std::size_t n) {
+    if (!array || values_ + n > array->size()) {
+      throw RenderError("the output came out longer than its input allows");
+    }
+    values_ += n;
+    return array->data() + values_ - n;
+  }
+  std::optional<HugeArray<std::int32_t>> pcm_;
+  std::optional<HugeArray<float>> floats_;
+  std::size_t values_ = 0;
 };
 
 SndfilePtr create_output(const fs::path& path, const Format& format) {
@@ -363,12 +425,13 @@ void write_frames(SNDFILE* out, const std::int32_t* pcm, const float* floats, st
 /// Writes what a pass kept to `path`.
 void write_printed(const fs::path& path, const Format& format, const Printed& printed) {
   SndfilePtr out = create_output(path, format);
-  const bool integer = format.bits > 0;
-  const std::size_t frames = (integer ? printed.pcm.size() : printed.floats.size()) / 2;
+  const std::size_t frames = printed.frames();
   constexpr std::size_t kStep = 1 << 16;
   for (std::size_t at = 0; at < frames; at += kStep) {
-    write_frames(out.get(), integer ? printed.pcm.data() + 2 * at : nullptr,
-                 integer ? nullptr : printed.floats.data() + 2 * at, std::min(kStep, frames - at));
+    const std::int32_t* pcm = printed.pcm();
+    const float* floats = printed.floats();
+    write_frames(out.get(), pcm != nullptr ? pcm + 2 * at : nullptr,
+                 floats != nullptr ? floats + 2 * at : nullptr, std::min(kStep, frames - at));
   }
   if (sf_close(out.release()) != 0) throw RenderError("cannot write " + path.string());
 }
@@ -399,8 +462,7 @@ class Output {
     true_peak_ = dsp::StereoTruePeakDetector(dsp::TruePeakDetector::Mode::kConservative,
                                              format.rate_hz);
     if (printed_ != nullptr) {
-      printed_->pcm.clear();
-      printed_->floats.clear();
+      printed_->clear();
     } else {
       out_ = create_output(path, format_);
     }
@@ -499,7 +561,7 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
       }
     }
     if (printed_ != nullptr) {
-      printed_->pcm.insert(printed_->pcm.end(), pcm_.begin(), pcm_.end());
+      printed_->append(pcm_.data(), pcm_.size());
     } else {
       write_frames(out_.get(), pcm_.data(), nullptr, n);
     }
@@ -508,7 +570,7 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
     for (std::size_t i = 0; i < 2 * n; ++i) float_out_[i] = static_cast<float>(interleaved_out_[i]);
     for (std::size_t i = 0; i < 2 * n; ++i) interleaved_out_[i] = float_out_[i];
     if (printed_ != nullptr) {
-      printed_->floats.insert(printed_->floats.end(), float_out_.begin(), float_out_.end());
+      printed_->append(float_out_.data(), float_out_.size());
     } else {
       write_frames(out_.get(), nullptr, float_out_.data(), n);
     }
@@ -525,49 +587,35 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
 }
 
 /// The print path's signal in front of the limiter, kept through a target search: every frame
-/// of a pass (the latency-flushing zeros included), planar, in one anonymous mapping that asks
-/// for huge pages (touching 4 KiB pages one by one costs more than the copy into them).
+/// of a pass (the latency-flushing zeros included), planar.
 class Held {
  public:
   /// Empty when the memory cannot be had: the passes then run the whole chain.
   static std::optional<Held> make(std::uint64_t frames, std::uint32_t latency) {
-    const std::size_t bytes = 2 * frames * sizeof(double);
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return std::nullopt;
-    ::madvise(p, bytes, MADV_HUGEPAGE);
-    return Held(static_cast<double*>(p), frames, latency);
-  }
-  Held(Held&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), frames_(o.frames_), latency_(o.latency_) {}
-  Held& operator=(Held&& o) noexcept {
-    std::swap(data_, o.data_);
-    std::swap(frames_, o.frames_);
-    latency_ = o.latency_;
-    return *this;
-  }
-  ~Held() {
-    if (data_ != nullptr) ::munmap(data_, 2 * frames_ * sizeof(double));
+    auto values = HugeArray<double>::make(2 * frames);
+    if (!values) return std::nullopt;
+    return Held(std::move(*values), frames, latency);
   }
 
-  double* channel(int c) noexcept { return data_ + static_cast<std::size_t>(c) * frames_; }
+  double* channel(int c) noexcept { return values_.data() + static_cast<std::size_t>(c) * frames_; }
   const double* channel(int c) const noexcept {
-    return data_ + static_cast<std::size_t>(c) * frames_;
+    return values_.data() + static_cast<std::size_t>(c) * frames_;
   }
   std::uint64_t frames() const noexcept { return frames_; }
   std::uint32_t latency() const noexcept { return latency_; }  // of the whole print path
 
  private:
-  Held(double* data, std::uint64_t frames, std::uint32_t latency)
-      : data_(data), frames_(frames), latency_(latency) {}
-  double* data_;
+  Held(HugeArray<double> values, std::uint64_t frames, std::uint32_t latency)
+      : values_(std::move(values)), frames_(frames), latency_(latency) {}
+  HugeArray<double> values_;
   std::uint64_t frames_;
   std::uint32_t latency_;
 };
 
 /// A pass of the whole chain from the file: reading and the stages in front of the limiter
-/// on one thread, the limiter on and the output on the other. When `hold` is given, the
-/// front's output is kept there for later passes (if the memory can be had). The output goes to
-/// `out_path`, or to `printed` when it is given.
+/// on one thread, the input check, the limiter and the output on the other. When `hold` is
+/// given, the front's output is kept there for later passes (if the memory can be had). The
+/// output goes to `out_path`, or to `printed` when it is given.
 Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::path& out_path,
                       Printed* printed, const Format& format, dsp::DitherType dither,
                       Progress& progress, analysis::InputCheck* check, std::optional<Held>* hold) {
@@ -575,7 +623,7 @@ Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::pat
   Stages<dsp::PrintFront> front(store, rate);
   Stages<dsp::PrintBack> back(store, rate);
   const std::uint32_t latency = front.latency_frames() + back.latency_frames();
-  Reader reader(in, latency, check);
+  Reader reader(in, latency);
   Output out(out_path, printed, format, dither, rate, latency);
   Held* keep = nullptr;
   if (hold != nullptr) {
@@ -590,6 +638,8 @@ Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::pat
         return true;
       },
       [&](Block& b) {
+        // The input's check here, where the thread has less to do than the reading one.
+        if (check != nullptr) check->push(b.input.data(), b.read);
         if (keep != nullptr) {
           for (int c = 0; c < 2; ++c) std::copy_n(b.x[c].begin(), b.n, keep->channel(c) + done);
         }
@@ -820,12 +870,13 @@ RenderResult render(const RenderRequest& req) {
                                       in.info.samplerate) + 1024.0;
   const double keep_bytes = static_cast<double>(result.frames_in) * 2 * sizeof(double) +
                             out_frames * 2 * sizeof(std::int32_t);
-  const bool keep = target != nullptr && keep_bytes <= static_cast<double>(req.hold_bytes);
+  std::optional<Printed> printed;
+  if (target != nullptr && keep_bytes <= static_cast<double>(req.hold_bytes)) {
+    printed = Printed::make(static_cast<std::size_t>(out_frames), format.bits > 0);
+  }
+  const bool keep = printed.has_value();
   std::optional<Held> held;
-  Printed printed;
   bool in_memory = false;  // the last pass's output is in `printed`, not yet in the file
-  if (keep && format.bits > 0) printed.pcm.reserve(2 * static_cast<std::size_t>(out_frames));
-  if (keep && format.bits == 0) printed.floats.reserve(2 * static_cast<std::size_t>(out_frames));
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
@@ -838,10 +889,10 @@ RenderResult render(const RenderRequest& req) {
       Progress progress(req.progress, result.frames_in + 1, pass);
       in_memory = keep && (pass == 1 || held);
       if (pass > 1 && held) {
-        m = held_pass(store, *held, in.info.samplerate, result.frames_in, printed, format,
+        m = held_pass(store, *held, in.info.samplerate, result.frames_in, *printed, format,
                       dither, progress);
       } else {
-        m = full_pass(store, in, temp.path(), in_memory ? &printed : nullptr, format, dither,
+        m = full_pass(store, in, temp.path(), in_memory ? &*printed : nullptr, format, dither,
                       progress, pass == 1 ? &check : nullptr, pass == 1 && keep ? &held : nullptr);
       }
     }
@@ -888,7 +939,7 @@ RenderResult render(const RenderRequest& req) {
       drive = next;
     }
   }
-  if (in_memory) write_printed(temp.path(), format, printed);
+  if (in_memory) write_printed(temp.path(), format, *printed);
   temp.commit();
   return result;
 }
