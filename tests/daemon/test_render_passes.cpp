@@ -1,7 +1,8 @@
 // The renderer's passes, in process: a target search that keeps the signal in front of the
 // limiter and runs the limiter alone after the first pass writes what the search re-running
 // the whole chain from the file on every pass writes, byte for byte; and what it finds is a
-// plain render at the drive it reports. Errors of the reading thread reach the caller.
+// plain render at the drive it reports. A front kept by one render serves the renders of its
+// chain alone. Errors of the reading thread reach the caller.
 #include <gtest/gtest.h>
 
 #include <sndfile.h>
@@ -123,6 +124,73 @@ TEST_F(RenderPasses, TargetRenderIsAPlainRenderAtTheDriveFound) {
   EXPECT_EQ(once.passes, 1);
   EXPECT_EQ(once.integrated_lufs, found.integrated_lufs);
   EXPECT_TRUE(bytes(at("plain.wav")) == bytes(at("target.wav")));
+}
+
+// A render keeps its front when asked; renders of other formats from it (a target with
+// resampling and 16 bits, 24 bits without a target) do not read the file and write what
+// renders from the file write, and a front of another chain in front of the limiter is not
+// used.
+TEST_F(RenderPasses, AKeptFrontServesTheRendersOfItsChain) {
+  write_drums(at("in.wav"), 10.0);
+  const std::vector<std::string> chain = {"/chain/multiband/2/threshold=-30",
+                                          "/chain/comp/threshold=-20"};
+  RenderRequest first;
+  first.input = at("in.wav");
+  first.output = at("first.flac");
+  first.target = "spotify";
+  first.settings = chain;
+  first.keep_front = true;
+  const RenderResult kept = render(first);
+  ASSERT_TRUE(kept.front);
+  // Every frame, the latency-flushing ones too, in doubles.
+  EXPECT_GT(memory_bytes(*kept.front), 2 * sizeof(double) * 480000u);
+  EXPECT_LT(memory_bytes(*kept.front), 2 * sizeof(double) * (480000u + 4096u));
+
+  const auto both = [&](RenderRequest req, const std::string& name) {
+    SCOPED_TRACE(name);
+    req.input = at("in.wav");
+    req.output = at(name + "-file.wav");
+    const RenderResult from_file = render(req);
+    // From the front, the file is not read again: it may be gone.
+    fs::rename(at("in.wav"), at("away.wav"));
+    req.output = at(name + "-front.wav");
+    req.front = kept.front;
+    const RenderResult from_front = render(req);
+    fs::rename(at("away.wav"), at("in.wav"));
+    EXPECT_EQ(from_front.passes, from_file.passes);
+    EXPECT_EQ(from_front.integrated_lufs, from_file.integrated_lufs);
+    EXPECT_EQ(from_front.input_warnings, from_file.input_warnings);
+    EXPECT_FALSE(from_front.input_warnings.empty());  // the front's check, carried
+    const std::string a = bytes(at(name + "-front.wav")), b = bytes(at(name + "-file.wav"));
+    EXPECT_GT(a.size(), 10u * 44100u * 4u);
+    EXPECT_TRUE(a == b) << "the render from the front wrote other samples";
+  };
+  RenderRequest cd;
+  cd.target = "cd";
+  cd.settings = chain;
+  both(cd, "cd");
+  RenderRequest hires;
+  hires.bits = "24";
+  hires.settings = chain;
+  hires.settings.push_back("/chain/limiter/drive=4");  // behind the front: still served
+  both(hires, "hires");
+
+  // Another stereo width: the front is not this chain's and is ignored (from it, the render
+  // would print the kept chain, as `same` does).
+  RenderRequest other;
+  other.bits = "24";
+  other.input = at("in.wav");
+  other.settings = chain;
+  other.output = at("same.wav");
+  render(other);
+  other.settings.push_back("/chain/stereo/width=80");
+  other.output = at("other-file.wav");
+  render(other);
+  other.output = at("other-front.wav");
+  other.front = kept.front;
+  render(other);
+  EXPECT_TRUE(bytes(at("other-front.wav")) == bytes(at("other-file.wav")));
+  EXPECT_FALSE(bytes(at("other-file.wav")) == bytes(at("same.wav")));
 }
 
 TEST_F(RenderPasses, ANonFiniteSampleStopsBothThreadsWithItsFrame) {

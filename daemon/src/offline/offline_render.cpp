@@ -651,12 +651,13 @@ Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::pat
 }
 
 /// A pass of the limiter and what follows it alone, on the front's output that `held` kept:
-/// the limiter on one thread, the output (kept in `printed`) on the other.
+/// the limiter on one thread, the output on the other, to `out_path` or kept in `printed`
+/// when it is given.
 Measurement held_pass(const dsp::ParamStore& store, const Held& held, double rate,
-                      std::uint64_t input_frames, Printed& printed, const Format& format,
-                      dsp::DitherType dither, Progress& progress) {
+                      std::uint64_t input_frames, const fs::path& out_path, Printed* printed,
+                      const Format& format, dsp::DitherType dither, Progress& progress) {
   Stages<dsp::PrintBack> back(store, rate);
-  Output out({}, &printed, format, dither, rate, held.latency());
+  Output out(out_path, printed, format, dither, rate, held.latency());
   const std::uint64_t end = held.frames();
   std::uint64_t at = 0, done = 0;
   pipeline(
@@ -812,6 +813,40 @@ void apply_chain(dsp::ParamStore& store, const nlohmann::json& doc, const std::s
 
 namespace lacquer::daemon {
 
+class PreparedFront {
+ public:
+  PreparedFront(const dsp::ParamStore& store, fs::path input, double rate, std::uint64_t frames_in,
+                Held held, std::vector<std::string> input_warnings)
+      : values_(store.schema()),
+        input_(std::move(input)),
+        rate_(rate),
+        frames_in_(frames_in),
+        held_(std::move(held)),
+        input_warnings_(std::move(input_warnings)) {
+    for (ParamId id = 0; id < store.schema().size(); ++id) values_.set(id, store.get(id));
+  }
+  /// Whether a render of `input` with the chain in `store` may start from this front.
+  bool serves(const fs::path& input, const dsp::ParamStore& store) const {
+    return input == input_ && dsp::PrintFront::same_params(store.schema(), values_, store);
+  }
+  double rate() const noexcept { return rate_; }
+  std::uint64_t frames_in() const noexcept { return frames_in_; }
+  const Held& held() const noexcept { return held_; }
+  const std::vector<std::string>& input_warnings() const noexcept { return input_warnings_; }
+
+ private:
+  dsp::ParamStore values_;  // the chain the front ran with
+  fs::path input_;
+  double rate_;
+  std::uint64_t frames_in_;
+  Held held_;
+  std::vector<std::string> input_warnings_;
+};
+
+std::size_t memory_bytes(const PreparedFront& front) noexcept {
+  return static_cast<std::size_t>(2 * front.held().frames() * sizeof(double));
+}
+
 RenderResult render(const RenderRequest& req) {
   const Schema& schema = Schema::instance();
   dsp::ParamStore store(schema);
@@ -842,8 +877,14 @@ RenderResult render(const RenderRequest& req) {
   }
   for (const auto& s : req.settings) apply_setting(store, s, &clamped);
 
-  InputFile in = open_input(req.input);
-  const Format format = choose_format(req, store, target, in.info.samplerate);
+  // A kept front of this input and chain stands in for reading the file and the stages in
+  // front of the limiter.
+  const PreparedFront* front =
+      req.front && req.front->serves(req.input, store) ? req.front.get() : nullptr;
+  std::optional<InputFile> in;
+  if (front == nullptr) in = open_input(req.input);
+  const double input_rate = front != nullptr ? front->rate() : in->info.samplerate;
+  const Format format = choose_format(req, store, target, input_rate);
   const auto dither = static_cast<dsp::DitherType>(
       std::lround(store.get(schema.id("/chain/output/dither"))));
   // Word-length reduction happens after resampling, at the very end.
@@ -859,23 +900,26 @@ RenderResult render(const RenderRequest& req) {
   TempOutput temp(req.output);
   RenderResult result;
   result.clamped_settings = std::move(clamped);
-  result.frames_in = static_cast<std::uint64_t>(in.info.frames);
+  result.frames_in =
+      front != nullptr ? front->frames_in() : static_cast<std::uint64_t>(in->info.frames);
   result.sample_rate_hz = format.rate_hz;
 
-  analysis::InputCheck check(in.info.samplerate, in.info.channels);
+  std::optional<analysis::InputCheck> check;
+  if (front == nullptr) check.emplace(in->info.samplerate, in->info.channels);
   // A target may take several passes: within hold_bytes the signal in front of the limiter is
   // computed once and kept, the passes after the first run the limiter on alone, and each
   // pass's output is kept in memory so that only the accepted one is encoded and written.
-  const double out_frames = std::ceil(static_cast<double>(result.frames_in) * format.rate_hz /
-                                      in.info.samplerate) + 1024.0;
-  const double keep_bytes = static_cast<double>(result.frames_in) * 2 * sizeof(double) +
-                            out_frames * 2 * sizeof(std::int32_t);
+  const double out_frames =
+      std::ceil(static_cast<double>(result.frames_in) * format.rate_hz / input_rate) + 1024.0;
+  const double front_bytes = static_cast<double>(result.frames_in) * 2 * sizeof(double);
+  const double keep_bytes = (front != nullptr ? 0.0 : front_bytes) + out_frames * 2 * sizeof(std::int32_t);
   std::optional<Printed> printed;
   if (target != nullptr && keep_bytes <= static_cast<double>(req.hold_bytes)) {
     printed = Printed::make(static_cast<std::size_t>(out_frames), format.bits > 0);
   }
   const bool keep = printed.has_value();
-  std::optional<Held> held;
+  const bool hold = front == nullptr && (keep || (req.keep_front && front_bytes <= static_cast<double>(req.hold_bytes)));
+  std::optional<Held> held;  // this render's front, kept by its first pass
   bool in_memory = false;  // the last pass's output is in `printed`, not yet in the file
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
@@ -887,16 +931,18 @@ RenderResult render(const RenderRequest& req) {
     Measurement m;
     {
       Progress progress(req.progress, result.frames_in + 1, pass);
-      in_memory = keep && (pass == 1 || held);
-      if (pass > 1 && held) {
-        m = held_pass(store, *held, in.info.samplerate, result.frames_in, *printed, format,
+      const Held* from = front != nullptr ? &front->held() : pass > 1 && held ? &*held : nullptr;
+      in_memory = keep && (pass == 1 || from != nullptr);
+      Printed* kept = in_memory ? &*printed : nullptr;
+      if (from != nullptr) {
+        m = held_pass(store, *from, input_rate, result.frames_in, temp.path(), kept, format,
                       dither, progress);
       } else {
-        m = full_pass(store, in, temp.path(), in_memory ? &*printed : nullptr, format, dither,
-                      progress, pass == 1 ? &check : nullptr, pass == 1 && keep ? &held : nullptr);
+        m = full_pass(store, *in, temp.path(), kept, format, dither, progress,
+                      pass == 1 ? &*check : nullptr, pass == 1 && hold ? &held : nullptr);
       }
     }
-    if (pass == 1) result.input_warnings = check.finish();
+    if (pass == 1) result.input_warnings = check ? check->finish() : front->input_warnings();
     result.passes = pass;
     result.frames_out = m.frames_out;
     result.integrated_lufs = m.integrated_lufs;
@@ -941,6 +987,10 @@ RenderResult render(const RenderRequest& req) {
   }
   if (in_memory) write_printed(temp.path(), format, *printed);
   temp.commit();
+  if (req.keep_front && held) {
+    result.front = std::make_shared<const PreparedFront>(store, req.input, input_rate, result.frames_in,
+                                                         std::move(*held), result.input_warnings);
+  }
   return result;
 }
 

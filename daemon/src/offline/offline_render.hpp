@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,14 @@ class RenderError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The print path in front of the limiter (dsp::PrintFront) run over one input and kept in
+/// memory, with what the input check found in it. A render of the same input whose values in
+/// front of the limiter are the same starts from it and runs only the limiter and what
+/// follows: deliver renders each track's front once for all its formats.
+class PreparedFront;
+/// The memory a kept front takes.
+std::size_t memory_bytes(const PreparedFront& front) noexcept;
+
 struct RenderRequest {
   std::filesystem::path input;
   std::filesystem::path output;
@@ -46,6 +55,11 @@ struct RenderRequest {
   /// the accepted pass is encoded and written; a longer input runs the whole chain and writes
   /// the file on every pass. The default, 1 GiB, holds 15 min at 48 kHz (7 min at 96 kHz).
   std::size_t hold_bytes = std::size_t{1} << 30;
+  /// A front an earlier render kept (RenderResult::front): used when it is of this input and
+  /// of this chain's values in front of the limiter, ignored otherwise.
+  std::shared_ptr<const PreparedFront> front;
+  /// Keep this render's front in RenderResult::front, when it fits in hold_bytes.
+  bool keep_front = false;
 };
 
 struct RenderResult {
@@ -63,6 +77,8 @@ struct RenderResult {
   std::vector<std::string> input_warnings;
   /// Settings that were out of range and clamped, one line each.
   std::vector<std::string> clamped_settings;
+  /// The front this render ran, when RenderRequest::keep_front asked for it.
+  std::shared_ptr<const PreparedFront> front;
 };
 
 /// Runs the render; throws RenderError on bad input or settings.

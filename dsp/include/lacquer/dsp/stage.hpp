@@ -71,6 +71,8 @@ class ParamIdList {
   }
 
   std::size_t size() const noexcept { return ids_.size(); }
+  auto begin() const noexcept { return ids_.begin(); }
+  auto end() const noexcept { return ids_.end(); }
 
  private:
   const Schema* schema_;
@@ -135,6 +137,14 @@ class StageList {
   }
   /// Every stage's schema rows, in order.
   static void declare(SchemaBuilder& rows) { (Bindings::declare(rows), ...); }
+  /// Whether every parameter of the stages has the same value in `a` as in `b`: the stages
+  /// then process alike.
+  static bool same_params(const Schema& schema, const ParamStore& a, const ParamStore& b) {
+    const auto same = [&](const ParamIdList& ids) {
+      return std::all_of(ids.begin(), ids.end(), [&](ParamId id) { return a.get(id) == b.get(id); });
+    };
+    return (same(Bindings(schema).ids()) && ...);
+  }
   /// Reads every stage's parameters and jumps to them.
   void reset(const ParamStore& store) noexcept {
     each([&](auto& s) {
