@@ -395,12 +395,14 @@ void Delivery::streaming() {
   const std::size_t n = release_.tracks.size();
   const fs::path dir = folder(Format::streaming);
   const dsp::LoudnessTarget& service = *dsp::find_target(opt_.target);
-  std::vector<fs::path> flacs(n);
+  // Each track renders to a WAV in the work folder, which the FLAC is encoded from and the
+  // delivered WAV copied from: the same samples, never decoded back from the FLAC.
+  std::vector<fs::path> renders(n);
   std::vector<RenderResult> results(n);
-  for (std::size_t i = 0; i < n; ++i) flacs[i] = dir / (file_stem(release_.tracks[i]) + ".flac");
+  for (std::size_t i = 0; i < n; ++i) renders[i] = work_ / ("streaming-" + std::to_string(i + 1) + ".wav");
   const auto base = [&](std::size_t i) {
     RenderRequest req;
-    req.output = flacs[i];
+    req.output = renders[i];
     req.bits = "24";
     req.rate_hz = opt_.rate_hz;
     return req;
@@ -429,7 +431,7 @@ void Delivery::streaming() {
                         number(std::clamp(drive[i] + gain, drive_spec.min_value, drive_spec.max_value))};
         results[i] = render_track(i, req, Format::streaming);
       });
-      const double lufs = album_loudness(flacs, opt_.jobs);
+      const double lufs = album_loudness(renders, opt_.jobs);
       if (!std::isfinite(lufs)) throw DeliverError("streaming: the album is silent; it has no loudness to set");
       if (std::abs(lufs - service.target_lufs) <= kAlbumToleranceLu) break;
       char what[160];
@@ -456,11 +458,18 @@ void Delivery::streaming() {
   specs.resize(2 * n);
   parallel(opt_.jobs, n, [&](std::size_t i) {
     const ReleaseTrack& t = release_.tracks[i];
-    tag_flac(i, flacs[i]);
-    // The WAV holds the FLAC's samples, bit for bit, behind a bext chunk.
+    const fs::path flac = dir / (file_stem(t) + ".flac");
     const fs::path wav = dir / (file_stem(t) + ".wav");
-    SoundFile from = SoundFile::open(flacs[i]);
+    SoundFile from = SoundFile::open(renders[i]);
     const int rate = from.info().samplerate;
+    {
+      SoundFile to = SoundFile::create(flac, rate, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+      copy_frames(from, to);
+      to.close();
+    }
+    tag_flac(i, flac);
+    // The WAV holds the FLAC's samples, bit for bit, behind a bext chunk.
+    from = SoundFile::open(renders[i]);
     BextFields fields{t.isrc, t.title, t.performer.empty() ? release_.artist : t.performer,
                       release_.label.empty() ? release_.artist : release_.label, results[i].integrated_lufs,
                       results[i].true_peak_dbtp, rate, 24};
@@ -468,14 +477,15 @@ void Delivery::streaming() {
     SoundFile to = SoundFile::create(wav, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_24, &bext);
     copy_frames(from, to);
     to.close();
+    fs::remove(renders[i]);
     FileSpec s;
     s.rate = rate;
     s.bits = 24;
     s.ceiling_dbtp = service.ceiling_dbtp;
     s.target_lufs = opt_.album_loudness ? dsp::kNoTarget : service.target_lufs;
-    s.path = flacs[i];
-    s.name = shown(flacs[i]);
-    s.isrc = tag_value(read_flac_tags(flacs[i]), "ISRC");
+    s.path = flac;
+    s.name = shown(flac);
+    s.isrc = tag_value(read_flac_tags(flac), "ISRC");
     s.codec = true;
     specs[2 * i] = s;
     s.path = wav;
