@@ -289,20 +289,27 @@ class Delivery {
   void streaming();
   void hires();
   void vinyl();
-  /// Analyses every file of `format` and writes its report; returns its rules.
+  /// Analyses every file of the formats.
+  void analyse(const std::vector<Format>& formats);
+  /// Checks the analysed files of `format` and writes its report; returns its rules.
   std::vector<RuleResult> check(Format format);
   /// The renders are over: the tracks' kept fronts are freed.
   void renders_done() { fronts_.clear(); }
+  /// Whether formats still to render follow the one rendering now (their renders would use
+  /// the tracks' fronts).
+  void formats_follow(bool follow) { formats_follow_ = follow; }
 
  private:
-  RenderResult render_track(std::size_t i, RenderRequest req, Format format) {
+  /// Renders track i for `format` from its kept front when there is one; keeps the front when
+  /// a later format, or a later pass of this one (`again`), would use it.
+  RenderResult render_track(std::size_t i, RenderRequest req, Format format, bool again = false) {
     const ReleaseTrack& t = release_.tracks[i];
     req.input = t.file;
     req.chain = t.snapshot;
     req.front = fronts_.find(i);
     const auto front_bytes =
         static_cast<std::size_t>(std::ceil(sources_[i].seconds * sources_[i].rate) * 2 * sizeof(double));
-    req.keep_front = !req.front && fronts_.reserve(front_bytes);
+    req.keep_front = !req.front && (again || formats_follow_) && fronts_.reserve(front_bytes);
     try {
       const RenderResult r = render(req);
       if (r.front) {
@@ -342,10 +349,12 @@ class Delivery {
   std::vector<SourceInfo> sources_;
   ProgressBar& progress_;
   std::vector<FileSpec> specs_[4];  // per format
+  std::vector<analysis::TrackReport> reports_[4];  // per format, of specs_
   std::optional<double> album_target_;  // streaming in album mode
   std::vector<VinylSide> sides_;        // vinyl, one spec each in the same order
   std::vector<SideMeasures> side_measures_;
   FrontCache fronts_;
+  bool formats_follow_ = false;
 };
 
 void Delivery::cd() {
@@ -429,7 +438,7 @@ void Delivery::streaming() {
         req.destination = ceiling_only;
         req.settings = {"/chain/limiter/drive=" +
                         number(std::clamp(drive[i] + gain, drive_spec.min_value, drive_spec.max_value))};
-        results[i] = render_track(i, req, Format::streaming);
+        results[i] = render_track(i, req, Format::streaming, /*again=*/true);
       });
       const double lufs = album_loudness(renders, opt_.jobs);
       if (!std::isfinite(lufs)) throw DeliverError("streaming: the album is silent; it has no loudness to set");
@@ -562,22 +571,39 @@ void Delivery::vinyl() {
   if (!sheet.flush()) throw DeliverError("cannot write vinyl/timing.txt");
 }
 
-std::vector<RuleResult> Delivery::check(Format format) {
-  const auto& specs = specs_[static_cast<int>(format)];
-  std::vector<analysis::TrackReport> reports(specs.size());
-  parallel(opt_.jobs, specs.size(), [&](std::size_t i) {
+void Delivery::analyse(const std::vector<Format>& formats) {
+  // One pool for every format's files, those with the codec round trip (several times the
+  // cost of the rest) first, so that no format's slowest file runs alone at its end.
+  std::vector<std::pair<Format, std::size_t>> files;
+  for (const Format f : formats) {
+    const int k = static_cast<int>(f);
+    reports_[k].resize(specs_[k].size());
+    for (std::size_t i = 0; i < specs_[k].size(); ++i) files.emplace_back(f, i);
+  }
+  std::stable_sort(files.begin(), files.end(), [&](const auto& a, const auto& b) {
+    return specs_[static_cast<int>(a.first)][a.second].codec > specs_[static_cast<int>(b.first)][b.second].codec;
+  });
+  parallel(opt_.jobs, files.size(), [&](std::size_t n) {
+    const auto [format, i] = files[n];
+    const FileSpec& spec = specs_[static_cast<int>(format)][i];
+    analysis::TrackReport& report = reports_[static_cast<int>(format)][i];
     analysis::Options options;
-    options.codec = specs[i].codec;
+    options.codec = spec.codec;
     options.parallel_codec = false;
     try {
-      reports[i] = analysis::analyse_file(specs[i].path, options);
+      report = analysis::analyse_file(spec.path, options);
     } catch (const analysis::AnalysisError& e) {
-      reports[i].file = specs[i].path.string();
-      reports[i].error = e.what();
+      report.file = spec.path.string();
+      report.error = e.what();
     }
-    reports[i].file = specs[i].name;
-    progress_.advance(format, reports[i].duration_s, "check " + specs[i].name);
+    report.file = spec.name;
+    progress_.advance(format, report.duration_s, "check " + spec.name);
   });
+}
+
+std::vector<RuleResult> Delivery::check(Format format) {
+  const auto& specs = specs_[static_cast<int>(format)];
+  const auto& reports = reports_[static_cast<int>(format)];
   std::vector<RuleResult> rules;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     for (auto& r : check_file(specs[i], reports[i])) rules.push_back(std::move(r));
@@ -724,8 +750,10 @@ DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
   Staging staging(out);
   ProgressBar progress(opt, result.audio_s);
   Delivery delivery(release, opt, staging.path(), sources, progress);
-  for (const Format f : opt.formats) {
+  for (std::size_t k = 0; k < opt.formats.size(); ++k) {
+    const Format f = opt.formats[k];
     progress.check_cancel();
+    delivery.formats_follow(k + 1 < opt.formats.size());
     switch (f) {
       case Format::cd: delivery.cd(); break;
       case Format::streaming: delivery.streaming(); break;
@@ -734,6 +762,7 @@ DeliverResult deliver(const Release& release, const DeliverOptions& opt) {
     }
   }
   delivery.renders_done();
+  delivery.analyse(opt.formats);
   std::vector<RuleResult> failed;
   for (const Format f : opt.formats) {
     for (auto& r : delivery.check(f)) {
