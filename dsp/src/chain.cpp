@@ -59,14 +59,15 @@ void Chain::process_block(const float* const in[2], float* const out[2], float* 
                           std::uint32_t offset, std::uint32_t n) noexcept {
   double* l = buf_[0].data();
   double* r = buf_[1].data();
-  // The input as doubles into the print path, the input meters' copy and the dry ring (in
-  // at most two runs, where it wraps).
+  // The input as doubles into the print path, the input meters' copy and, for the monitors'
+  // bypass source, the dry ring (in at most two runs, where it wraps).
   const std::uint32_t first_run = std::min(n, dry_mask_ + 1 - dry_write_);
   for (int c = 0; c < 2; ++c) {
     const float* from = in[c] + offset;
     double* print = buf_[c].data();
     for (std::uint32_t i = 0; i < n; ++i) print[i] = from[i];
     if (metering_) std::copy(print, print + n, in_[c].begin());
+    if (mon == nullptr) continue;
     double* ring = dry_ring_[c].data();
     std::copy(print, print + first_run, ring + dry_write_);
     std::copy(print + first_run, print + n, ring);

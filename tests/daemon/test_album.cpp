@@ -297,14 +297,14 @@ TEST_F(AlbumRoutesTest, ANewOrderReachesTheOpenSessionsPlayer) {
 
   // The 5 s track is second now; the transport stays on it, at its new index.
   ASSERT_EQ(api("PUT", base + "/album/order", {{"track_ids", {second, first}}}).status, 200);
-  auto t = wait_for([](const json& t) { return t["track"] == 1; });
+  auto t = wait_for([](const json& transport) { return transport["track"] == 1; });
   EXPECT_EQ(t["track"], 1);
   EXPECT_NEAR(t["duration_s"].get<double>(), 5.0, 0.01);
   // Selecting track 0 plays the 7 s one.
   WsClient control(port_);
   ASSERT_EQ(control.call({{"op", "auth"}, {"token", kToken}}).value("ok", false), true);
   control.call({{"op", "set"}, {"path", "/transport/track"}, {"value", 0}});
-  t = wait_for([](const json& t) { return t["track"] == 0; });
+  t = wait_for([](const json& transport) { return transport["track"] == 0; });
   EXPECT_NEAR(t["duration_s"].get<double>(), 7.0, 0.01);
 }
 

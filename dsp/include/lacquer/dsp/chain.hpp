@@ -88,8 +88,9 @@ class Chain {
   };
 
   /// Audio thread. `in`, `out` (print) and `mon` (monitors) are two channels each, any
-  /// nframes; `in` may alias `out`. `mon` may be null (offline renders): the monitor path is
-  /// then skipped, and so are `feeds`.
+  /// nframes; `in` may alias `out`. `mon` may be null (offline renders, the snapshot chains):
+  /// the monitor path is then skipped, and so are `feeds`. A chain either monitors on every
+  /// call or on none: its bypass source only keeps the input while it monitors.
   void process(const float* const in[2], float* const out[2], float* const mon[2],
                std::uint32_t nframes, const MonitorFeeds* feeds = nullptr) noexcept;
 
