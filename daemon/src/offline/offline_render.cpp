@@ -286,8 +286,8 @@ class Reader {
     const int channels = in_.info.channels;
     b.input.resize(static_cast<std::size_t>(kIoBlock) * channels);
     for (sf_count_t got = 0; got < b.n;) {
-      const sf_count_t k = sf_readf_float(in_.file.get(), b.input.data() + got * channels,
-                                          b.n - got);
+      const sf_count_t k =
+          sf_readf_float(in_.file.get(), b.input.data() + got * channels, b.n - got);
       if (k <= 0) {
         throw RenderError("the input ends early (read error after " +
                           std::to_string(done_ + static_cast<std::uint64_t>(got)) + " frames)");
@@ -342,7 +342,8 @@ class HugeArray {
  public:
   /// Empty when the memory cannot be had.
   static std::optional<HugeArray> make(std::size_t count) {
-    void* p = ::mmap(nullptr, bytes(count), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p =
+        ::mmap(nullptr, bytes(count), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return std::nullopt;
     ::madvise(p, bytes(count), MADV_HUGEPAGE);
     return HugeArray(static_cast<T*>(p), count);
@@ -362,7 +363,9 @@ class HugeArray {
 
  private:
   HugeArray(T* data, std::size_t count) : data_(data), count_(count) {}
-  static std::size_t bytes(std::size_t count) { return std::max<std::size_t>(count, 1) * sizeof(T); }
+  static std::size_t bytes(std::size_t count) {
+    return std::max<std::size_t>(count, 1) * sizeof(T);
+  }
   T* data_;
   std::size_t count_;
 };
@@ -426,10 +429,10 @@ void write_frames(SNDFILE* out, const std::int32_t* pcm, const float* floats, st
 void write_printed(const fs::path& path, const Format& format, const Printed& printed) {
   SndfilePtr out = create_output(path, format);
   const std::size_t frames = printed.frames();
+  const std::int32_t* pcm = printed.pcm();
+  const float* floats = printed.floats();
   constexpr std::size_t kStep = 1 << 16;
   for (std::size_t at = 0; at < frames; at += kStep) {
-    const std::int32_t* pcm = printed.pcm();
-    const float* floats = printed.floats();
     write_frames(out.get(), pcm != nullptr ? pcm + 2 * at : nullptr,
                  floats != nullptr ? floats + 2 * at : nullptr, std::min(kStep, frames - at));
   }
@@ -912,15 +915,18 @@ RenderResult render(const RenderRequest& req) {
   const double out_frames =
       std::ceil(static_cast<double>(result.frames_in) * format.rate_hz / input_rate) + 1024.0;
   const double front_bytes = static_cast<double>(result.frames_in) * 2 * sizeof(double);
-  const double keep_bytes = (front != nullptr ? 0.0 : front_bytes) + out_frames * 2 * sizeof(std::int32_t);
+  const double keep_bytes =
+      (front != nullptr ? 0.0 : front_bytes) + out_frames * 2 * sizeof(std::int32_t);
   std::optional<Printed> printed;
   if (target != nullptr && keep_bytes <= static_cast<double>(req.hold_bytes)) {
     printed = Printed::make(static_cast<std::size_t>(out_frames), format.bits > 0);
   }
   const bool keep = printed.has_value();
-  const bool hold = front == nullptr && (keep || (req.keep_front && front_bytes <= static_cast<double>(req.hold_bytes)));
+  const bool hold =
+      front == nullptr &&
+      (keep || (req.keep_front && front_bytes <= static_cast<double>(req.hold_bytes)));
   std::optional<Held> held;  // this render's front, kept by its first pass
-  bool in_memory = false;  // the last pass's output is in `printed`, not yet in the file
+  bool in_memory = false;    // the last pass's output is in `printed`, not yet in the file
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
@@ -935,8 +941,8 @@ RenderResult render(const RenderRequest& req) {
       in_memory = keep && (pass == 1 || from != nullptr);
       Printed* kept = in_memory ? &*printed : nullptr;
       if (from != nullptr) {
-        m = held_pass(store, *from, input_rate, result.frames_in, temp.path(), kept, format,
-                      dither, progress);
+        m = held_pass(store, *from, input_rate, result.frames_in, temp.path(), kept, format, dither,
+                      progress);
       } else {
         m = full_pass(store, *in, temp.path(), kept, format, dither, progress,
                       pass == 1 ? &*check : nullptr, pass == 1 && hold ? &held : nullptr);
@@ -988,8 +994,8 @@ RenderResult render(const RenderRequest& req) {
   if (in_memory) write_printed(temp.path(), format, *printed);
   temp.commit();
   if (req.keep_front && held) {
-    result.front = std::make_shared<const PreparedFront>(store, req.input, input_rate, result.frames_in,
-                                                         std::move(*held), result.input_warnings);
+    result.front = std::make_shared<const PreparedFront>(
+        store, req.input, input_rate, result.frames_in, std::move(*held), result.input_warnings);
   }
   return result;
 }
