@@ -131,6 +131,10 @@ test('the correction entered flattens the drawn response; bypass and A/B set the
   await page.waitForFunction(() => document.querySelector('.cal-speaker[data-side="left"] tr[data-band="2"] .cal-gain').value === '-2.50');
 });
 
+// A measurement takes about 7 s here; one that JACK broke with an xrun (the dummy backend on a
+// busy machine loses cycles) is taken again, up to four times: up to half a minute.
+const MEASURED_WITHIN_MS = 45000;
+
 test('Measure and Measure again show the daemon\'s status as it goes, from any console', async () => {
   assert.match(await page.textContent('.cal-mic'), /Microphone: system:capture_1/);
   const card = '.cal-speaker[data-side="right"]';
@@ -138,7 +142,7 @@ test('Measure and Measure again show the daemon\'s status as it goes, from any c
   await page.waitForFunction((c) => document.querySelector(`${c} .cal-status`).textContent.startsWith('Measuring…'), card);
   assert.equal(await page.isDisabled(`${card} .cal-measure`), true);
   assert.equal(await page.isDisabled('.cal-speaker[data-side="left"] .cal-verify'), true);
-  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status.error`), card, { timeout: 20000 });
+  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status.error`), card, { timeout: MEASURED_WITHIN_MS });
   assert.match(await page.textContent(`${card} .cal-status`), /system:capture_1: no response above the noise floor/);
   assert.equal(await page.isDisabled(`${card} .cal-measure`), false);
   assert.match(await page.textContent(`${card} .cal-date`), /never measured/);  // nothing stored
@@ -147,7 +151,7 @@ test('Measure and Measure again show the daemon\'s status as it goes, from any c
   const left = '.cal-speaker[data-side="left"]';
   assert.equal((await ws.request({ op: 'set', path: '/calibration/verify', value: 'main/left' })).ok, true);
   await page.waitForFunction((c) => document.querySelector(`${c} .cal-status`).textContent.startsWith('Measuring again'), left);
-  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status.error`), left, { timeout: 20000 });
+  await page.waitForFunction((c) => document.querySelector(`${c} .cal-status.error`), left, { timeout: MEASURED_WITHIN_MS });
   assert.match(await page.textContent(`${left} .cal-status`), /no response above the noise floor/);
   // A speaker that is not one is refused by the daemon before anything plays.
   const refused = await ws.request({ op: 'set', path: '/calibration/measure', value: 'main/centre' });
