@@ -1,7 +1,7 @@
 // Clients against a running `lacquer serve`: WebSocket meter subscribers, /listen listeners
 // (Opus) and an OSC surface sending fader moves over UDP, all at once for a while; then what
-// each was served, the daemon's DSP load and xruns (sampled from /healthz each second), its
-// counters from /metrics and its resident memory before and after.
+// each was served, the daemon's DSP load, xruns and process-callback percentiles (sampled
+// from /healthz each second), its counters from /metrics and its resident memory before and after.
 // Usage: lacquer_bench_serve_clients HTTP_PORT OSC_PORT TOKEN DAEMON_PID [SECONDS=60]
 //        [SUBSCRIBERS=100] [LISTENERS=20] [OSC_PER_S=20000]
 // bench/serve_clients.sh starts jackd and the daemon and runs it.
@@ -195,6 +195,8 @@ int main(int argc, char** argv) {
 
   std::vector<double> dsp;
   std::vector<double> process;
+  std::vector<nlohmann::json> windows;  // the daemon's callback-duration windows, each once
+  double period_us = 0;
   double xruns_start = -1;
   double xruns_end = -1;
   for (int s = 0; s < seconds; ++s) {
@@ -203,6 +205,10 @@ int main(int argc, char** argv) {
     if (health.is_discarded()) continue;
     dsp.push_back(health["jack"]["dsp_load_percent"].get<double>());
     process.push_back(100.0 * health["jack"]["process_load"].get<double>());
+    period_us = 1e6 * health["jack"]["period_frames"].get<double>() /
+                health["jack"]["sample_rate"].get<double>();
+    const auto& window = health["process_callback"];
+    if (window.is_object() && (windows.empty() || windows.back() != window)) windows.push_back(window);
     xruns_end = health["jack"]["xruns"].get<double>();
     if (xruns_start < 0) xruns_start = xruns_end;
   }
@@ -257,6 +263,26 @@ int main(int argc, char** argv) {
   std::printf("  JACK          DSP load mean %.1f %% max %.1f %%; process callback mean %.1f %% "
               "max %.1f %% of the period; %.0f xruns\n",
               mean(dsp), most(dsp), mean(process), most(process), xruns_end - xruns_start);
+  if (!windows.empty()) {
+    double worst = 0;
+    double longest = 0;
+    double callbacks = 0;
+    std::vector<double> p999;
+    for (const auto& w : windows) {
+      p999.push_back(w["p999_us"].get<double>());
+      worst = std::max(worst, p999.back());
+      longest = std::max(longest, w["max_us"].get<double>());
+      callbacks += w["callbacks"].get<double>();
+    }
+    std::sort(p999.begin(), p999.end());
+    const double median = p999[p999.size() / 2];
+    std::printf("  callback      99.9th percentile per %lld-s window: median %.0f us (%.1f %% of the "
+                "%.0f us period), worst %.0f us (%.1f %%); longest %.0f us (%.1f %%); %zu windows, "
+                "%.0f callbacks\n",
+                static_cast<long long>(windows.front()["window_s"].get<double>()), median,
+                100 * median / period_us, period_us, worst, 100 * worst / period_us, longest,
+                100 * longest / period_us, windows.size(), callbacks);
+  }
   std::printf("  memory        %ld kB resident before, %ld kB after\n", rss_before, rss_after);
   return meter_failed + ear_failed == 0 ? 0 : 1;
 }

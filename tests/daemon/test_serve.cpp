@@ -2,6 +2,7 @@
 // reported latency, /healthz and /metrics answer, SIGTERM exits 0, a killed and restarted
 // server is rejoined with the same connections, and bad start-up input fails clearly.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <jack/jack.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -298,6 +299,48 @@ TEST_F(ServeTest, RejoinsARestartedServerWithTheSameConnections) {
   EXPECT_NE(http_get(http_port_, "/metrics").body.find("lacquer_jack_reconnects_total 1"),
             std::string::npos);
 
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(2000), 0);
+}
+
+// Every process callback is timed: /healthz gives the percentiles of the last 5-s window and
+// /metrics a histogram whose count follows the cycles JACK ran.
+TEST_F(ServeTest, TimesEveryProcessCallback) {
+  auto daemon = start_daemon();
+  nlohmann::json window;
+  ASSERT_TRUE(wait_for([&] {
+    const auto health = nlohmann::json::parse(http_get(http_port_, "/healthz").body, nullptr, false);
+    window = health.is_object() ? health["process_callback"] : nlohmann::json();
+    return window.is_object();
+  }, 8s)) << "no window in /healthz";
+  EXPECT_EQ(window["window_s"], 5);
+  // 5 s of 256-frame periods at 48 kHz are 937.5 callbacks; the dummy backend keeps time.
+  EXPECT_NEAR(window["callbacks"].get<double>(), 937.5, 50) << window;
+  const double period_us = 256 / 48000.0 * 1e6;
+  EXPECT_GT(window["p50_us"].get<double>(), 0) << window;
+  EXPECT_LT(window["p50_us"].get<double>(), period_us / 2) << window;
+  EXPECT_LE(window["p50_us"], window["p99_us"]);
+  EXPECT_LE(window["p99_us"], window["p999_us"]);
+  EXPECT_LE(window["p999_us"], window["max_us"]);
+
+  const std::string metrics = http_get(http_port_, "/metrics").body;
+  const auto value = [&](const std::string& series) {
+    const auto at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 2));
+  };
+  const double count = value("lacquer_process_callback_seconds_count");
+  EXPECT_GE(count, window["callbacks"].get<double>());
+  EXPECT_EQ(value(R"(lacquer_process_callback_seconds_bucket{le="+Inf"})"), count);
+  double below = 0;
+  for (const char* le : {"2.5e-05", "5e-05", "0.0001", "0.0002", "0.0004", "0.0008", "0.0016",
+                         "0.0032", "0.0064"}) {
+    const double bucket = value(std::string("lacquer_process_callback_seconds_bucket{le=\"") + le + "\"}");
+    EXPECT_GE(bucket, below) << le;
+    below = bucket;
+  }
+  const double sum = value("lacquer_process_callback_seconds_sum");
+  EXPECT_GT(sum, 0);
+  EXPECT_LT(sum / count, period_us * 1e-6 / 2);
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(2000), 0);
 }

@@ -187,7 +187,20 @@ void JackBackend::restore_connections() {
   }
 }
 
+std::optional<CallbackTimes::Summary> JackBackend::callback_window() const {
+  const std::lock_guard lock(callback_window_mutex_);
+  return callback_window_;
+}
+
 bool JackBackend::supervise() {
+  if (const auto now = std::chrono::steady_clock::now(); now - callback_window_started_ >= kCallbackWindow) {
+    std::vector<std::uint64_t> counts = callback_times_.snapshot();
+    const CallbackTimes::Summary window = CallbackTimes::summarize(callback_window_start_, counts);
+    callback_window_start_ = std::move(counts);
+    callback_window_started_ = now;
+    const std::lock_guard lock(callback_window_mutex_);
+    callback_window_ = window;
+  }
   engine_.collect_garbage();
   player_.collect_garbage();
   if (reference_ != nullptr) reference_->collect_garbage();
@@ -299,7 +312,9 @@ int JackBackend::process(jack_nframes_t nframes) noexcept {
   cycles_.fetch_add(1, std::memory_order_release);
 
   // Load = time in this callback over the period's duration, averaged over about a second.
-  load_window_ns_ += monotonic_ns() - started;
+  const std::uint64_t took = monotonic_ns() - started;
+  callback_times_.record(took);
+  load_window_ns_ += took;
   load_window_frames_ += nframes;
   if (load_window_frames_ >= sample_rate_.load(std::memory_order_relaxed) && rate > 0.0) {
     const double window_ns = static_cast<double>(load_window_frames_) / rate * 1e9;

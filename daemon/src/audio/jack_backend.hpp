@@ -7,6 +7,7 @@
 #include <jack/jack.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "calibrate/signal_stream.hpp"
+#include "audio/callback_times.hpp"
 #include "lacquer/dsp/engine.hpp"
 #include "audio/listen_tap.hpp"
 #include "audio/player.hpp"
@@ -69,6 +71,12 @@ class JackBackend {
   double dsp_load_percent() const noexcept;
   /// Share of the period the process callback used, averaged over the last second (0..1).
   double process_load() const noexcept { return process_load_.load(); }
+  /// The process callback's durations over the last complete window of kCallbackWindow
+  /// (none before the first has passed).
+  std::optional<CallbackTimes::Summary> callback_window() const;
+  /// Every callback's duration since the daemon started, for the metrics histogram.
+  const CallbackTimes& callback_times() const noexcept { return callback_times_; }
+  static constexpr std::chrono::seconds kCallbackWindow{5};
   std::string server_name() const { return options_.server_name; }
 
  private:
@@ -118,6 +126,12 @@ class JackBackend {
   std::atomic<double> process_load_{0.0};
   std::uint64_t load_window_ns_ = 0;   // process-callback time summed over the window
   std::uint64_t load_window_frames_ = 0;
+  CallbackTimes callback_times_;
+  // Control executor: the counts at the start of the current window.
+  std::vector<std::uint64_t> callback_window_start_;
+  std::chrono::steady_clock::time_point callback_window_started_ = std::chrono::steady_clock::now();
+  mutable std::mutex callback_window_mutex_;  // the last summary; never held by the callback
+  std::optional<CallbackTimes::Summary> callback_window_;
 };
 
 }  // namespace lacquer::daemon

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -65,10 +66,38 @@ std::string healthz(const DaemonContext& ctx) {
         {"dsp_load_percent", jack.dsp_load_percent()},
         {"process_load", jack.process_load()}}},
       {"chain", {{"latency_frames", ctx.engine.latency_frames()}, {"swaps", ctx.engine.swaps()}}},
+      {"process_callback", nullptr},
       {"transport", {{"playing", transport.playing}, {"track", transport.track},
                      {"position_s", transport.position_s}}},
   };
+  if (const auto window = jack.callback_window()) {
+    body["process_callback"] = {{"window_s", JackBackend::kCallbackWindow.count()},
+                                {"callbacks", window->callbacks},
+                                {"p50_us", window->p50_us},
+                                {"p99_us", window->p99_us},
+                                {"p999_us", window->p999_us},
+                                {"max_us", window->max_us}};
+  }
   return body.dump();
+}
+
+// Prometheus histogram of the process callback's durations since the daemon started.
+std::string callback_histogram(const CallbackTimes& times) {
+  const std::vector<std::uint64_t> counts = times.snapshot();
+  std::ostringstream out;
+  out << "# HELP lacquer_process_callback_seconds time spent in each JACK process callback\n"
+         "# TYPE lacquer_process_callback_seconds histogram\n";
+  std::uint64_t below = 0;
+  std::size_t bucket = 0;
+  for (const int le_us : {25, 50, 100, 200, 400, 800, 1600, 3200, 6400}) {
+    for (; bucket < static_cast<std::size_t>(le_us); ++bucket) below += counts[bucket];
+    out << "lacquer_process_callback_seconds_bucket{le=\"" << le_us * 1e-6 << "\"} " << below << '\n';
+  }
+  for (; bucket < counts.size(); ++bucket) below += counts[bucket];
+  out << "lacquer_process_callback_seconds_bucket{le=\"+Inf\"} " << below << '\n'
+      << "lacquer_process_callback_seconds_sum " << times.total_seconds() << '\n'
+      << "lacquer_process_callback_seconds_count " << below << '\n';
+  return out.str();
 }
 
 std::string metrics(const DaemonContext& ctx) {
@@ -87,6 +116,7 @@ std::string metrics(const DaemonContext& ctx) {
       prometheus_metric("process_load_ratio", "gauge",
                         "share of the period spent in Lacquer's process callback",
                         jack.process_load()) +
+      callback_histogram(jack.callback_times()) +
       prometheus_metric("chain_latency_frames", "gauge", "latency of the chain",
                         ctx.engine.latency_frames()) +
       prometheus_metric("chain_swaps_total", "counter", "chains swapped in by the audio thread",
