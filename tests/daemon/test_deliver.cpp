@@ -633,4 +633,14 @@ TEST_F(Deliver, FullDiskLeavesNothing) {
   expect_nothing_delivered();
 }
 
+// The CD image (over 5 MB) cannot be written while every render (under 3 MB) can; sh counts
+// 512-byte blocks. The image is assembled beside the streaming renders, and its error still
+// ends the delivery.
+TEST_F(Deliver, FullDiskWhileTheCdImageIsAssembledLeavesNothing) {
+  const Outcome r = deliver("--formats cd,streaming", "ulimit -f 8000; trap '' XFSZ; ");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("cannot write cd/album.wav"), std::string::npos) << r.err;
+  expect_nothing_delivered();
+}
+
 }  // namespace

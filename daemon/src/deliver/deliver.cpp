@@ -1,17 +1,21 @@
 #include "deliver.hpp"
 
 #include <ebur128.h>
+#include <fcntl.h>
 #include <fftw3.h>
 #include <sndfile.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -37,6 +41,15 @@ constexpr int kMaxAlbumPasses = 8;
 /// Memory the tracks' fronts may be kept in across formats (16 bytes a frame: 45 minutes at
 /// 48 kHz take 2.1 GB). Tracks beyond it render their front once per format.
 constexpr std::size_t kFrontBudgetBytes = std::size_t{4} << 30;
+
+/// Flushes a file or folder to the disk.
+void make_durable(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (!synced) throw DeliverError("cannot write " + path.string() + " to the disk: " + std::strerror(error));
+}
 
 /// Runs fn(i) for i in 0..n-1 on up to `jobs` threads. The first exception stops the others
 /// taking new items and is rethrown once all have stopped.
@@ -153,6 +166,7 @@ class Staging {
     fs::rename(path_, out, ec);
     if (ec) throw DeliverError("cannot create " + out.string() + ": " + ec.message());
     path_.clear();
+    make_durable(out.parent_path());  // the rename itself
   }
 
  private:
@@ -293,8 +307,13 @@ class Delivery {
   void analyse(const std::vector<Format>& formats);
   /// Checks the analysed files of `format` and writes its report; returns its rules.
   std::vector<RuleResult> check(Format format);
-  /// The renders are over: the tracks' kept fronts are freed.
-  void renders_done() { fronts_.clear(); }
+  /// The renders are over: the tracks' kept fronts are freed and the work begun in the
+  /// background is waited for (its first error rethrown).
+  void renders_done() {
+    fronts_.clear();
+    for (auto& job : background_) job.get();
+    background_.clear();
+  }
   /// Whether formats still to render follow the one rendering now (their renders would use
   /// the tracks' fronts).
   void formats_follow(bool follow) { formats_follow_ = follow; }
@@ -342,6 +361,11 @@ class Delivery {
             {"BARCODE", release_.catalogue}};
   }
   void tag_flac(std::size_t i, const fs::path& flac) { write_flac_tags(flac, tags_of(release_.tracks[i])); }
+  /// Runs single-threaded work of a format on a thread of its own, so that the following
+  /// format's renders keep both cores busy meanwhile; renders_done() waits for it.
+  template <class Fn>
+  void in_background(Fn fn) { background_.push_back(std::async(std::launch::async, std::move(fn))); }
+  void assemble_cd(const fs::path& dir, const std::vector<fs::path>& renders, const std::vector<std::int64_t>& frames);
 
   const Release& release_;
   const DeliverOptions& opt_;
@@ -355,6 +379,8 @@ class Delivery {
   std::vector<SideMeasures> side_measures_;
   FrontCache fronts_;
   bool formats_follow_ = false;
+  // Last: destroying it waits for the jobs, which use the members above.
+  std::vector<std::future<void>> background_;
 };
 
 void Delivery::cd() {
@@ -369,6 +395,15 @@ void Delivery::cd() {
     req.bits = "32f";  // dithered once, on the assembled image
     frames[i] = static_cast<std::int64_t>(render_track(i, req, Format::cd).frames_out);
   });
+  // The image is assembled on one thread, beside the next format's renders.
+  in_background([this, dir, renders = std::move(renders), frames = std::move(frames)] {
+    assemble_cd(dir, renders, frames);
+  });
+}
+
+void Delivery::assemble_cd(const fs::path& dir, const std::vector<fs::path>& renders,
+                           const std::vector<std::int64_t>& frames) {
+  const std::size_t n = release_.tracks.size();
   const CdLayout layout = lay_out_cd(release_, frames);
   std::vector<fs::path> track_files;
   for (const auto& t : release_.tracks) track_files.push_back(dir / (file_stem(t) + ".wav"));
@@ -668,10 +703,14 @@ std::vector<SourceInfo> check_sources(const Release& release, unsigned jobs) {
 }
 
 /// Every file under `root` (sorted, relative), and SHA256SUMS listing them as sha256sum does.
+/// Every file and folder is on the disk when it returns, so that a delivery moved into place
+/// afterwards survives a power cut whole.
 std::vector<std::string> write_manifest(const fs::path& root, unsigned jobs) {
   std::vector<std::string> files;
+  std::vector<fs::path> folders{root};
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     if (e.is_regular_file()) files.push_back(fs::relative(e.path(), root).string());
+    if (e.is_directory()) folders.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
   std::vector<std::string> digests(files.size());
@@ -679,10 +718,15 @@ std::vector<std::string> write_manifest(const fs::path& root, unsigned jobs) {
     const auto d = session::sha256_file(root / files[i]);
     if (!d) throw DeliverError("cannot read " + files[i] + " for the manifest");
     digests[i] = *d;
+    make_durable(root / files[i]);
   });
-  std::ofstream out(root / "SHA256SUMS", std::ios::binary);
-  for (std::size_t i = 0; i < files.size(); ++i) out << digests[i] << "  " << files[i] << "\n";
-  if (!out.flush()) throw DeliverError("cannot write SHA256SUMS");
+  {
+    std::ofstream out(root / "SHA256SUMS", std::ios::binary);
+    for (std::size_t i = 0; i < files.size(); ++i) out << digests[i] << "  " << files[i] << "\n";
+    if (!out.flush()) throw DeliverError("cannot write SHA256SUMS");
+  }
+  make_durable(root / "SHA256SUMS");
+  for (const auto& f : folders) make_durable(f);
   files.push_back("SHA256SUMS");
   return files;
 }
