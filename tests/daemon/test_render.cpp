@@ -206,6 +206,44 @@ TEST_F(Render, FlacIn24BitsOutNullsWithinDither) {
   EXPECT_LT(20.0 * std::log10(max_abs_difference(out, in, 1)), -120.0);
 }
 
+std::string shell_output(const std::string& command) {
+  std::string text;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+    ::pclose(p);
+  }
+  return text;
+}
+
+// Tags are written with the audio, before it, with padding for later edits: metaflac reads
+// them, flac verifies the stream's MD5, and a WAV output or a bad name is refused.
+TEST_F(Render, FlacOutputCarriesItsTagsAndPadding) {
+  write(at("in.wav"), material(48000, 2, 2.0), SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+  const std::string out = "'" + at("out.flac").string() + "'";
+  const Outcome r = render(at("in.wav").string() + " " + out +
+                           " --tag 'TITLE=Ünder the Sun' --tag ISRC=GBAYE2600001 --tag 'COMMENT=a=b'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(shell_output("metaflac --export-tags-to=- " + out),
+            "TITLE=Ünder the Sun\nISRC=GBAYE2600001\nCOMMENT=a=b\n");
+  EXPECT_NE(shell_output("metaflac --list --block-type=PADDING " + out).find("length: 8192"), std::string::npos);
+  EXPECT_EQ(std::system(("flac -t -s " + out).c_str()), 0);
+  const Audio decoded = read(at("out.flac"));
+  EXPECT_EQ(decoded.format, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+  EXPECT_EQ(decoded.frames(), 96000u);
+
+  fs::remove(at("out.flac"));
+  Outcome refused = render(at("in.wav").string() + " " + at("out.wav").string() + " --tag TITLE=x");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("tags are written in FLAC outputs only"), std::string::npos) << refused.err;
+  refused = render(at("in.wav").string() + " " + out + " --tag 'TÍTLE=x'");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("a Vorbis comment name is printable ASCII"), std::string::npos) << refused.err;
+  refused = render(at("in.wav").string() + " " + out + " --tag TITLE");
+  EXPECT_NE(refused.err.find("expected NAME=VALUE"), std::string::npos) << refused.err;
+  expect_only({"in.wav"});
+}
+
 TEST_F(Render, MonoInputBecomesDualMono) {
   const Audio in = material(48000, 1, 2.0);
   write(at("mono.wav"), in, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
@@ -411,6 +449,14 @@ TEST_F(Render, FullDiskFailsCleanlyAndKeepsTheOldOutput) {
   std::string line;
   std::getline(kept, line);
   EXPECT_EQ(line, "the previous deliverable");
+
+  // The same for FLAC, which libFLAC writes: the system's reason, on one line.
+  const Outcome flac = render(at("in.wav").string() + " " + at("out.flac").string(),
+                              "ulimit -f 256; trap '' XFSZ; ");
+  EXPECT_NE(flac.exit_code, 0);
+  EXPECT_NE(flac.err.find("cannot write the output: File too large"), std::string::npos) << flac.err;
+  EXPECT_EQ(std::count(flac.err.begin(), flac.err.end(), '\n'), 1) << flac.err;
+  expect_only({"in.wav", "out.wav"});
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // lacquer render IN OUT [--chain FILE] [--set PATH=VALUE]... [--target NAME] [--bits 16|24|32f]
-//                       [--rate HZ]
+//                       [--rate HZ] [--tag NAME=VALUE]...
 // The chain offline. Errors are one line on stderr and a non-zero exit; no output file is
 // left behind by a failed render.
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lacquer/dsp/targets.hpp"
 #include "offline/offline_render.hpp"
@@ -28,6 +29,7 @@ std::function<int()> setup_render(CLI::App& app) {
   auto target = std::make_shared<std::string>();
   auto bits = std::make_shared<std::string>();
   auto rate = std::make_shared<double>(0.0);
+  auto tags = std::make_shared<std::vector<std::string>>();
   app.add_option("IN", req->input, "Input sound file (WAV, FLAC, AIFF, ...)")->required();
   app.add_option("OUT", req->output, "Output file; .wav or .flac")->required();
   app.add_option("--chain", *chain, "Chain file: a JSON object of parameter path -> value");
@@ -36,8 +38,17 @@ std::function<int()> setup_render(CLI::App& app) {
   app.add_option("--bits", *bits, "Output word length: 16, 24 or 32f")
       ->check(CLI::IsMember({"16", "24", "32f"}));
   app.add_option("--rate", *rate, "Output sample rate in Hz (libsoxr, very high quality)");
+  app.add_option("--tag", *tags, "NAME=VALUE, a Vorbis comment of a FLAC output (repeatable)");
 
-  return [req, chain, target, bits, rate]() -> int {
+  return [req, chain, target, bits, rate, tags]() -> int {
+    for (const std::string& tag : *tags) {
+      const auto eq = tag.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "lacquer render: --tag %s: expected NAME=VALUE\n", tag.c_str());
+        return 1;
+      }
+      req->tags.emplace_back(tag.substr(0, eq), tag.substr(eq + 1));
+    }
     if (!chain->empty()) req->chain_file = *chain;
     if (!target->empty()) req->target = *target;
     if (!bits->empty()) req->bits = *bits;

@@ -360,7 +360,6 @@ class Delivery {
             {"LABEL", release_.label},
             {"BARCODE", release_.catalogue}};
   }
-  void tag_flac(std::size_t i, const fs::path& flac) { write_flac_tags(flac, tags_of(release_.tracks[i])); }
   /// Runs single-threaded work of a format on a thread of its own, so that the following
   /// format's renders keep both cores busy meanwhile; renders_done() waits for it.
   template <class Fn>
@@ -506,12 +505,7 @@ void Delivery::streaming() {
     const fs::path wav = dir / (file_stem(t) + ".wav");
     SoundFile from = SoundFile::open(renders[i]);
     const int rate = from.info().samplerate;
-    {
-      SoundFile to = SoundFile::create(flac, rate, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
-      copy_frames(from, to);
-      to.close();
-    }
-    tag_flac(i, flac);
+    write_flac(from, flac, tags_of(t));
     // The WAV holds the FLAC's samples, bit for bit, behind a bext chunk.
     from = SoundFile::open(renders[i]);
     BextFields fields{t.isrc, t.title, t.performer.empty() ? release_.artist : t.performer,
@@ -554,8 +548,8 @@ void Delivery::hires() {
     RenderRequest req;
     req.output = dir / (file_stem(release_.tracks[i]) + ".flac");
     req.bits = "24";
+    req.tags = tags_of(release_.tracks[i]);
     render_track(i, req, Format::hires);
-    tag_flac(i, req.output);
     FileSpec& s = specs[i];
     s.path = req.output;
     s.name = shown(req.output);

@@ -112,4 +112,17 @@ void copy_frames(SoundFile& from, SoundFile& to) {
   while (const std::int64_t got = from.read_some(buf.data(), kBlock)) to.write(buf.data(), got);
 }
 
+void write_flac(SoundFile& from, const fs::path& flac, const VorbisComments& tags) {
+  constexpr std::int64_t kBlock = 8192;
+  const int channels = from.info().channels;
+  std::vector<std::int32_t> buf(static_cast<std::size_t>(kBlock * channels));
+  try {
+    FlacWriter to(flac, from.info().samplerate, channels, word_length(from.info()), tags);
+    while (const std::int64_t got = from.read_some(buf.data(), kBlock)) to.write(buf.data(), static_cast<std::size_t>(got));
+    to.close();
+  } catch (const std::runtime_error& e) {
+    throw DeliverError("cannot write " + shown(flac) + ": " + e.what());
+  }
+}
+
 }  // namespace lacquer::daemon::deliver

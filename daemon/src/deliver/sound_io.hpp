@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "offline/flac_writer.hpp"
+
 namespace lacquer::daemon::deliver {
 
 /// "cd/album.wav": the file's folder and name, as a delivery's messages show it.
@@ -56,5 +58,9 @@ int wav_format_tag(const std::filesystem::path& path);
 
 /// Copies every frame of `from` into `to` as integers (bit-exact between integer formats).
 void copy_frames(SoundFile& from, SoundFile& to);
+
+/// Encodes every frame of `from` (integer PCM) into a FLAC file of its word length, with
+/// `tags`; throws DeliverError.
+void write_flac(SoundFile& from, const std::filesystem::path& flac, const VorbisComments& tags);
 
 }  // namespace lacquer::daemon::deliver

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
-#include <memory>
 
 #include "release.hpp"
 #include "sound_io.hpp"
@@ -16,13 +15,6 @@ namespace lacquer::daemon::deliver {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct ChainCloser {
-  void operator()(FLAC__Metadata_Chain* c) const noexcept { FLAC__metadata_chain_delete(c); }
-};
-struct IteratorCloser {
-  void operator()(FLAC__Metadata_Iterator* i) const noexcept { FLAC__metadata_iterator_delete(i); }
-};
 
 // Into a zeroed field: a shorter text ends with NUL, a full field needs none.
 void copy_text(char* field, std::size_t size, const std::string& text) {
@@ -36,43 +28,6 @@ std::int16_t hundredths(double v) {
 }
 
 }  // namespace
-
-void write_flac_tags(const fs::path& flac, const Tags& tags) {
-  std::unique_ptr<FLAC__Metadata_Chain, ChainCloser> chain(FLAC__metadata_chain_new());
-  std::unique_ptr<FLAC__Metadata_Iterator, IteratorCloser> it(FLAC__metadata_iterator_new());
-  if (!chain || !it) throw std::bad_alloc();
-  if (!FLAC__metadata_chain_read(chain.get(), flac.c_str())) {
-    throw DeliverError("cannot read the metadata of " + shown(flac) + ": " +
-                       FLAC__Metadata_ChainStatusString[FLAC__metadata_chain_status(chain.get())]);
-  }
-  FLAC__metadata_iterator_init(it.get(), chain.get());
-  FLAC__StreamMetadata* comments = nullptr;
-  do {
-    if (FLAC__metadata_iterator_get_block_type(it.get()) == FLAC__METADATA_TYPE_VORBIS_COMMENT) {
-      comments = FLAC__metadata_iterator_get_block(it.get());
-      break;
-    }
-  } while (FLAC__metadata_iterator_next(it.get()));
-  if (comments == nullptr) {
-    comments = FLAC__metadata_object_new(FLAC__METADATA_TYPE_VORBIS_COMMENT);
-    if (comments == nullptr || !FLAC__metadata_iterator_insert_block_after(it.get(), comments)) {
-      throw DeliverError("cannot add tags to " + shown(flac));
-    }
-  }
-  for (const auto& [name, value] : tags) {
-    if (value.empty()) continue;
-    FLAC__StreamMetadata_VorbisComment_Entry entry;
-    if (!FLAC__metadata_object_vorbiscomment_entry_from_name_value_pair(&entry, name.c_str(), value.c_str()) ||
-        !FLAC__metadata_object_vorbiscomment_replace_comment(comments, entry, /*all=*/true, /*copy=*/false)) {
-      throw DeliverError("cannot set the tag " + name + " of " + shown(flac));
-    }
-  }
-  FLAC__metadata_chain_sort_padding(chain.get());
-  if (!FLAC__metadata_chain_write(chain.get(), /*use_padding=*/true, /*preserve_file_stats=*/false)) {
-    throw DeliverError("cannot write the tags of " + shown(flac) + ": " +
-                       FLAC__Metadata_ChainStatusString[FLAC__metadata_chain_status(chain.get())]);
-  }
-}
 
 Tags read_flac_tags(const fs::path& flac) {
   Tags tags;

@@ -1,6 +1,7 @@
 #pragma once
-// Metadata in the delivered files: Vorbis comments in FLAC (libFLAC's metadata interface;
-// libsndfile cannot write arbitrary comments) and the Broadcast Wave bext chunk in WAV.
+// Metadata in the delivered files: Vorbis comments in FLAC (written with the audio by
+// FlacWriter, read back here by libFLAC's metadata interface) and the Broadcast Wave bext
+// chunk in WAV.
 //
 // bext (EBU Tech 3285) has no ISRC field: the ISRC goes on the Description's first line as
 // "ISRC:CCXXXYYNNNNN", the identifier-as-"KEY:value" form the EBU describes for BWF
@@ -14,13 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include "offline/flac_writer.hpp"
+
 namespace lacquer::daemon::deliver {
 
-using Tags = std::vector<std::pair<std::string, std::string>>;
-
-/// Sets each NAME=value Vorbis comment of a FLAC file (replacing any of the same name;
-/// empty values are left out) and rewrites the file's metadata.
-void write_flac_tags(const std::filesystem::path& flac, const Tags& tags);
+using Tags = VorbisComments;
 
 /// Every Vorbis comment of a FLAC file as NAME=value; empty when it has none.
 Tags read_flac_tags(const std::filesystem::path& flac);

@@ -1,5 +1,6 @@
 #include "offline/offline_render.hpp"
 
+#include <FLAC/format.h>
 #include <sndfile.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -134,6 +135,7 @@ struct Format {
   Container container = Container::wav;
   int bits = 0;  // 16 or 24 (integer PCM, dithered); 0 for 32-bit float
   double rate_hz = 0.0;
+  VorbisComments tags;  // FLAC only
 };
 
 int sf_format(const Format& f) {
@@ -419,24 +421,69 @@ SndfilePtr create_output(const fs::path& path, const Format& format) {
   return out;
 }
 
-void write_frames(SNDFILE* out, const std::int32_t* pcm, const float* floats, std::size_t frames) {
-  const auto n = static_cast<sf_count_t>(frames);
-  const sf_count_t wrote = pcm != nullptr ? sf_writef_int(out, pcm, n) : sf_writef_float(out, floats, n);
-  if (wrote != n) throw RenderError("cannot write the output: " + std::string(sf_strerror(out)));
-}
+/// The output file: FLAC by FlacWriter (with the request's tags from the start), WAV by
+/// libsndfile.
+class OutputFile {
+ public:
+  OutputFile(const fs::path& path, const Format& format) : path_(path) {
+    if (format.container == Container::flac) {
+      try {
+        flac_.emplace(path, static_cast<int>(std::lround(format.rate_hz)), 2, format.bits, format.tags);
+      } catch (const std::runtime_error& e) {
+        throw RenderError("cannot write " + path.string() + ": " + e.what());
+      }
+    } else {
+      sndfile_ = create_output(path, format);
+    }
+  }
+
+  /// Interleaved stereo: integer PCM with the word in the top bits, or float (WAV only).
+  void write(const std::int32_t* pcm, const float* floats, std::size_t frames) {
+    if (flac_) {
+      try {
+        flac_->write(pcm, frames);
+      } catch (const std::runtime_error& e) {
+        throw RenderError(std::string("cannot write the output: ") + e.what());
+      }
+      return;
+    }
+    const auto n = static_cast<sf_count_t>(frames);
+    SNDFILE* out = sndfile_.get();
+    const sf_count_t wrote = pcm != nullptr ? sf_writef_int(out, pcm, n) : sf_writef_float(out, floats, n);
+    if (wrote != n) throw RenderError("cannot write the output: " + std::string(sf_strerror(out)));
+  }
+
+  /// Finishes the file (the header or the FLAC STREAMINFO written back).
+  void close() {
+    if (flac_) {
+      try {
+        flac_->close();
+      } catch (const std::runtime_error& e) {
+        throw RenderError("cannot write " + path_.string() + ": " + e.what());
+      }
+    } else if (sf_close(sndfile_.release()) != 0) {
+      throw RenderError("cannot write " + path_.string());
+    }
+  }
+
+ private:
+  fs::path path_;
+  SndfilePtr sndfile_;
+  std::optional<FlacWriter> flac_;
+};
 
 /// Writes what a pass kept to `path`.
 void write_printed(const fs::path& path, const Format& format, const Printed& printed) {
-  SndfilePtr out = create_output(path, format);
+  OutputFile out(path, format);
   const std::size_t frames = printed.frames();
   const std::int32_t* pcm = printed.pcm();
   const float* floats = printed.floats();
   constexpr std::size_t kStep = 1 << 16;
   for (std::size_t at = 0; at < frames; at += kStep) {
-    write_frames(out.get(), pcm != nullptr ? pcm + 2 * at : nullptr,
-                 floats != nullptr ? floats + 2 * at : nullptr, std::min(kStep, frames - at));
+    out.write(pcm != nullptr ? pcm + 2 * at : nullptr, floats != nullptr ? floats + 2 * at : nullptr,
+              std::min(kStep, frames - at));
   }
-  if (sf_close(out.release()) != 0) throw RenderError("cannot write " + path.string());
+  out.close();
 }
 
 /// The print path's output to the file (or kept in memory), measured as written: the chain's
@@ -467,7 +514,7 @@ class Output {
     if (printed_ != nullptr) {
       printed_->clear();
     } else {
-      out_ = create_output(path, format_);
+      out_.emplace(path, format_);
     }
   }
 
@@ -489,7 +536,7 @@ class Output {
         deliver(out[0], out[1], k);
       }
     }
-    out_.reset();  // closes and finalises the header
+    if (out_) out_->close();
     // The detector reads the instants around a frame kDelayFrames pushes later.
     for (std::uint32_t i = 0; i < dsp::TruePeakDetector::kDelayFrames; ++i) {
       peak_ = std::max(peak_, true_peak_.push(0.0, 0.0));
@@ -514,7 +561,7 @@ class Output {
   dsp::StereoTruePeakDetector true_peak_;
   double peak_ = 0.0;  // largest true-peak reading of the output so far (linear)
   Printed* printed_;
-  SndfilePtr out_;
+  std::optional<OutputFile> out_;
   std::uint64_t written_ = 0;
   std::array<std::vector<double>, 2> wide_;  // the block being dithered
   std::vector<double> interleaved_out_;
@@ -566,7 +613,7 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
     if (printed_ != nullptr) {
       printed_->append(pcm_.data(), pcm_.size());
     } else {
-      write_frames(out_.get(), pcm_.data(), nullptr, n);
+      out_->write(pcm_.data(), nullptr, n);
     }
   } else {
     float_out_.resize(2 * n);
@@ -575,7 +622,7 @@ void Output::deliver(const double* left, const double* right, std::size_t n) {
     if (printed_ != nullptr) {
       printed_->append(float_out_.data(), float_out_.size());
     } else {
-      write_frames(out_.get(), nullptr, float_out_.data(), n);
+      out_->write(nullptr, float_out_.data(), n);
     }
   }
   loudness_.push(interleaved_out_.data(), n);
@@ -712,6 +759,20 @@ Format choose_format(const RenderRequest& req, const dsp::ParamStore& store,
     throw RenderError("FLAC holds integer samples only: use --bits 16 or 24");
   }
   f.rate_hz = input_rate;
+  if (!req.tags.empty() && f.container != Container::flac) {
+    throw RenderError("tags are written in FLAC outputs only; " + req.output.filename().string() +
+                      " is not one");
+  }
+  for (const auto& [name, value] : req.tags) {
+    if (!FLAC__format_vorbiscomment_entry_name_is_legal(name.c_str()) || name.empty()) {
+      throw RenderError("tag " + name + ": a Vorbis comment name is printable ASCII without '='");
+    }
+    if (!FLAC__format_vorbiscomment_entry_value_is_legal(
+            reinterpret_cast<const FLAC__byte*>(value.data()), static_cast<unsigned>(value.size()))) {
+      throw RenderError("tag " + name + ": its value is not UTF-8");
+    }
+  }
+  f.tags = req.tags;
   if (req.rate_hz) {
     if (!(*req.rate_hz >= 8000.0 && *req.rate_hz <= 768000.0) ||
         *req.rate_hz != std::round(*req.rate_hz)) {

@@ -18,6 +18,7 @@
 
 #include "lacquer/dsp/param_store.hpp"
 #include "lacquer/dsp/targets.hpp"
+#include "offline/flac_writer.hpp"
 
 namespace lacquer::daemon {
 
@@ -60,6 +61,8 @@ struct RenderRequest {
   std::shared_ptr<const PreparedFront> front;
   /// Keep this render's front in RenderResult::front, when it fits in hold_bytes.
   bool keep_front = false;
+  /// Vorbis comments of a FLAC output, written with it (a WAV output takes none).
+  VorbisComments tags;
 };
 
 struct RenderResult {
