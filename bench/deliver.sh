@@ -6,7 +6,8 @@
 #   bench/deliver.sh [BUILD_DIR] [TRACKS] [SECONDS_PER_TRACK] [RUNS]
 #
 # The three commands run in turn RUNS times (default 2) and each one's best time counts: a
-# shared machine's speed moves by 10 % from one minute to the next.
+# shared machine's speed moves by 10 % from one minute to the next. With BASELINE=BINARY in
+# the environment, another build's whole delivery runs in each turn too, beside this one's.
 # BUILD_DIR holds the built tree (default: build); the album is TRACKS tracks (12) of
 # SECONDS_PER_TRACK seconds (225: 45 minutes), 48 kHz stereo, the benchmark's material at
 # levels from -11 to 0 dB, each mastered with the benchmark's chain (8 EQ bands, 4-band
@@ -67,9 +68,13 @@ loudnorm() {
 least() { if [[ -z $1 ]]; then echo "$2"; else echo "if ($2 < $1) $2 else $1" | bc -l; fi; }
 
 total=$(echo "$tracks * $seconds" | bc -l)
-t_all= t_streaming= t_ffmpeg=
+t_all= t_streaming= t_ffmpeg= t_baseline=
 for ((run = 1; run <= runs; run++)); do
-  rm -rf "$work/all" "$work/streaming" "$work/ffmpeg"
+  rm -rf "$work/all" "$work/baseline" "$work/streaming" "$work/ffmpeg"
+  if [[ -n ${BASELINE:-} ]]; then
+    t_baseline=$(least "$t_baseline" "$(elapsed "$BASELINE" deliver --album "$work/album.json" \
+      --out "$work/baseline" --formats streaming,cd,hires --jobs 2 --override codec_headroom)")
+  fi
   t_all=$(least "$t_all" "$(elapsed "$lacquer" deliver --album "$work/album.json" --out "$work/all" \
     --formats streaming,cd,hires --jobs 2 --override codec_headroom)")
   t_streaming=$(least "$t_streaming" "$(elapsed "$lacquer" deliver --album "$work/album.json" \
@@ -79,6 +84,7 @@ done
 
 printf '%-58s %8s %10s\n' "album: $tracks tracks, $(echo "$total / 60" | bc) min, 48 kHz stereo, best of $runs" "seconds" "x realtime"
 row() { printf '%-58s %8.1f %10.1f\n' "$1" "$2" "$(echo "$total / $2" | bc -l)"; }
+[[ -n $t_baseline ]] && row "BASELINE deliver streaming+cd+hires" "$t_baseline"
 row "lacquer deliver streaming+cd+hires (chain, checks)" "$t_all"
 row "lacquer deliver streaming (chain, FLAC+WAV, checks)" "$t_streaming"
 row "ffmpeg loudnorm per track, 2 at a time (no chain)" "$t_ffmpeg"
