@@ -15,8 +15,8 @@ TEST(CallbackTimes, PercentilesAreTheBucketsHoldingThatRank) {
   const auto s = CallbackTimes::summarize({}, times.snapshot());
   EXPECT_EQ(s.callbacks, 1000u);
   EXPECT_EQ(s.p50_us, 11.0);
-  EXPECT_EQ(s.p99_us, 11.0);    // rank 990 is the last 10.5 µs callback
-  EXPECT_EQ(s.p999_us, 41.0);   // rank 999 is the last 40 µs one
+  EXPECT_EQ(s.p99_us, 11.0);   // rank 990 is the last 10.5 µs callback
+  EXPECT_EQ(s.p999_us, 41.0);  // rank 999 is the last 40 µs one
   EXPECT_EQ(s.max_us, 101.0);
   EXPECT_NEAR(times.total_seconds(), (990 * 10'500 + 9 * 40'000 + 100'999) * 1e-9, 1e-12);
 }

@@ -439,24 +439,23 @@ TEST_F(Render, FullDiskFailsCleanlyAndKeepsTheOldOutput) {
   write(at("in.wav"), material(48000, 2, 3.0), SF_FORMAT_WAV | SF_FORMAT_PCM_24);
   { std::ofstream(at("out.wav")) << "the previous deliverable\n"; }
   // 256 blocks of 512 bytes (128 kB) where the 32-bit float output needs 1.1 MB.
-  const Outcome r = render(at("in.wav").string() + " " + at("out.wav").string(),
-                           "ulimit -f 256; trap '' XFSZ; ");
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("cannot write the output"), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  expect_only({"in.wav", "out.wav"});
+  // Each output stops with one clear line, and nothing but the old output is left.
+  const auto full_disk = [&](const std::string& out, const std::string& message) {
+    const Outcome r =
+        render(at("in.wav").string() + " " + at(out).string(), "ulimit -f 256; trap '' XFSZ; ");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    expect_only({"in.wav", "out.wav"});
+  };
+  full_disk("out.wav", "cannot write the output");
   std::ifstream kept(at("out.wav"));
   std::string line;
   std::getline(kept, line);
   EXPECT_EQ(line, "the previous deliverable");
 
-  // The same for FLAC, which libFLAC writes: the system's reason, on one line.
-  const Outcome flac = render(at("in.wav").string() + " " + at("out.flac").string(),
-                              "ulimit -f 256; trap '' XFSZ; ");
-  EXPECT_NE(flac.exit_code, 0);
-  EXPECT_NE(flac.err.find("cannot write the output: File too large"), std::string::npos) << flac.err;
-  EXPECT_EQ(std::count(flac.err.begin(), flac.err.end(), '\n'), 1) << flac.err;
-  expect_only({"in.wav", "out.wav"});
+  // The same for FLAC, which libFLAC writes: the system's reason.
+  full_disk("out.flac", "cannot write the output: File too large");
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 
 namespace lacquer::daemon {
 
-CallbackTimes::CallbackTimes() : counts_(std::make_unique<std::atomic<std::uint64_t>[]>(kBuckets)) {}
+CallbackTimes::CallbackTimes()
+    : counts_(std::make_unique<std::atomic<std::uint64_t>[]>(kBuckets)) {}
 
 std::vector<std::uint64_t> CallbackTimes::snapshot() const {
   std::vector<std::uint64_t> out(kBuckets);

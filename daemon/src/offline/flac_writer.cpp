@@ -18,7 +18,8 @@ constexpr std::size_t kChunkFrames = 4096;
 /// Why the encoder stopped: the system's reason for a failed write, else libFLAC's state.
 std::string reason(const FLAC__StreamEncoder* encoder, int error) {
   const FLAC__StreamEncoderState state = FLAC__stream_encoder_get_state(encoder);
-  const bool io = state == FLAC__STREAM_ENCODER_CLIENT_ERROR || state == FLAC__STREAM_ENCODER_IO_ERROR;
+  const bool io =
+      state == FLAC__STREAM_ENCODER_CLIENT_ERROR || state == FLAC__STREAM_ENCODER_IO_ERROR;
   return io && error != 0 ? std::strerror(error) : FLAC__StreamEncoderStateString[state];
 }
 }  // namespace
@@ -44,9 +45,11 @@ FlacWriter::FlacWriter(const std::filesystem::path& path, int sample_rate, int c
   for (const auto& [name, value] : comments) {
     if (value.empty()) continue;
     FLAC__StreamMetadata_VorbisComment_Entry entry;
-    if (!FLAC__metadata_object_vorbiscomment_entry_from_name_value_pair(&entry, name.c_str(), value.c_str()) ||
-        !FLAC__metadata_object_vorbiscomment_append_comment(comments_.get(), entry, /*copy=*/false)) {
-      fail("the tag " + name + " is not a valid Vorbis comment");
+    if (!FLAC__metadata_object_vorbiscomment_entry_from_name_value_pair(&entry, name.c_str(),
+                                                                        value.c_str()) ||
+        !FLAC__metadata_object_vorbiscomment_append_comment(comments_.get(), entry,
+                                                            /*copy=*/false)) {
+      throw std::runtime_error("the tag " + name + " is not a valid Vorbis comment");
     }
   }
   FLAC__StreamMetadata* blocks[2] = {comments_.get(), padding_.get()};
@@ -56,15 +59,16 @@ FlacWriter::FlacWriter(const std::filesystem::path& path, int sample_rate, int c
                    FLAC__stream_encoder_set_sample_rate(e, static_cast<unsigned>(sample_rate)) &&
                    FLAC__stream_encoder_set_compression_level(e, kCompressionLevel) &&
                    FLAC__stream_encoder_set_metadata(e, blocks, 2);
-  if (!set) fail("the encoder refused the format");
+  if (!set) throw std::runtime_error("the encoder refused the format");
   errno = 0;
-  const FLAC__StreamEncoderInitStatus status = FLAC__stream_encoder_init_file(e, path.c_str(), nullptr, nullptr);
-  if (status == FLAC__STREAM_ENCODER_INIT_STATUS_ENCODER_ERROR) fail(reason(e, errno));
-  if (status != FLAC__STREAM_ENCODER_INIT_STATUS_OK) fail(FLAC__StreamEncoderInitStatusString[status]);
-}
-
-void FlacWriter::fail(const std::string& what) {
-  throw std::runtime_error(what);
+  const FLAC__StreamEncoderInitStatus status =
+      FLAC__stream_encoder_init_file(e, path.c_str(), nullptr, nullptr);
+  if (status == FLAC__STREAM_ENCODER_INIT_STATUS_ENCODER_ERROR) {
+    throw std::runtime_error(reason(e, errno));
+  }
+  if (status != FLAC__STREAM_ENCODER_INIT_STATUS_OK) {
+    throw std::runtime_error(FLAC__StreamEncoderInitStatusString[status]);
+  }
 }
 
 void FlacWriter::write(const std::int32_t* interleaved, std::size_t frames) {
@@ -76,7 +80,7 @@ void FlacWriter::write(const std::int32_t* interleaved, std::size_t frames) {
     errno = 0;
     if (!FLAC__stream_encoder_process_interleaved(encoder_.get(), right_justified_.data(),
                                                   static_cast<unsigned>(n))) {
-      fail(reason(encoder_.get(), errno));
+      throw std::runtime_error(reason(encoder_.get(), errno));
     }
     done += n;
   }
@@ -84,7 +88,9 @@ void FlacWriter::write(const std::int32_t* interleaved, std::size_t frames) {
 
 void FlacWriter::close() {
   errno = 0;
-  if (!FLAC__stream_encoder_finish(encoder_.get())) fail(reason(encoder_.get(), errno));
+  if (!FLAC__stream_encoder_finish(encoder_.get())) {
+    throw std::runtime_error(reason(encoder_.get(), errno));
+  }
 }
 
 }  // namespace lacquer::daemon

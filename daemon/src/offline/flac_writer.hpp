@@ -14,7 +14,6 @@
 #include <utility>
 #include <vector>
 
-
 namespace lacquer::daemon {
 
 /// NAME=value Vorbis comments, in order; empty values are left out.
@@ -36,8 +35,6 @@ class FlacWriter {
   void close();
 
  private:
-  [[noreturn]] static void fail(const std::string& what);
-
   struct BlockFree {
     void operator()(FLAC__StreamMetadata* b) const noexcept;
   };

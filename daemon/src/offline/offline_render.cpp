@@ -138,13 +138,6 @@ struct Format {
   VorbisComments tags;  // FLAC only
 };
 
-int sf_format(const Format& f) {
-  const int major = f.container == Container::wav ? SF_FORMAT_WAV : SF_FORMAT_FLAC;
-  if (f.bits == 16) return major | SF_FORMAT_PCM_16;
-  if (f.bits == 24) return major | SF_FORMAT_PCM_24;
-  return major | SF_FORMAT_FLOAT;
-}
-
 // ---- one pass --------------------------------------------------------------------------
 
 struct Measurement {
@@ -411,16 +404,6 @@ class Printed {
   std::size_t values_ = 0;
 };
 
-SndfilePtr create_output(const fs::path& path, const Format& format) {
-  SF_INFO info{};
-  info.samplerate = static_cast<int>(std::lround(format.rate_hz));
-  info.channels = 2;
-  info.format = sf_format(format);
-  SndfilePtr out(sf_open(path.c_str(), SFM_WRITE, &info));
-  if (!out) throw RenderError("cannot write " + path.string() + ": " + sf_strerror(nullptr));
-  return out;
-}
-
 /// The output file: FLAC by FlacWriter (with the request's tags from the start), WAV by
 /// libsndfile.
 class OutputFile {
@@ -433,7 +416,14 @@ class OutputFile {
         throw RenderError("cannot write " + path.string() + ": " + e.what());
       }
     } else {
-      sndfile_ = create_output(path, format);
+      SF_INFO info{};
+      info.samplerate = static_cast<int>(std::lround(format.rate_hz));
+      info.channels = 2;
+      info.format = SF_FORMAT_WAV | (format.bits == 16   ? SF_FORMAT_PCM_16
+                                     : format.bits == 24 ? SF_FORMAT_PCM_24
+                                                         : SF_FORMAT_FLOAT);
+      sndfile_.reset(sf_open(path.c_str(), SFM_WRITE, &info));
+      if (!sndfile_) throw RenderError("cannot write " + path.string() + ": " + sf_strerror(nullptr));
     }
   }
 
