@@ -259,17 +259,26 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
     const double ceiling = ceiling_gain_.current();
     const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - w);
     const double* in[2] = {left, right};
+    // Four frames per step, written out: the compiler leaves a loop of unknown length scalar.
+    const auto copy_run = [drive](const double* from, double* wet, double* dry, std::uint32_t m) {
+      std::uint32_t k = 0;
+      for (; k + 4 <= m; k += 4) {
+        f64x4 x;
+        std::memcpy(&x, from + k, sizeof x);
+        const f64x4 driven = x * drive;
+        std::memcpy(wet + k, &driven, sizeof driven);
+        std::memcpy(dry + k, &x, sizeof x);
+      }
+      for (; k < m; ++k) {
+        wet[k] = from[k] * drive;
+        dry[k] = from[k];
+      }
+    };
     for (int ch = 0; ch < 2; ++ch) {
       double* wet = wet_delay_[ch].data();
       double* dry = dry_delay_[ch].data();
-      for (std::uint32_t k = 0; k < first_run; ++k) {
-        wet[w + k] = in[ch][k] * drive;
-        dry[w + k] = in[ch][k];
-      }
-      for (std::uint32_t k = first_run; k < n; ++k) {
-        wet[k - first_run] = in[ch][k] * drive;
-        dry[k - first_run] = in[ch][k];
-      }
+      copy_run(in[ch], wet + w, dry + w, first_run);
+      copy_run(in[ch] + first_run, wet, dry, n - first_run);
     }
     // Only readings above the ceiling matter, which lets the detector skip interpolating
     // quiet passages.
@@ -326,11 +335,22 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
   if (!wet_mix_.ramping() && wet_mix_.current() == 1.0) {
     // In at most two runs, where the ring wraps, so that each runs four frames per step.
     const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - first);
+    const double* gain = envelope_.data();
+    const auto apply_run = [](const double* wet, const double* gain, double* out, std::uint32_t m) {
+      std::uint32_t k = 0;
+      for (; k + 4 <= m; k += 4) {
+        f64x4 x, g;
+        std::memcpy(&x, wet + k, sizeof x);
+        std::memcpy(&g, gain + k, sizeof g);
+        const f64x4 y = x * g;
+        std::memcpy(out + k, &y, sizeof y);
+      }
+      for (; k < m; ++k) out[k] = wet[k] * gain[k];
+    };
     for (int ch = 0; ch < 2; ++ch) {
       const double* wet = wet_delay_[ch].data();
-      double* out = io[ch];
-      for (std::uint32_t k = 0; k < first_run; ++k) out[k] = wet[first + k] * envelope_[k];
-      for (std::uint32_t k = first_run; k < n; ++k) out[k] = wet[k - first_run] * envelope_[k];
+      apply_run(wet + first, gain, io[ch], first_run);
+      apply_run(wet, gain + first_run, io[ch] + first_run, n - first_run);
     }
   } else {
     for (std::uint32_t i = 0, r = first; i < n; ++i, r = (r + 1) & delay_mask_) {

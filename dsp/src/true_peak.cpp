@@ -136,14 +136,17 @@ double TruePeakDetector::push(double x, double out[kOversampling]) noexcept {
 StereoTruePeakDetector::StereoTruePeakDetector(TruePeakDetector::Mode mode,
                                                double sample_rate) noexcept {
   const TruePeakDetector mono(mode, sample_rate);
-  for (int k = 0; k < kTaps; ++k) {
-    for (int g = 0; g < 3; ++g) {
-      const auto pair = mono.lanes_[k][g];
-      lanes_[k][g] = simd::f64x4{pair[0], pair[1], pair[0], pair[1]};
-    }
-  }
+  const auto both_channels = [&](int k, int g) {
+    const auto pair = mono.lanes_[k][g];
+    return simd::f64x4{pair[0], pair[1], pair[0], pair[1]};
+  };
+  for (int k = 0; k < kTaps; ++k) lanes_[k] = simd::join(both_channels(k, 0), both_channels(k, 1));
   ebu_first_ = mono.ebu_first_;
   ebu_len_ = mono.ebu_len_;
+  for (int j = 0; j < ebu_len_ / 2; ++j) {
+    const int k = ebu_first_ + 2 * j;
+    ebu_lanes_[j] = simd::join(both_channels(k, 2), both_channels(k + 1, 2));
+  }
   gain_bound_ = mono.gain_bound_;
   reset();
 }
@@ -155,31 +158,32 @@ void StereoTruePeakDetector::reset() noexcept {
 }
 
 simd::f64x2 StereoTruePeakDetector::push_each(double left, double right) noexcept {
+  using simd::f64x4;
+  using simd::f64x8;
   store(left, right);
-  const simd::f64x4* w = hist_.data() + pos_;  // oldest first
+  const f64x4* w = hist_.data() + pos_;  // oldest first
 
-  // The same sums, in the same order, as TruePeakDetector::push() for each channel.
-  simd::f64x4 s0[4] = {};
-  simd::f64x4 s1[4] = {};
+  // The same sums, in the same order, as TruePeakDetector::push() for each channel: the low
+  // half of s holds its first group of instants, the high half its second.
+  f64x8 s[4] = {};
 #pragma GCC unroll 24
   for (int k = 0; k < kTaps; ++k) {
-    s0[k % 4] = simd::fma(lanes_[k][0], w[k], s0[k % 4]);
-    s1[k % 4] = simd::fma(lanes_[k][1], w[k], s1[k % 4]);
+    s[k % 4] = simd::fma(lanes_[k], simd::join(w[k], w[k]), s[k % 4]);
   }
-  const simd::f64x4 sum0 = (s0[0] + s0[1]) + (s0[2] + s0[3]);
-  const simd::f64x4 sum1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
-  const auto abs = [](simd::f64x4 v) { return simd::select<simd::f64x4>(v < 0.0, -v, v); };
-  simd::f64x4 m = simd::max(abs(sum0), abs(sum1));
+  const f64x8 sum = (s[0] + s[1]) + (s[2] + s[3]);
+  const auto abs = [](auto v) { return simd::select<decltype(v)>(v < 0.0, -v, v); };
+  const f64x8 sum_abs = abs(sum);
+  f64x4 m = simd::max(simd::low_half(sum_abs), simd::high_half(sum_abs));
   // Lanes 0 and 2 of the history are the original samples of the two channels.
   m = simd::max(m, abs(w[kTaps / 2 - 1]));
   if (ebu_len_ > 0) {
-    simd::f64x4 even{};
-    simd::f64x4 odd{};
-    for (int k = ebu_first_; k < ebu_first_ + ebu_len_; k += 2) {
-      even = simd::fma(lanes_[k][2], w[k], even);
-      odd = simd::fma(lanes_[k + 1][2], w[k + 1], odd);
+    // Taps k and k + 1 in one vector: the low half sums the even taps, the high half the odd.
+    f64x8 even_odd{};
+    for (int j = 0; j < ebu_len_ / 2; ++j) {
+      const int k = ebu_first_ + 2 * j;
+      even_odd = simd::fma(ebu_lanes_[j], simd::join(w[k], w[k + 1]), even_odd);
     }
-    m = simd::max(m, abs(even + odd));
+    m = simd::max(m, abs(simd::low_half(even_odd) + simd::high_half(even_odd)));
   }
   // Lanes (left, left, right, right) to each channel's largest.
   m = simd::max(m, simd::swap_pairs(m));

@@ -79,7 +79,7 @@ class TruePeakDetector {
   int pos_ = 0;  // slot of the oldest sample in the first copy
 };
 
-/// Two channels of TruePeakDetector in one: each vector holds two instants of both
+/// Two channels of TruePeakDetector in one: each vector holds four instants of both
 /// channels, so one pass over the taps serves left and right, with the same readings.
 class StereoTruePeakDetector {
  public:
@@ -130,9 +130,11 @@ class StereoTruePeakDetector {
     pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
   }
 
-  // lanes_[k]: TruePeakDetector's weights of history sample k, each pair of instants for
-  // (left, left, right, right).
-  std::array<std::array<simd::f64x4, 3>, kTaps> lanes_{};
+  // lanes_[k]: TruePeakDetector's weights of history sample k for its first two pairs of
+  // instants, each pair for (left, left, right, right); ebu_lanes_[j] its third pair's
+  // weights of history samples k and k + 1, k = ebu_first_ + 2 j.
+  std::array<simd::f64x8, kTaps> lanes_{};
+  std::array<simd::f64x8, kTaps / 2> ebu_lanes_{};
   int ebu_first_ = 0;
   int ebu_len_ = 0;
   double gain_bound_ = 1.0;
