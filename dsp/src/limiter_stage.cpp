@@ -336,16 +336,16 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
     // In at most two runs, where the ring wraps, so that each runs four frames per step.
     const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - first);
     const double* gain = envelope_.data();
-    const auto apply_run = [](const double* wet, const double* gain, double* out, std::uint32_t m) {
+    const auto apply_run = [](const double* wet, const double* gains, double* out, std::uint32_t m) {
       std::uint32_t k = 0;
       for (; k + 4 <= m; k += 4) {
         f64x4 x, g;
         std::memcpy(&x, wet + k, sizeof x);
-        std::memcpy(&g, gain + k, sizeof g);
+        std::memcpy(&g, gains + k, sizeof g);
         const f64x4 y = x * g;
         std::memcpy(out + k, &y, sizeof y);
       }
-      for (; k < m; ++k) out[k] = wet[k] * gain[k];
+      for (; k < m; ++k) out[k] = wet[k] * gains[k];
     };
     for (int ch = 0; ch < 2; ++ch) {
       const double* wet = wet_delay_[ch].data();

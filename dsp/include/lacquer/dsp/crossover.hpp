@@ -47,8 +47,9 @@ class Crossover {
 
   /// split() for `n` frames: bands0[i] and bands1[i] are bands[0] and bands[1] of frame i.
   /// With the frequencies at rest, coefficients and state are kept in locals for the whole
-  /// block, so that the sections' recursions overlap; the result is the same as n calls of
-  /// split().
+  /// block, so that the sections' recursions overlap (four bands: two sections per
+  /// instruction, each a frame or two behind the other); the result is the same as n calls
+  /// of split().
   template <int kSplits>
   void split_block(const simd::f64x2* frames, simd::f64x4* bands0, simd::f64x4* bands1,
                    std::uint32_t n) noexcept {
@@ -59,6 +60,10 @@ class Crossover {
         bands0[i] = bands[0];
         bands1[i] = bands[1];
       }
+      return;
+    }
+    if constexpr (kSplits == 3) {
+      split_block_four_bands(frames, bands0, bands1, n);
       return;
     }
     const Coeffs coeffs = live_coeffs();
@@ -75,6 +80,9 @@ class Crossover {
   std::array<double, kMaxSplits> sanitise(const std::array<double, kMaxSplits>& f) const noexcept;
   void design(int k, bool jump) noexcept;
   void tick() noexcept;
+  // split_block<3>() at rest, its eight sections as four f64x8 pairs.
+  void split_block_four_bands(const simd::f64x2* frames, simd::f64x4* bands0, simd::f64x4* bands1,
+                              std::uint32_t n) noexcept;
 
   // One split: its frequency glide and the coefficient ramps of its low-pass/high-pass pair
   // (lanes: low left, low right, high left, high right) and of its compensating allpass

@@ -114,6 +114,15 @@ inline V fnma(V a, V b, V c) noexcept {
   if constexpr (std::is_same_v<V, f32x8>) {
     return std::bit_cast<V>(_mm256_fnmadd_ps(std::bit_cast<__m256>(a), std::bit_cast<__m256>(b),
                                              std::bit_cast<__m256>(c)));
+  } else if constexpr (sizeof(V) == 64) {
+#if defined(__AVX512F__)
+    return std::bit_cast<V>(_mm512_fnmadd_pd(std::bit_cast<__m512d>(a),
+                                             std::bit_cast<__m512d>(b),
+                                             std::bit_cast<__m512d>(c)));
+#else
+    return join(fnma(low_half(a), low_half(b), low_half(c)),
+                fnma(high_half(a), high_half(b), high_half(c)));
+#endif
   } else if constexpr (sizeof(V) == 32) {
     return std::bit_cast<V>(_mm256_fnmadd_pd(std::bit_cast<__m256d>(a),
                                              std::bit_cast<__m256d>(b),

@@ -38,6 +38,15 @@ struct VectorCoeffs {
   }
 };
 
+/// Coefficients of two sections of half the width side by side (low lanes `low`).
+template <typename V, typename H>
+VectorCoeffs<V> join(const VectorCoeffs<H>& low, const VectorCoeffs<H>& high) noexcept
+  requires(sizeof(V) == 2 * sizeof(H))
+{
+  return {simd::join(low.b0, high.b0), simd::join(low.b1, high.b1), simd::join(low.b2, high.b2),
+          simd::join(low.a1, high.a1), simd::join(low.a2, high.a2)};
+}
+
 /// The coefficients a section needs to run two frames per step (VectorSection::process_two).
 /// From the state (s1, s2) before frames x0, x1:
 ///   y0  = s1 + b0 x0
@@ -89,19 +98,20 @@ class VectorSection {
     s1_ = f(s1_);
     s2_ = f(s2_);
   }
-  /// The states of two f64x2 sections side by side (low lanes `low`), and back: a pair of
-  /// sections run as one f64x4.
-  static VectorSection join(const VectorSection<simd::f64x2>& low,
-                            const VectorSection<simd::f64x2>& high) noexcept
-    requires std::is_same_v<V, simd::f64x4>
+  /// The states of two sections of half the width side by side (low lanes `low`), and back:
+  /// a pair of sections run as one vector.
+  template <typename H>
+  static VectorSection join(const VectorSection<H>& low, const VectorSection<H>& high) noexcept
+    requires(sizeof(V) == 2 * sizeof(H))
   {
     VectorSection s;
     s.s1_ = simd::join(low.s1_, high.s1_);
     s.s2_ = simd::join(low.s2_, high.s2_);
     return s;
   }
-  void split(VectorSection<simd::f64x2>& low, VectorSection<simd::f64x2>& high) const noexcept
-    requires std::is_same_v<V, simd::f64x4>
+  template <typename H>
+  void split(VectorSection<H>& low, VectorSection<H>& high) const noexcept
+    requires(sizeof(V) == 2 * sizeof(H))
   {
     low.s1_ = simd::low_half(s1_);
     low.s2_ = simd::low_half(s2_);
