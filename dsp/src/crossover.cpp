@@ -50,8 +50,7 @@ void Crossover::design(int k, bool jump) noexcept {
   // Band 1 (lanes 0, 1) lies below every split after the first; band 2 (lanes 2, 3) below
   // every split after the second.
   VectorCoeffs<simd::f64x4> all_pass;
-  const BiquadCoeffs ap =
-      design_biquad(BiquadShape::all_pass, sample_rate_, f, kButterworthQ, 0.0);
+  const BiquadCoeffs ap = design_biquad(BiquadShape::all_pass, sample_rate_, f, kButterworthQ, 0.0);
   all_pass.set_lanes(0, 2, ap);
   all_pass.set_lanes(2, 2, k >= 2 ? ap : BiquadCoeffs{});
   if (jump) {
@@ -102,13 +101,14 @@ void Crossover::split_block_four_bands(const simd::f64x2* frames, simd::f64x4* b
   const auto step = [&](std::uint32_t t) {
     f64x4 o1{};
     f64x4 o2{};
-    if (t < n) o1 = s.pass[0][1].process(c.pass[0], s.pass[0][0].process(c.pass[0], both(frames[t])));
+    if (t < n)
+      o1 = s.pass[0][1].process(c.pass[0], s.pass[0][0].process(c.pass[0], both(frames[t])));
     if (t >= 1 && t - 1 < n) {
       const f64x4 rest = both(simd::high_half(o1_last));
       o2 = s.pass[1][1].process(c.pass[1], s.pass[1][0].process(c.pass[1], rest));
       const f64x4 low = simd::join(simd::low_half(o1_last), simd::low_half(o2));
-      bands0[t - 1] = s.compensation[1].process(
-          c.all_pass[2], s.compensation[0].process(c.all_pass[1], low));
+      bands0[t - 1] =
+          s.compensation[1].process(c.all_pass[2], s.compensation[0].process(c.all_pass[1], low));
     }
     if (t >= 2 && t - 2 < n) {
       const f64x4 rest = both(simd::high_half(o2_last));

@@ -310,7 +310,8 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
     std::memcpy(&peak, envelope_.data() + i, sizeof peak);
     std::memcpy(&ceiling, ceiling_chunk_.data() + i, sizeof ceiling);
     const f64x4 ratio = peak / ceiling;
-    const f64x4 db = 2.0 * power_to_db(simd::max(ratio, simd::splat<f64x4>(1.0))) + kReductionMarginDb;
+    const f64x4 db =
+        2.0 * power_to_db(simd::max(ratio, simd::splat<f64x4>(1.0))) + kReductionMarginDb;
     const f64x4 reduction = simd::select<f64x4>(ratio > 1.0, db, f64x4{});
     std::memcpy(envelope_.data() + i, &reduction, sizeof reduction);
   }
@@ -336,7 +337,8 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
     // In at most two runs, where the ring wraps, so that each runs four frames per step.
     const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - first);
     const double* gain = envelope_.data();
-    const auto apply_run = [](const double* wet, const double* gains, double* out, std::uint32_t m) {
+    const auto apply_run = [](const double* wet, const double* gains, double* out,
+                              std::uint32_t m) {
       std::uint32_t k = 0;
       for (; k + 4 <= m; k += 4) {
         f64x4 x, g;

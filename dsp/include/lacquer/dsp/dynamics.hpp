@@ -168,8 +168,8 @@ class Dynamics {
   /// process() for `n` frames. While the curve is still, the detector, the curve and the
   /// ballistics of each frame run in one loop with the state in locals: the two recursions
   /// (detector power, gain reduction) are short next to the curve, so the curve of one frame
-  /// overlaps the recursions of the next. Where V is half a register (f64x2) the curve takes
-  /// two frames per vector.
+  /// overlaps the recursions of the next. Where a register holds two of V the curve takes two
+  /// frames per vector.
   void process_block(const V* sidechain, V* gr_db, std::uint32_t n) noexcept {
     if (gliding_) {
       for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = process(sidechain[i]);
@@ -216,9 +216,13 @@ class Dynamics {
   void glide() noexcept;
   void load_curve() noexcept;
 
-  // Two frames of V per vector for the curve where V is half a register (f64x2).
-  static constexpr int kFramesPerWide = sizeof(V) == 16 ? 2 : 1;
-  using Wide = std::conditional_t<kFramesPerWide == 2, simd::f64x4, V>;
+  // Two frames of V per vector for the curve where a register holds two: f64x2 always,
+  // f32x8 with 512-bit registers.
+  static constexpr int kFramesPerWide =
+      sizeof(V) == 16 || (sizeof(V) == 32 && simd::kWideRegisters) ? 2 : 1;
+  using Wide = std::conditional_t<
+      kFramesPerWide == 1, V,
+      std::conditional_t<std::is_same_v<V, simd::f64x2>, simd::f64x4, simd::f32x16>>;
 
   // The curve per lane, in V or (for two frames at once) in Wide.
   template <typename W>

@@ -28,6 +28,15 @@ using i64x8 = long long __attribute__((vector_size(64)));
 using f32x4 = float __attribute__((vector_size(16)));
 using f32x8 = float __attribute__((vector_size(32)));
 using i32x8 = int __attribute__((vector_size(32)));
+using f32x16 = float __attribute__((vector_size(64)));
+using i32x16 = int __attribute__((vector_size(64)));
+
+/// True where the build has 512-bit registers (x86-64-v4): one holds two f64x4 or f32x8.
+#if defined(__AVX512F__)
+inline constexpr bool kWideRegisters = true;
+#else
+inline constexpr bool kWideRegisters = false;
+#endif
 
 /// The integer vector of the same lane count; comparisons set all bits of a true lane.
 template <typename V>
@@ -47,6 +56,10 @@ struct Mask<f64x8> {
 template <>
 struct Mask<f32x8> {
   using type = i32x8;
+};
+template <>
+struct Mask<f32x16> {
+  using type = i32x16;
 };
 template <typename V>
 using mask_t = typename Mask<V>::type;
@@ -70,6 +83,15 @@ inline f64x4 high_half(f64x8 v) noexcept { return __builtin_shufflevector(v, v, 
 inline f64x8 join(f64x4 low, f64x4 high) noexcept {
   return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7);
 }
+inline f32x8 low_half(f32x16 v) noexcept {
+  return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+inline f32x8 high_half(f32x16 v) noexcept {
+  return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+inline f32x16 join(f32x8 low, f32x8 high) noexcept {
+  return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
 
 template <typename V>
 inline V splat(double x) noexcept {
@@ -85,6 +107,14 @@ inline V fma(V a, V b, V c) noexcept {
   if constexpr (std::is_same_v<V, f32x8>) {
     return std::bit_cast<V>(_mm256_fmadd_ps(std::bit_cast<__m256>(a), std::bit_cast<__m256>(b),
                                             std::bit_cast<__m256>(c)));
+  } else if constexpr (std::is_same_v<V, f32x16>) {
+#if defined(__AVX512F__)
+    return std::bit_cast<V>(_mm512_fmadd_ps(std::bit_cast<__m512>(a), std::bit_cast<__m512>(b),
+                                            std::bit_cast<__m512>(c)));
+#else
+    return join(fma(low_half(a), low_half(b), low_half(c)),
+                fma(high_half(a), high_half(b), high_half(c)));
+#endif
   } else if constexpr (sizeof(V) == 64) {
 #if defined(__AVX512F__)
     return std::bit_cast<V>(_mm512_fmadd_pd(std::bit_cast<__m512d>(a), std::bit_cast<__m512d>(b),
@@ -114,6 +144,14 @@ inline V fnma(V a, V b, V c) noexcept {
   if constexpr (std::is_same_v<V, f32x8>) {
     return std::bit_cast<V>(_mm256_fnmadd_ps(std::bit_cast<__m256>(a), std::bit_cast<__m256>(b),
                                              std::bit_cast<__m256>(c)));
+  } else if constexpr (std::is_same_v<V, f32x16>) {
+#if defined(__AVX512F__)
+    return std::bit_cast<V>(_mm512_fnmadd_ps(std::bit_cast<__m512>(a), std::bit_cast<__m512>(b),
+                                             std::bit_cast<__m512>(c)));
+#else
+    return join(fnma(low_half(a), low_half(b), low_half(c)),
+                fnma(high_half(a), high_half(b), high_half(c)));
+#endif
   } else if constexpr (sizeof(V) == 64) {
 #if defined(__AVX512F__)
     return std::bit_cast<V>(_mm512_fnmadd_pd(std::bit_cast<__m512d>(a),
@@ -155,22 +193,32 @@ inline V min(V a, V b) noexcept {
 /// True when any lane of a comparison result is set.
 template <typename M>
 inline bool any(M m) noexcept {
-#if defined(__AVX__)
-  // One test of all bits, whatever the lane width.
-  if constexpr (sizeof(M) == 16) {
-    const auto q = std::bit_cast<__m128i>(m);
-    return _mm_testz_si128(q, q) == 0;
-  } else {
-    const auto q = std::bit_cast<__m256i>(m);
-    return _mm256_testz_si256(q, q) == 0;
-  }
+  if constexpr (sizeof(M) == 64) {
+#if defined(__AVX512F__)
+    const auto q = std::bit_cast<__m512i>(m);
+    return _mm512_test_epi64_mask(q, q) != 0;
+#else
+    const i64x8 q = std::bit_cast<i64x8>(m);
+    return any(i64x4{q[0] | q[4], q[1] | q[5], q[2] | q[6], q[3] | q[7]});
 #endif
-  if constexpr (sizeof(M) == 16) {
-    const i64x2 q = std::bit_cast<i64x2>(m);
-    return (q[0] | q[1]) != 0;
   } else {
-    const i64x4 q = std::bit_cast<i64x4>(m);
-    return (q[0] | q[1] | q[2] | q[3]) != 0;
+#if defined(__AVX__)
+    // One test of all bits, whatever the lane width.
+    if constexpr (sizeof(M) == 16) {
+      const auto q = std::bit_cast<__m128i>(m);
+      return _mm_testz_si128(q, q) == 0;
+    } else {
+      const auto q = std::bit_cast<__m256i>(m);
+      return _mm256_testz_si256(q, q) == 0;
+    }
+#endif
+    if constexpr (sizeof(M) == 16) {
+      const i64x2 q = std::bit_cast<i64x2>(m);
+      return (q[0] | q[1]) != 0;
+    } else {
+      const i64x4 q = std::bit_cast<i64x4>(m);
+      return (q[0] | q[1] | q[2] | q[3]) != 0;
+    }
   }
 }
 
@@ -188,6 +236,9 @@ inline f64x2 swap_pairs(f64x2 v) noexcept { return __builtin_shufflevector(v, v,
 inline f64x4 swap_pairs(f64x4 v) noexcept { return __builtin_shufflevector(v, v, 1, 0, 3, 2); }
 inline f32x8 swap_pairs(f32x8 v) noexcept {
   return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+}
+inline f32x16 swap_pairs(f32x16 v) noexcept {
+  return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
 }
 
 /// Two f64x4 in single precision as one f32x8 (a in the low lanes), and back.
