@@ -168,8 +168,7 @@ class Dynamics {
   /// process() for `n` frames. While the curve is still, the detector, the curve and the
   /// ballistics of each frame run in one loop with the state in locals: the two recursions
   /// (detector power, gain reduction) are short next to the curve, so the curve of one frame
-  /// overlaps the recursions of the next. Where a register holds two of V the curve takes two
-  /// frames per vector.
+  /// overlaps the recursions of the next. The curve takes two frames per vector.
   void process_block(const V* sidechain, V* gr_db, std::uint32_t n) noexcept {
     if (gliding_) {
       for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = process(sidechain[i]);
@@ -179,19 +178,17 @@ class Dynamics {
     V held = held_power_;
     V gr = gr_db_;
     std::uint32_t i = 0;
-    if constexpr (kFramesPerWide == 2) {
-      const auto twice = [](V v) { return simd::join(v, v); };
-      const Curve<Wide> wide = {twice(curve_.threshold_db), twice(curve_.slope),
-                                twice(curve_.knee_db), twice(curve_.half_inv_knee),
-                                twice(curve_.link)};
-      const Wide floor = twice(floor_power_);
-      for (; i + 2 <= n; i += 2) {
-        const V first = detect(sidechain[i], power, held);
-        const Wide powers = simd::join(first, detect(sidechain[i + 1], power, held));
-        const Wide target = simd::any(powers > floor) ? target_of(powers, wide) : Wide{};
-        gr_db[i] = gr = ballistics(simd::low_half(target), gr);
-        gr_db[i + 1] = gr = ballistics(simd::high_half(target), gr);
-      }
+    const auto twice = [](V v) { return simd::join(v, v); };
+    const Curve<Wide> wide = {twice(curve_.threshold_db), twice(curve_.slope),
+                              twice(curve_.knee_db), twice(curve_.half_inv_knee),
+                              twice(curve_.link)};
+    const Wide floor = twice(floor_power_);
+    for (; i + 2 <= n; i += 2) {
+      const V first = detect(sidechain[i], power, held);
+      const Wide powers = simd::join(first, detect(sidechain[i + 1], power, held));
+      const Wide target = simd::any(powers > floor) ? target_of(powers, wide) : Wide{};
+      gr_db[i] = gr = ballistics(simd::low_half(target), gr);
+      gr_db[i + 1] = gr = ballistics(simd::high_half(target), gr);
     }
     for (; i < n; ++i) gr_db[i] = gr = step(sidechain[i], power, held, gr);
     power_ = power;
@@ -216,13 +213,9 @@ class Dynamics {
   void glide() noexcept;
   void load_curve() noexcept;
 
-  // Two frames of V per vector for the curve where a register holds two: f64x2 always,
-  // f32x8 with 512-bit registers.
-  static constexpr int kFramesPerWide =
-      sizeof(V) == 16 || (sizeof(V) == 32 && simd::kWideRegisters) ? 2 : 1;
-  using Wide = std::conditional_t<
-      kFramesPerWide == 1, V,
-      std::conditional_t<std::is_same_v<V, simd::f64x2>, simd::f64x4, simd::f32x16>>;
+  // Two frames of V per vector for the curve: one register with AVX-512 (two with AVX for
+  // f32x8). The same on every instruction set, as is which frames skip the curve.
+  using Wide = std::conditional_t<std::is_same_v<V, simd::f64x2>, simd::f64x4, simd::f32x16>;
 
   // The curve per lane, in V or (for two frames at once) in Wide.
   template <typename W>

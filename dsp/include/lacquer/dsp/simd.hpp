@@ -31,13 +31,6 @@ using i32x8 = int __attribute__((vector_size(32)));
 using f32x16 = float __attribute__((vector_size(64)));
 using i32x16 = int __attribute__((vector_size(64)));
 
-/// True where the build has 512-bit registers (x86-64-v4): one holds two f64x4 or f32x8.
-#if defined(__AVX512F__)
-inline constexpr bool kWideRegisters = true;
-#else
-inline constexpr bool kWideRegisters = false;
-#endif
-
 /// The integer vector of the same lane count; comparisons set all bits of a true lane.
 template <typename V>
 struct Mask;
