@@ -163,27 +163,56 @@ simd::f64x2 StereoTruePeakDetector::push_each(double left, double right) noexcep
   store(left, right);
   const f64x4* w = hist_.data() + pos_;  // oldest first
 
-  // The same sums, in the same order, as TruePeakDetector::push() for each channel: the low
-  // half of s holds its first group of instants, the high half its second.
-  f64x8 s[4] = {};
+  // The same sums, in the same order, as TruePeakDetector::push() for each channel: `first`
+  // holds its first group of instants, `second` its second. With 512-bit registers both
+  // groups run in one vector, the taps' weights as they are stored; else in two.
+  f64x4 first;
+  f64x4 second;
+  if constexpr (simd::kWideRegisters) {
+    f64x8 s[4] = {};
 #pragma GCC unroll 24
-  for (int k = 0; k < kTaps; ++k) {
-    s[k % 4] = simd::fma(lanes_[k], simd::join(w[k], w[k]), s[k % 4]);
+    for (int k = 0; k < kTaps; ++k) {
+      s[k % 4] = simd::fma(lanes_[k], simd::join(w[k], w[k]), s[k % 4]);
+    }
+    const f64x8 sum = (s[0] + s[1]) + (s[2] + s[3]);
+    first = simd::low_half(sum);
+    second = simd::high_half(sum);
+  } else {
+    f64x4 s0[4] = {};
+    f64x4 s1[4] = {};
+#pragma GCC unroll 24
+    for (int k = 0; k < kTaps; ++k) {
+      s0[k % 4] = simd::fma(simd::low_half(lanes_[k]), w[k], s0[k % 4]);
+      s1[k % 4] = simd::fma(simd::high_half(lanes_[k]), w[k], s1[k % 4]);
+    }
+    first = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+    second = (s1[0] + s1[1]) + (s1[2] + s1[3]);
   }
-  const f64x8 sum = (s[0] + s[1]) + (s[2] + s[3]);
-  const auto abs = [](auto v) { return simd::select<decltype(v)>(v < 0.0, -v, v); };
-  const f64x8 sum_abs = abs(sum);
-  f64x4 m = simd::max(simd::low_half(sum_abs), simd::high_half(sum_abs));
+  const auto abs = [](f64x4 v) { return simd::select<f64x4>(v < 0.0, -v, v); };
+  f64x4 m = simd::max(abs(first), abs(second));
   // Lanes 0 and 2 of the history are the original samples of the two channels.
   m = simd::max(m, abs(w[kTaps / 2 - 1]));
   if (ebu_len_ > 0) {
-    // Taps k and k + 1 in one vector: the low half sums the even taps, the high half the odd.
-    f64x8 even_odd{};
-    for (int j = 0; j < ebu_len_ / 2; ++j) {
-      const int k = ebu_first_ + 2 * j;
-      even_odd = simd::fma(ebu_lanes_[j], simd::join(w[k], w[k + 1]), even_odd);
+    // The even taps' sum and the odd taps' (in one vector with 512-bit registers: taps k and
+    // k + 1 side by side).
+    f64x4 even{};
+    f64x4 odd{};
+    if constexpr (simd::kWideRegisters) {
+      f64x8 even_odd{};
+      for (int j = 0; j < ebu_len_ / 2; ++j) {
+        const int k = ebu_first_ + 2 * j;
+        even_odd = simd::fma(ebu_lanes_[j], simd::join(w[k], w[k + 1]), even_odd);
+      }
+      even = simd::low_half(even_odd);
+      odd = simd::high_half(even_odd);
+    } else {
+      for (int j = 0; j < ebu_len_ / 2; ++j) {
+        const int k = ebu_first_ + 2 * j;
+        even = simd::fma(simd::low_half(ebu_lanes_[j]), w[k], even);
+        odd = simd::fma(simd::high_half(ebu_lanes_[j]), w[k + 1], odd);
+      }
     }
-    m = simd::max(m, abs(simd::low_half(even_odd) + simd::high_half(even_odd)));
+    m = simd::max(m, abs(even + odd));
   }
   // Lanes (left, left, right, right) to each channel's largest.
   m = simd::max(m, simd::swap_pairs(m));

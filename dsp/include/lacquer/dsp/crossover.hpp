@@ -47,9 +47,9 @@ class Crossover {
 
   /// split() for `n` frames: bands0[i] and bands1[i] are bands[0] and bands[1] of frame i.
   /// With the frequencies at rest, coefficients and state are kept in locals for the whole
-  /// block, so that the sections' recursions overlap (four bands: two sections per
-  /// instruction, each a frame or two behind the other); the result is the same as n calls
-  /// of split().
+  /// block, so that the sections' recursions overlap (four bands with 512-bit registers: two
+  /// sections per instruction, each a frame or two behind the other); the result is the same
+  /// as n calls of split().
   template <int kSplits>
   void split_block(const simd::f64x2* frames, simd::f64x4* bands0, simd::f64x4* bands1,
                    std::uint32_t n) noexcept {
@@ -62,7 +62,7 @@ class Crossover {
       }
       return;
     }
-    if constexpr (kSplits == 3) {
+    if constexpr (kSplits == 3 && simd::kWideRegisters) {
       split_block_four_bands(frames, bands0, bands1, n);
       return;
     }

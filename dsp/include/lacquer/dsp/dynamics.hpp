@@ -168,7 +168,7 @@ class Dynamics {
   /// process() for `n` frames. While the curve is still, the detector, the curve and the
   /// ballistics of each frame run in one loop with the state in locals: the two recursions
   /// (detector power, gain reduction) are short next to the curve, so the curve of one frame
-  /// overlaps the recursions of the next. The curve takes two frames per vector.
+  /// overlaps the recursions of the next.
   void process_block(const V* sidechain, V* gr_db, std::uint32_t n) noexcept {
     if (gliding_) {
       for (std::uint32_t i = 0; i < n; ++i) gr_db[i] = process(sidechain[i]);
@@ -185,10 +185,22 @@ class Dynamics {
     const Wide floor = twice(floor_power_);
     for (; i + 2 <= n; i += 2) {
       const V first = detect(sidechain[i], power, held);
-      const Wide powers = simd::join(first, detect(sidechain[i + 1], power, held));
-      const Wide target = simd::any(powers > floor) ? target_of(powers, wide) : Wide{};
-      gr_db[i] = gr = ballistics(simd::low_half(target), gr);
-      gr_db[i + 1] = gr = ballistics(simd::high_half(target), gr);
+      const V second = detect(sidechain[i + 1], power, held);
+      V first_target{};
+      V second_target{};
+      if constexpr (kWideCurve) {
+        const Wide powers = simd::join(first, second);
+        if (simd::any(powers > floor)) {
+          const Wide target = target_of(powers, wide);
+          first_target = simd::low_half(target);
+          second_target = simd::high_half(target);
+        }
+      } else if (simd::any(first > floor_power_) || simd::any(second > floor_power_)) {
+        first_target = target_of(first, curve_);
+        second_target = target_of(second, curve_);
+      }
+      gr_db[i] = gr = ballistics(first_target, gr);
+      gr_db[i + 1] = gr = ballistics(second_target, gr);
     }
     for (; i < n; ++i) gr_db[i] = gr = step(sidechain[i], power, held, gr);
     power_ = power;
@@ -213,8 +225,10 @@ class Dynamics {
   void glide() noexcept;
   void load_curve() noexcept;
 
-  // Two frames of V per vector for the curve: one register with AVX-512 (two with AVX for
-  // f32x8). The same on every instruction set, as is which frames skip the curve.
+  // The curve takes frames two at a time, in one vector where a register holds both (f64x2
+  // always, f32x8 with 512-bit registers); both frames skip it or neither, on every
+  // instruction set alike.
+  static constexpr bool kWideCurve = sizeof(V) == 16 || simd::kWideRegisters;
   using Wide = std::conditional_t<std::is_same_v<V, simd::f64x2>, simd::f64x4, simd::f32x16>;
 
   // The curve per lane, in V or (for two frames at once) in Wide.

@@ -31,6 +31,15 @@ using i32x8 = int __attribute__((vector_size(32)));
 using f32x16 = float __attribute__((vector_size(64)));
 using i32x16 = int __attribute__((vector_size(64)));
 
+/// True where the build has 512-bit registers (x86-64-v4). Without them the compiler splits
+/// an f64x8 or f32x16 into halves, but not every operation on them well: code that pairs two
+/// vectors of 256 bits into one keeps them apart there.
+#if defined(__AVX512F__)
+inline constexpr bool kWideRegisters = true;
+#else
+inline constexpr bool kWideRegisters = false;
+#endif
+
 /// The integer vector of the same lane count; comparisons set all bits of a true lane.
 template <typename V>
 struct Mask;
