@@ -101,8 +101,9 @@ void Crossover::split_block_four_bands(const simd::f64x2* frames, simd::f64x4* b
   const auto step = [&](std::uint32_t t) {
     f64x4 o1{};
     f64x4 o2{};
-    if (t < n)
+    if (t < n) {
       o1 = s.pass[0][1].process(c.pass[0], s.pass[0][0].process(c.pass[0], both(frames[t])));
+    }
     if (t >= 1 && t - 1 < n) {
       const f64x4 rest = both(simd::high_half(o1_last));
       o2 = s.pass[1][1].process(c.pass[1], s.pass[1][0].process(c.pass[1], rest));

@@ -259,7 +259,7 @@ void LimiterStage::process_chunk(double* left, double* right, std::uint32_t n) n
     const double ceiling = ceiling_gain_.current();
     const std::uint32_t first_run = std::min(n, delay_mask_ + 1 - w);
     const double* in[2] = {left, right};
-    // Four frames per step, written out: the compiler leaves a loop of unknown length scalar.
+    // Four frames per step, written out: no runtime check that the runs do not overlap.
     const auto copy_run = [drive](const double* from, double* wet, double* dry, std::uint32_t m) {
       std::uint32_t k = 0;
       for (; k + 4 <= m; k += 4) {

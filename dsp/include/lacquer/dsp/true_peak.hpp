@@ -79,7 +79,7 @@ class TruePeakDetector {
   int pos_ = 0;  // slot of the oldest sample in the first copy
 };
 
-/// Two channels of TruePeakDetector in one: each vector holds four instants of both
+/// Two channels of TruePeakDetector in one: each vector holds several instants of both
 /// channels, so one pass over the taps serves left and right, with the same readings.
 class StereoTruePeakDetector {
  public:
