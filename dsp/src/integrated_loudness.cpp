@@ -25,8 +25,11 @@ Poles poles(double fs, double f0, double q) {
 
 }  // namespace
 
-IntegratedLoudness::IntegratedLoudness(double sample_rate)
-    : block_frames_(static_cast<std::uint32_t>((std::lround(sample_rate) + 5) / 10)) {
+std::uint32_t IntegratedLoudness::block_frames(double sample_rate) {
+  return static_cast<std::uint32_t>((std::lround(sample_rate) + 5) / 10);
+}
+
+IntegratedLoudness::IntegratedLoudness(double sample_rate) : block_frames_(block_frames(sample_rate)) {
   const auto splat = [](double x) { return simd::splat<V>(x); };
   // Pre-filter: a high shelf of +4 dB, numerator vh s^2 + vb s / q + 1.
   {
@@ -52,25 +55,27 @@ IntegratedLoudness::IntegratedLoudness(double sample_rate)
   }
 }
 
-void IntegratedLoudness::push(const double* interleaved, std::size_t n) {
+template <typename Frame, typename Energy>
+void IntegratedLoudness::push_frames(Frame frame, std::size_t n, Energy energy) {
   // Locals in the loop: the two recursions and the sum stay in registers.
   Section f = shelf_, h = highpass_;
   V sum = sum_;
-  while (n > 0) {
-    const std::size_t run = std::min<std::size_t>(n, block_frames_ - in_block_);
-    for (std::size_t i = 0; i < run; ++i) {
-      const V x = {interleaved[2 * i], interleaved[2 * i + 1]};
+  std::size_t at = 0;
+  while (at < n) {
+    const std::size_t end = at + std::min<std::size_t>(n - at, block_frames_ - in_block_);
+    in_block_ += static_cast<std::uint32_t>(end - at);
+    for (; at < end; ++at) {
+      const V x = frame(at);
       const V y = f.b0 * x + f.s1;
       f.s1 = f.b1 * x - f.a1 * y + f.s2;
       f.s2 = f.b2 * x - f.a2 * y;
       const V z = h.b0 * y + h.s1;
       h.s1 = h.b1 * y - h.a1 * z + h.s2;
       h.s2 = h.b2 * y - h.a2 * z;
-      sum += z * z;
+      const V z2 = z * z;
+      energy(at, z2);
+      sum += z2;
     }
-    interleaved += 2 * run;
-    n -= run;
-    in_block_ += static_cast<std::uint32_t>(run);
     if (in_block_ == block_frames_) {
       blocks_.push_back(sum[0] + sum[1]);
       sum = V{};
@@ -81,14 +86,33 @@ void IntegratedLoudness::push(const double* interleaved, std::size_t n) {
   sum_ = sum;
 }
 
-double IntegratedLoudness::lufs() const {
+void IntegratedLoudness::push(const double* interleaved, std::size_t n) {
+  push_frames([interleaved](std::size_t i) { return V{interleaved[2 * i], interleaved[2 * i + 1]}; },
+              n, [](std::size_t, V) {});
+}
+
+void IntegratedLoudness::push(const double* left, const double* right, std::size_t n) {
+  push_frames([left, right](std::size_t i) { return V{left[i], right[i]}; }, n,
+              [](std::size_t, V) {});
+}
+
+void IntegratedLoudness::push(const double* left, const double* right, std::size_t n,
+                              double* energy) {
+  push_frames([left, right](std::size_t i) { return V{left[i], right[i]}; }, n,
+              [energy](std::size_t i, V z2) { energy[i] = z2[0] + z2[1]; });
+}
+
+double IntegratedLoudness::lufs() const { return gated_lufs(blocks_, block_frames_); }
+
+double IntegratedLoudness::gated_lufs(const std::vector<double>& blocks,
+                                       std::uint32_t block_frames) {
   // Gating block j: the four 100 ms blocks ending with block j, as a mean square.
-  const double frames = 4.0 * block_frames_;
+  const double frames = 4.0 * block_frames;
   std::vector<double> gating;
   const double absolute = std::pow(10.0, (kAbsoluteGateLufs - kOffsetDb) / 10.0);
   double sum = 0.0;
-  for (std::size_t j = 3; j < blocks_.size(); ++j) {
-    const double e = (blocks_[j - 3] + blocks_[j - 2] + blocks_[j - 1] + blocks_[j]) / frames;
+  for (std::size_t j = 3; j < blocks.size(); ++j) {
+    const double e = (blocks[j - 3] + blocks[j - 2] + blocks[j - 1] + blocks[j]) / frames;
     if (e < absolute) continue;
     gating.push_back(e);
     sum += e;

@@ -1,5 +1,6 @@
 // The offline integrated-loudness meter against EBU Tech 3341's stated values and against
-// libebur128 on programme material with gaps, at three rates and in ragged block sizes.
+// libebur128 on programme material with gaps, at three rates and in ragged block sizes, from
+// interleaved and from planar channels.
 #include <gtest/gtest.h>
 
 #include <ebur128.h>
@@ -25,6 +26,22 @@ double measure(const std::vector<double>& x, double fs) {
   for (std::size_t off = 0; off < frames;) {
     const std::size_t n = std::min(size(rng), frames - off);
     meter.push(x.data() + 2 * off, n);
+    off += n;
+  }
+  return meter.lufs();
+}
+
+// The same from planar channels, in other block sizes.
+double measure_planar(const std::vector<double>& x, double fs) {
+  const std::size_t frames = x.size() / 2;
+  std::vector<double> left(frames), right(frames);
+  for (std::size_t i = 0; i < frames; ++i) left[i] = x[2 * i], right[i] = x[2 * i + 1];
+  IntegratedLoudness meter(fs);
+  std::mt19937 rng(10);
+  std::uniform_int_distribution<std::size_t> size(1, 7000);
+  for (std::size_t off = 0; off < frames;) {
+    const std::size_t n = std::min(size(rng), frames - off);
+    meter.push(left.data() + off, right.data() + off, n);
     off += n;
   }
   return meter.lufs();
@@ -87,6 +104,7 @@ TEST(IntegratedLoudness, ReadsWhatLibebur128Reads) {
       x[2 * i + 1] = level * (noise(rng) + 0.2 * std::sin(2.0 * kPi * 6000.0 * t));
     }
     EXPECT_NEAR(measure(x, fs), libebur128(x, fs), 1e-6) << fs << " Hz";
+    EXPECT_EQ(measure_planar(x, fs), measure(x, fs)) << fs << " Hz";
   }
 }
 

@@ -34,6 +34,7 @@
 #include "lacquer/dsp/resampler.hpp"
 #include "lacquer/dsp/targets.hpp"
 #include "lacquer/dsp/true_peak.hpp"
+#include "offline/drive_model.hpp"
 
 namespace lacquer::daemon {
 
@@ -643,6 +644,12 @@ class Held {
   }
   std::uint64_t frames() const noexcept { return frames_; }
   std::uint32_t latency() const noexcept { return latency_; }  // of the whole print path
+  /// The loudness against the limiter's drive that what is held predicts, once the pass that
+  /// fills it has read it.
+  const std::shared_ptr<const DriveLoudnessModel>& model() const noexcept { return model_; }
+  void set_model(std::shared_ptr<const DriveLoudnessModel> model) noexcept {
+    model_ = std::move(model);
+  }
 
  private:
   Held(HugeArray<double> values, std::uint64_t frames, std::uint32_t latency)
@@ -650,15 +657,18 @@ class Held {
   HugeArray<double> values_;
   std::uint64_t frames_;
   std::uint32_t latency_;
+  std::shared_ptr<const DriveLoudnessModel> model_;
 };
 
 /// A pass of the whole chain from the file: reading and the stages in front of the limiter
 /// on one thread, the input check, the limiter and the output on the other. When `hold` is
 /// given, the front's output is kept there for later passes (if the memory can be had). The
-/// output goes to `out_path`, or to `printed` when it is given.
+/// output goes to `out_path`, or to `printed` when it is given. When `model` is given, the
+/// front's output is read into it.
 Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::path& out_path,
                       Printed* printed, const Format& format, dsp::DitherType dither,
-                      Progress& progress, analysis::InputCheck* check, std::optional<Held>* hold) {
+                      Progress& progress, analysis::InputCheck* check, std::optional<Held>* hold,
+                      DriveLoudnessModel* model) {
   const double rate = in.info.samplerate;
   Stages<dsp::PrintFront> front(store, rate);
   Stages<dsp::PrintBack> back(store, rate);
@@ -678,8 +688,10 @@ Measurement full_pass(const dsp::ParamStore& store, InputFile& in, const fs::pat
         return true;
       },
       [&](Block& b) {
-        // The input's check here, where the thread has less to do than the reading one.
+        // The input's check and the model's reading here, where the thread has less to do
+        // than the reading one.
         if (check != nullptr) check->push(b.input.data(), b.read);
+        if (model != nullptr) model->push(b.x[0].data(), b.x[1].data(), b.n);
         if (keep != nullptr) {
           for (int c = 0; c < 2; ++c) std::copy_n(b.x[c].begin(), b.n, keep->channel(c) + done);
         }
@@ -901,6 +913,19 @@ std::size_t memory_bytes(const PreparedFront& front) noexcept {
   return static_cast<std::size_t>(2 * front.held().frames() * sizeof(double));
 }
 
+/// What the loudness after the limiter depends on besides its drive, as `store` sets it.
+LimiterShape limiter_shape(const dsp::ParamStore& store) {
+  const Schema& schema = store.schema();
+  const auto value = [&](std::string_view path) { return double{store.get(schema.id(path))}; };
+  LimiterShape shape;
+  shape.ceiling_dbtp = value("/chain/limiter/ceiling");
+  shape.release_ms = value("/chain/limiter/release");
+  shape.hold_ms = value("/chain/limiter/hold");
+  shape.lookahead_ms = value("/chain/limiter/lookahead");
+  if (value("/chain/output/bypass") < 0.5) shape.output_gain_db = value("/chain/output/gain");
+  return shape;
+}
+
 RenderResult render(const RenderRequest& req) {
   const Schema& schema = Schema::instance();
   dsp::ParamStore store(schema);
@@ -981,6 +1006,11 @@ RenderResult render(const RenderRequest& req) {
   double drive = store.get(drive_id);
   double margin = 0.0;  // ceiling lowered by what the file's true peak came out above it
   double prev_drive = NAN, prev_lufs = NAN;
+  // The search's prediction of loudness against drive: a kept front's, or read by the first
+  // pass.
+  std::shared_ptr<const DriveLoudnessModel> model = front != nullptr ? front->held().model() : nullptr;
+  std::optional<DriveLoudnessModel> reading;
+  if (model == nullptr && target != nullptr) reading.emplace(input_rate);
   for (int pass = 1;; ++pass) {
     store.set(drive_id, drive);
     const double ceiling = std::max(schema.spec(ceiling_id).min_value, ceiling_dbtp - margin);
@@ -996,8 +1026,13 @@ RenderResult render(const RenderRequest& req) {
                       progress);
       } else {
         m = full_pass(store, *in, temp.path(), kept, format, dither, progress,
-                      pass == 1 ? &*check : nullptr, pass == 1 && hold ? &held : nullptr);
+                      pass == 1 ? &*check : nullptr, pass == 1 && hold ? &held : nullptr,
+                      pass == 1 && reading ? &*reading : nullptr);
       }
+    }
+    if (pass == 1 && reading) {
+      model = std::make_shared<const DriveLoudnessModel>(std::move(*reading));
+      if (held) held->set_model(model);
     }
     if (pass == 1) result.input_warnings = check ? check->finish() : front->input_warnings();
     result.passes = pass;
@@ -1024,13 +1059,26 @@ RenderResult render(const RenderRequest& req) {
     }
     if (over_ceiling) margin += m.true_peak_dbtp - ceiling_dbtp + 0.01;
     if (off_target) {
-      // Secant step on loudness against drive; the limiter makes the slope less than one.
-      double slope = 1.0;
-      if (std::isfinite(prev_lufs) && drive != prev_drive) {
-        slope = std::clamp((m.integrated_lufs - prev_lufs) / (drive - prev_drive), 0.1, 1.5);
+      // The predicted drive, set off by what this pass measured over the prediction; failing
+      // that, a secant step on loudness against drive (the limiter makes the slope less than
+      // one; the first step goes one dB per LU).
+      double step = NAN;
+      if (model != nullptr && limiting) {
+        LimiterShape shape = limiter_shape(store);
+        const double offset = m.integrated_lufs - model->lufs(drive, shape);
+        shape.ceiling_dbtp = std::max(schema.spec(ceiling_id).min_value, ceiling_dbtp - margin);
+        step = model->drive_for(target_lufs - offset, shape, drive_spec.min_value,
+                                drive_spec.max_value) -
+               drive;
       }
-      const double next = std::clamp(drive + (target_lufs - m.integrated_lufs) / slope,
-                                     drive_spec.min_value, drive_spec.max_value);
+      if (!std::isfinite(step)) {
+        step = target_lufs - m.integrated_lufs;
+        if (std::isfinite(prev_lufs) && drive != prev_drive) {
+          step /= std::clamp((m.integrated_lufs - prev_lufs) / (drive - prev_drive), 0.1, 1.5);
+        }
+      }
+      const double next =
+          std::clamp(drive + step, drive_spec.min_value, drive_spec.max_value);
       if (next == drive) {
         std::snprintf(what, sizeof what,
                       "cannot reach %.1f LUFS: %.2f LUFS at the limiter drive limit of %+.0f dB",

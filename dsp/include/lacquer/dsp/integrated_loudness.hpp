@@ -21,12 +21,26 @@ class IntegratedLoudness {
 
   /// Adds n interleaved stereo frames.
   void push(const double* interleaved, std::size_t n);
+  /// Adds n planar stereo frames.
+  void push(const double* left, const double* right, std::size_t n);
+  /// Adds n planar stereo frames and writes each one's K-weighted energy (both channels
+  /// summed) to `energy`.
+  void push(const double* left, const double* right, std::size_t n, double* energy);
   /// Gated loudness of everything pushed (LUFS); -inf when no block passes the absolute gate
   /// (silence, or less than 400 ms).
   double lufs() const;
 
+  /// Frames in a 100 ms block at `sample_rate`, as libebur128 rounds them.
+  static std::uint32_t block_frames(double sample_rate);
+  /// The gated loudness (LUFS) of a signal whose consecutive 100 ms blocks of `frames` frames
+  /// each hold the K-weighted energies `blocks`.
+  static double gated_lufs(const std::vector<double>& blocks, std::uint32_t frames);
+
  private:
   using V = simd::f64x2;
+  /// The K-weighting and block sums over n frames; frame(i) gives frame i as both channels.
+  template <typename Frame, typename Energy>
+  void push_frames(Frame frame, std::size_t n, Energy energy);
   struct Section {
     V b0, b1, b2, a1, a2;  // normalised coefficients, the same in both lanes
     V s1, s2;              // transposed direct form II state per channel
