@@ -51,6 +51,8 @@ constexpr std::uint32_t kIoBlock = 4096;
 /// Loudness error at which a target counts as reached (the contract allows 0.5 LU).
 constexpr double kTargetToleranceLu = 0.2;
 constexpr int kMaxPasses = 10;
+constexpr int kPredictedPasses = 2;  // passes after which the drive model sets the next drive
+constexpr double kStillDriveDb = 1e-6;  // a predicted step this small is none
 
 // ---- sound files -------------------------------------------------------------------------
 
@@ -1059,11 +1061,12 @@ RenderResult render(const RenderRequest& req) {
     }
     if (over_ceiling) margin += m.true_peak_dbtp - ceiling_dbtp + 0.01;
     if (off_target) {
-      // The predicted drive, set off by what this pass measured over the prediction; failing
-      // that, a secant step on loudness against drive (the limiter makes the slope less than
-      // one; the first step goes one dB per LU).
+      // The predicted drive, set off by what this pass measured over the prediction, for the
+      // second and third passes; after them, or where the prediction has no answer or stands
+      // still, a secant step on loudness against drive (the limiter makes the slope less than
+      // one; a first step goes one dB per LU).
       double step = NAN;
-      if (model != nullptr && limiting) {
+      if (model != nullptr && limiting && pass <= kPredictedPasses) {
         LimiterShape shape = limiter_shape(store);
         const double offset = m.integrated_lufs - model->lufs(drive, shape);
         shape.ceiling_dbtp = std::max(schema.spec(ceiling_id).min_value, ceiling_dbtp - margin);
@@ -1071,7 +1074,7 @@ RenderResult render(const RenderRequest& req) {
                                 drive_spec.max_value) -
                drive;
       }
-      if (!std::isfinite(step)) {
+      if (!(std::abs(step) > kStillDriveDb)) {
         step = target_lufs - m.integrated_lufs;
         if (std::isfinite(prev_lufs) && drive != prev_drive) {
           step /= std::clamp((m.integrated_lufs - prev_lufs) / (drive - prev_drive), 0.1, 1.5);
