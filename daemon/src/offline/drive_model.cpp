@@ -15,17 +15,15 @@ void DriveLoudnessModel::push(const double* left, const double* right, std::size
   frame_energy_.resize(n);
   weighting_.push(left, right, n, frame_energy_.data());
   for (std::size_t i = 0; i < n; ++i) {
-    if (in_step_ == 0) {
-      energy_.push_back(0.0);
-      peak_db_.push_back(0.0);  // linear until the step is complete
-    }
-    energy_.back() += frame_energy_[i];
-    peak_db_.back() = std::max({peak_db_.back(), std::abs(left[i]), std::abs(right[i])});
+    step_energy_ += frame_energy_[i];
+    step_peak_ = std::max({step_peak_, std::abs(left[i]), std::abs(right[i])});
     ++in_step_;
     ++in_block_;
     const bool block_done = in_block_ == block_frames_;
     if (block_done || in_step_ == kStep) {
-      peak_db_.back() = 20.0 * std::log10(peak_db_.back());
+      energy_.push_back(step_energy_);
+      peak_db_.push_back(20.0 * std::log10(step_peak_));
+      step_energy_ = step_peak_ = 0.0;
       in_step_ = 0;
     }
     if (block_done) {

@@ -50,8 +50,10 @@ class DriveLoudnessModel {
   std::uint32_t block_frames_;
   std::uint32_t in_block_ = 0;         // frames of the current block so far
   std::uint32_t in_step_ = 0;          // frames of the current step so far
-  std::vector<double> energy_;         // per step: K-weighted energy
-  std::vector<double> peak_db_;        // per step: sample peak (dBFS)
+  double step_energy_ = 0.0;           // its K-weighted energy so far
+  double step_peak_ = 0.0;             // its sample peak so far (linear)
+  std::vector<double> energy_;         // per complete step: K-weighted energy
+  std::vector<double> peak_db_;        // per complete step: sample peak (dBFS)
   std::vector<std::uint32_t> block_ends_;  // the step each 100 ms block ends before
   std::vector<double> frame_energy_;   // push()'s scratch
 };
