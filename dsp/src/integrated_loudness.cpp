@@ -91,11 +91,6 @@ void IntegratedLoudness::push(const double* interleaved, std::size_t n) {
               n, [](std::size_t, V) {});
 }
 
-void IntegratedLoudness::push(const double* left, const double* right, std::size_t n) {
-  push_frames([left, right](std::size_t i) { return V{left[i], right[i]}; }, n,
-              [](std::size_t, V) {});
-}
-
 void IntegratedLoudness::push(const double* left, const double* right, std::size_t n,
                               double* energy) {
   push_frames([left, right](std::size_t i) { return V{left[i], right[i]}; }, n,

@@ -272,10 +272,11 @@ TEST(DriveLoudnessModel, IsTheLoudnessBelowTheCeilingAndHoldsASineAtIt) {
     const std::vector<double> x = planar_sine(fs, 10.0, 0.1, 997.0);  // -20 dBFS peak
     DriveLoudnessModel model(fs);
     dsp::IntegratedLoudness meter(fs);
+    std::vector<double> interleaved(2 * x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) interleaved[2 * i] = interleaved[2 * i + 1] = x[i];
+    meter.push(interleaved.data(), x.size());
     for (std::size_t at = 0; at < x.size(); at += 1000) {
-      const std::size_t n = std::min<std::size_t>(1000, x.size() - at);
-      model.push(x.data() + at, x.data() + at, n);
-      meter.push(x.data() + at, x.data() + at, n);
+      model.push(x.data() + at, x.data() + at, std::min<std::size_t>(1000, x.size() - at));
     }
     LimiterShape shape;
     shape.ceiling_dbtp = -1.0;

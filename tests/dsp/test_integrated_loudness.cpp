@@ -31,7 +31,7 @@ double measure(const std::vector<double>& x, double fs) {
   return meter.lufs();
 }
 
-// The same from planar channels, in other block sizes.
+// The same from planar channels (with each frame's energy written out), in other block sizes.
 double measure_planar(const std::vector<double>& x, double fs) {
   const std::size_t frames = x.size() / 2;
   std::vector<double> left(frames), right(frames);
@@ -39,9 +39,10 @@ double measure_planar(const std::vector<double>& x, double fs) {
   IntegratedLoudness meter(fs);
   std::mt19937 rng(10);
   std::uniform_int_distribution<std::size_t> size(1, 7000);
+  std::vector<double> energy(7000);
   for (std::size_t off = 0; off < frames;) {
     const std::size_t n = std::min(size(rng), frames - off);
-    meter.push(left.data() + off, right.data() + off, n);
+    meter.push(left.data() + off, right.data() + off, n, energy.data());
     off += n;
   }
   return meter.lufs();

@@ -21,8 +21,6 @@ class IntegratedLoudness {
 
   /// Adds n interleaved stereo frames.
   void push(const double* interleaved, std::size_t n);
-  /// Adds n planar stereo frames.
-  void push(const double* left, const double* right, std::size_t n);
   /// Adds n planar stereo frames and writes each one's K-weighted energy (both channels
   /// summed) to `energy`.
   void push(const double* left, const double* right, std::size_t n, double* energy);
