@@ -171,20 +171,30 @@ void JackBackend::remember_connections() {
   connections_ = std::move(now);
 }
 
-void JackBackend::restore_connections() {
-  if (client_ == nullptr) return;
+std::vector<JackBackend::Connection> JackBackend::restore_connections() {
+  std::vector<Connection> pending;
+  if (client_ == nullptr) return pending;
   const std::string self = jack_get_client_name(client_);
   for (const auto& [ours, theirs] : connections_) {
     const std::string ours_full = self + ":" + ours;
     jack_port_t* port = jack_port_by_name(client_, ours_full.c_str());
+    if (port == nullptr) continue;
     // The peer first: libjack logs an error for every check against a missing port.
-    if (port == nullptr || jack_port_by_name(client_, theirs.c_str()) == nullptr) continue;
+    if (jack_port_by_name(client_, theirs.c_str()) == nullptr) {
+      pending.emplace_back(ours, theirs);
+      continue;
+    }
     if (jack_port_connected_to(port, theirs.c_str()) != 0) continue;
     const bool input = (jack_port_flags(port) & JackPortIsInput) != 0;
     const int rc = input ? jack_connect(client_, theirs.c_str(), ours_full.c_str())
                          : jack_connect(client_, ours_full.c_str(), theirs.c_str());
-    if (rc == 0) spdlog::info("restored connection {} - {}", ours_full, theirs);
+    if (rc == 0) {
+      spdlog::info("restored connection {} - {}", ours_full, theirs);
+    } else {
+      pending.emplace_back(ours, theirs);
+    }
   }
+  return pending;
 }
 
 std::optional<CallbackTimes::Summary> JackBackend::callback_window() const {
@@ -218,14 +228,11 @@ bool JackBackend::supervise() {
     engine_.rebuild(rate);
     chain_rate_ = rate;
   }
-  // Peers that came back after us are reconnected; then the list follows the user's patching.
-  const auto before = connections_;
-  restore_connections();
+  // Peers that came back after us are reconnected; then the list follows the user's patching,
+  // still waiting for the peers that are not there or not ready yet.
+  const std::vector<Connection> pending = restore_connections();
   remember_connections();
-  for (const auto& wanted : before) {
-    const bool peer_missing = jack_port_by_name(client_, wanted.second.c_str()) == nullptr;
-    if (peer_missing) connections_.push_back(wanted);  // keep waiting for that peer
-  }
+  connections_.insert(connections_.end(), pending.begin(), pending.end());
   std::sort(connections_.begin(), connections_.end());
   connections_.erase(std::unique(connections_.begin(), connections_.end()), connections_.end());
   return false;

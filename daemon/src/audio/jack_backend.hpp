@@ -92,8 +92,11 @@ class JackBackend {
                       std::int32_t track, bool playing) noexcept;
   bool open_client();
   void close_client();
+  using Connection = std::pair<std::string, std::string>;  // (ours, theirs)
   void remember_connections();
-  void restore_connections();
+  /// Makes each remembered connection that is not there; returns those it could not make
+  /// (the peer's port missing, or not ready for a connection yet).
+  std::vector<Connection> restore_connections();
 
   Options options_;
   dsp::Engine& engine_;
@@ -115,7 +118,7 @@ class JackBackend {
   std::atomic<int> calibration_channel_{0};
   std::atomic<std::uint64_t> cycles_{0};  // process callbacks finished
   std::optional<dsp::ParamId> compare_id_;  // /monitor/compare, when the schema has it
-  std::vector<std::pair<std::string, std::string>> connections_;  // (ours, theirs) to restore
+  std::vector<Connection> connections_;  // to restore
   std::atomic<bool> connected_{false};
   std::atomic<bool> server_lost_{false};  // set by the shutdown callback
   std::atomic<std::uint32_t> sample_rate_{0};
